@@ -1,0 +1,84 @@
+/* Decoding one 30 s window of encoder output into timed segments
+ * (openai-whisper's DecodingTask + the per-window part of transcribe()).
+ *
+ * A whisper_decoder holds one stream's state: KV caches, the previous text
+ * used as prompt, the RNG.  One model may serve several decoders.
+ */
+#ifndef WHISPER_TRANSCRIBE_H
+#define WHISPER_TRANSCRIBE_H
+
+#include <stdint.h>
+#include <glib.h>
+#include "whisper-model.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  WHISPER_TASK_TRANSCRIBE = 0,
+  WHISPER_TASK_TRANSLATE = 1,
+} whisper_task;
+
+/* Keep in sync with whisper_decode_params_default(). */
+typedef struct {
+  int beam_size;                    /* 5; 1 = greedy */
+  int best_of;                      /* 5: candidates when sampling at T > 0 */
+  float temperatures[8];            /* 0, 0.2, ... 1.0 */
+  int n_temperatures;               /* 6 */
+  float compression_ratio_threshold;/* 2.4 */
+  float logprob_threshold;          /* -1.0 */
+  float no_speech_threshold;        /* 0.6 */
+  int condition_on_previous_text;   /* 1 */
+  const char *initial_prompt;       /* NULL */
+  const char *language;             /* NULL or "auto": detect (multilingual) */
+  whisper_task task;                /* transcribe */
+  int suppress_blank;               /* 1 */
+  const int *suppress_tokens;       /* NULL: the model's non-speech list */
+  int n_suppress_tokens;
+  float max_initial_timestamp;      /* 1.0 s */
+  int without_timestamps;           /* 0 */
+  uint64_t seed;                    /* sampling RNG seed */
+} whisper_decode_params;
+
+whisper_decode_params whisper_decode_params_default (void);
+
+typedef struct {
+  int64_t t0_frame, t1_frame;       /* absolute stream frames (10 ms each) */
+  char *text;                       /* UTF-8, as decoded (leading space kept) */
+  int *tokens;                      /* text tokens */
+  int n_tokens;
+  float avg_logprob;
+  float no_speech_prob;
+  float temperature;
+  float compression_ratio;
+} whisper_segment;
+
+typedef struct {
+  whisper_segment *segments;
+  int n_segments;
+  int64_t next_frame;               /* absolute frame where the next window starts */
+  int no_speech;                    /* window skipped as no speech */
+  char *language;                   /* detected or forced language code */
+} whisper_window_result;
+
+typedef struct whisper_decoder whisper_decoder;
+
+whisper_decoder *whisper_decoder_new (const whisper_model * model,
+    GError ** error);
+
+/* enc: [A][C] encoder output of the window starting at absolute frame
+ * window_start whose first n_real_frames (<= 3000) are real audio.
+ * Fills @result (free with whisper_window_result_clear()). */
+gboolean whisper_decoder_decode_window (whisper_decoder * dec,
+    const whisper_decode_params * params, const float *enc,
+    int64_t window_start, int n_real_frames,
+    whisper_window_result * result, GError ** error);
+
+void whisper_window_result_clear (whisper_window_result * result);
+
+/* Forget previous text (new stream, flush). */
+void whisper_decoder_reset (whisper_decoder * dec);
+
+void whisper_decoder_free (whisper_decoder * dec);
+
+G_END_DECLS
+#endif
