@@ -10,6 +10,8 @@
 #include <glib/gi18n-lib.h>
 
 #include "gstwhispermel.h"
+#include "gstwhisperdec.h"
+#include "gstwhisperencnpu.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -22,6 +24,8 @@ plugin_init (GstPlugin * plugin)
 #endif
 
   ret |= GST_ELEMENT_REGISTER (whispermel, plugin);
+  ret |= GST_ELEMENT_REGISTER (whisperdec, plugin);
+  ret |= GST_ELEMENT_REGISTER (whisperencnpu, plugin);
 
   return ret;
 }

@@ -26,7 +26,46 @@ whisper_encoder *whisper_encoder_new (const whisper_model * model,
  * Returns 0 on success. */
 int whisper_encoder_run (whisper_encoder * enc, const float *mel, float *out);
 
+/* The same with the window time-major, frames: [3000][M] (the layout
+ * whispermel's buffers have), which saves the encoder a transpose. */
+int whisper_encoder_run_frames (whisper_encoder * enc, const float *frames,
+    float *out);
+
 void whisper_encoder_free (whisper_encoder * enc);
+
+#define WHISPER_ENCODER_ERROR (whisper_encoder_error_quark ())
+GQuark whisper_encoder_error_quark (void);
+
+typedef enum {
+  WHISPER_ENCODER_ERROR_MODEL,      /* model dimensions the encoder cannot run */
+  WHISPER_ENCODER_ERROR_NOMEM,      /* activation buffers could not be allocated */
+} WhisperEncoderError;
+
+/* Threads the encoder runs with (n_threads resolved). */
+int whisper_encoder_get_n_threads (const whisper_encoder * enc);
+
+/* Floating-point operations of one 30 s window (multiply-add = 2), counting
+ * the GEMMs (convolutions, projections, MLP, attention products) only. */
+double whisper_encoder_flops (const whisper_hparams * hp);
+
+/* Where the time of whisper_encoder_run() goes, accumulated over runs (in
+ * seconds) while profiling is on; for the benchmark. */
+typedef struct {
+  double conv;        /* im2col + conv GEMMs + GELU, positional embedding */
+  double layernorm;   /* every LayerNorm, including ln_post */
+  double qkv;         /* q, k, v projections */
+  double attention;   /* QK^T, softmax, PV */
+  double attn_out;    /* output projection + residual */
+  double fc1;         /* fc1 GEMM */
+  double gelu;        /* MLP GELU */
+  double fc2;         /* fc2 GEMM + residual */
+  int n_runs;
+} whisper_encoder_profile;
+
+void whisper_encoder_set_profiling (whisper_encoder * enc, gboolean on);
+/* Copies the accumulated profile and resets it. */
+void whisper_encoder_take_profile (whisper_encoder * enc,
+    whisper_encoder_profile * profile);
 
 /* Whisper's per-window normalisation, in place on [n] log10 values:
  * x = (max(x, max_all - 8) + 4) / 4. */

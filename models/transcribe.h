@@ -13,6 +13,17 @@
 
 G_BEGIN_DECLS
 
+/* Errors of the decoder engine (tokenizer, decoder, search, transcribe). */
+#define WHISPER_DECODER_ERROR (whisper_decoder_error_quark ())
+GQuark whisper_decoder_error_quark (void);
+
+typedef enum {
+  WHISPER_DECODER_ERROR_MODEL,      /* the model lacks what decoding needs */
+  WHISPER_DECODER_ERROR_ARGUMENT,   /* bad parameter (language, prompt, sizes) */
+  WHISPER_DECODER_ERROR_NO_MEMORY,
+  WHISPER_DECODER_ERROR_FAILED,     /* decoder forward failed */
+} WhisperDecoderError;
+
 typedef enum {
   WHISPER_TASK_TRANSCRIBE = 0,
   WHISPER_TASK_TRANSLATE = 1,
@@ -29,7 +40,9 @@ typedef struct {
   float no_speech_threshold;        /* 0.6 */
   int condition_on_previous_text;   /* 1 */
   const char *initial_prompt;       /* NULL */
-  const char *language;             /* NULL or "auto": detect (multilingual) */
+  const char *language;             /* NULL or "auto": detect (multilingual
+                                       models) on the first window after
+                                       new/reset, then keep it (openai) */
   whisper_task task;                /* transcribe */
   int suppress_blank;               /* 1 */
   const int *suppress_tokens;       /* NULL: the model's non-speech list */
@@ -44,7 +57,8 @@ whisper_decode_params whisper_decode_params_default (void);
 typedef struct {
   int64_t t0_frame, t1_frame;       /* absolute stream frames (10 ms each) */
   char *text;                       /* UTF-8, as decoded (leading space kept) */
-  int *tokens;                      /* text tokens */
+  int *tokens;                      /* the segment's tokens, timestamps
+                                       included (openai segment["tokens"]) */
   int n_tokens;
   float avg_logprob;
   float no_speech_prob;
@@ -66,7 +80,8 @@ whisper_decoder *whisper_decoder_new (const whisper_model * model,
     GError ** error);
 
 /* enc: [A][C] encoder output of the window starting at absolute frame
- * window_start whose first n_real_frames (<= 3000) are real audio.
+ * window_start whose first n_real_frames (1 .. 3000) are real audio.
+ * result->next_frame is always > window_start.
  * Fills @result (free with whisper_window_result_clear()). */
 gboolean whisper_decoder_decode_window (whisper_decoder * dec,
     const whisper_decode_params * params, const float *enc,

@@ -84,7 +84,10 @@ typedef struct {
   float *dec_ln_w, *dec_ln_b;     /* [D] final LayerNorm */
 } whisper_weights;
 
-/* Special token ids, found from the model's own vocabulary; -1 if absent. */
+/* Special token ids, found from the model's own vocabulary by name; -1 if
+ * absent.  Language tokens are "<|xx|>" tokens right after sot (some
+ * Hugging Face vocabularies name Hebrew "iw" where openai says "he"; look
+ * languages up by the vocabulary's token text).  See docs/models.md. */
 typedef struct {
   int eot;            /* <|endoftext|> */
   int sot;            /* <|startoftranscript|> */
@@ -105,7 +108,8 @@ typedef struct {
                          mapping already undone), NUL-terminated */
   int *token_len;     /* [n_tokens] byte length (tokens may contain NUL) */
   int n_merges;       /* 0 when the file carries no BPE merges (ggml) */
-  char **merges;      /* [n_merges] "left right" in GPT-2 byte-mapped form */
+  char **merges;      /* [n_merges] "left right" in GPT-2 byte-mapped form,
+                         in rank order */
 } whisper_vocab;
 
 typedef struct whisper_model {
@@ -113,15 +117,21 @@ typedef struct whisper_model {
   whisper_weights w;
   whisper_vocab vocab;
   whisper_special_tokens tok;
-  int is_multilingual;
+  int is_multilingual;            /* n_vocab >= 51865 (openai's rule); small
+                                     synthetic vocabularies: has languages */
   int n_alignment_heads;
   int (*alignment_heads)[2];      /* [n][2] (layer, head), may be NULL */
-  int *suppress_tokens;           /* non-speech tokens to suppress, may be NULL */
+  int *suppress_tokens;           /* non-speech tokens to suppress (openai's
+                                     tokenizer.non_speech_tokens(), sorted;
+                                     special tokens NOT included), may be NULL */
   int n_suppress_tokens;
   char *path;                     /* the file or directory it came from */
   char *format;                   /* "ctranslate2", "ggml", "safetensors" */
   void *storage;                  /* the one allocation the weights point into */
   size_t storage_size;
+  const char *weight_dtype;       /* element type of the 2-D weights in the file
+                                     ("float32", "float16", "bfloat16", "int8",
+                                     "int16"); static string */
 } whisper_model;
 
 #ifdef __cplusplus

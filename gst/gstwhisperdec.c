@@ -1,0 +1,1366 @@
+/* whisperdec: Whisper encoder output to timed UTF-8 text.
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-whisperdec
+ * @title: whisperdec
+ *
+ * Decodes the encoder output of `whisperencnpu` (one buffer per 30 s
+ * window) into text: one `text/x-raw, format=utf8` buffer per Whisper
+ * segment, with PTS and duration in the timeline of the input audio, so
+ * that srtenc, webvttenc, textoverlay and caption converters can use it
+ * directly.
+ *
+ * The model is the one the encoder loaded: its registry key travels in the
+ * `model` field of the input caps and the decoder shares the same load.
+ *
+ * After each window the element tells the encoder, with an upstream custom
+ * event, at which frame the next window must start (the last complete
+ * timestamp, as openai-whisper's transcribe() does), so words are not cut
+ * at window edges.
+ *
+ * Stretches without text are covered by GAP events, so that
+ * `textoverlay wait-text=true` and live muxers do not stall.  A window
+ * buffer flagged GAP (silent audio) is not decoded: it becomes one GAP
+ * event.  Segments without any letter or digit (such as "." decoded from
+ * noise) are dropped unless #GstWhisperDec:skip-non-words is FALSE, and
+ * so is all text of a window whose no-speech probability is above
+ * #GstWhisperDec:max-no-speech-prob (Whisper's confident "You" on
+ * silence).  The window's language goes downstream as a stream tag
+ * (`language-code`), merged with upstream's stream tags.
+ *
+ * For every segment the element also posts an element message and sends a
+ * serialized custom downstream event (pushed just before the text buffer),
+ * both carrying a structure named `whisper-segment`:
+ *
+ * * `start`, `end` (#GstClockTime): the times of the text buffer
+ * * `text` (string): the segment text, trimmed
+ * * `avg-logprob` (double): average log-probability of its tokens
+ * * `no-speech-prob` (double): probability of no speech in its window
+ * * `temperature` (double): the sampling temperature that produced it
+ * * `compression-ratio` (double): gzip compression ratio of the window text
+ * * `window-start` (#GstClockTime): start time of the window it came from
+ *
+ * Latency: the element holds no data back; in a non-live pipeline it adds
+ * nothing to the latency the encoder reports (its 30 s window).  With a
+ * live upstream it adds the time it takes to decode one window, measured
+ * while running (the worst case seen so far, rounded up to 100 ms); when
+ * that grows the element posts a LATENCY message so the pipeline can
+ * reconfigure.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=talk.flac ! decodebin ! audioconvert ! audioresample ! whispermel ! whisperencnpu model=tiny.en ! whisperdec ! srtenc ! filesink location=talk.srt
+ * ]| Writes subtitles for a recording.
+ * |[
+ * gst-launch-1.0 -m filesrc location=talk.flac ! decodebin ! audioconvert ! audioresample ! whispermel ! whisperencnpu model=tiny.en ! whisperdec beam-size=1 ! fakesink
+ * ]| Prints each segment as a `whisper-segment` bus message (greedy search).
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+#include <gst/gst.h>
+
+#include "gstwhisperdec.h"
+#include "whisper-caps.h"
+#include "model-load.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_whisper_dec_debug);
+#define GST_CAT_DEFAULT gst_whisper_dec_debug
+
+/* Defaults mirror openai-whisper's transcribe() / DecodingOptions and
+ * whisper_decode_params_default(). */
+#define DEFAULT_BEAM_SIZE 5
+#define DEFAULT_BEST_OF 5
+#define DEFAULT_LANGUAGE NULL
+#define DEFAULT_TASK GST_WHISPER_DEC_TASK_TRANSCRIBE
+#define DEFAULT_SUPPRESS_BLANK TRUE
+#define DEFAULT_SUPPRESS_TOKENS "-1"
+#define DEFAULT_MAX_INITIAL_TIMESTAMP 1.0
+#define DEFAULT_WITHOUT_TIMESTAMPS FALSE
+#define DEFAULT_TEMPERATURE_FALLBACK TRUE
+#define DEFAULT_CONDITION_ON_PREVIOUS_TEXT TRUE
+#define DEFAULT_INITIAL_PROMPT NULL
+#define DEFAULT_NO_SPEECH_THRESHOLD 0.6
+#define DEFAULT_LOGPROB_THRESHOLD -1.0
+#define DEFAULT_COMPRESSION_RATIO_THRESHOLD 2.4
+#define DEFAULT_SKIP_NON_WORDS TRUE
+#define DEFAULT_MAX_NO_SPEECH_PROB 0.8
+
+/* Decode-time latency is reported in steps of this size. */
+#define LATENCY_STEP (100 * GST_MSECOND)
+
+enum
+{
+  PROP_0,
+  PROP_BEAM_SIZE,
+  PROP_BEST_OF,
+  PROP_LANGUAGE,
+  PROP_TASK,
+  PROP_SUPPRESS_BLANK,
+  PROP_SUPPRESS_TOKENS,
+  PROP_MAX_INITIAL_TIMESTAMP,
+  PROP_WITHOUT_TIMESTAMPS,
+  PROP_TEMPERATURE_FALLBACK,
+  PROP_CONDITION_ON_PREVIOUS_TEXT,
+  PROP_INITIAL_PROMPT,
+  PROP_NO_SPEECH_THRESHOLD,
+  PROP_LOGPROB_THRESHOLD,
+  PROP_COMPRESSION_RATIO_THRESHOLD,
+  PROP_SKIP_NON_WORDS,
+  PROP_MAX_NO_SPEECH_PROB,
+};
+
+/* Properties are copied into the decoding parameters at every window, so
+ * they may be changed in any state; a change applies from the next window. */
+#define PROP_FLAGS \
+  (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (WHISPER_ENCODED_CAPS));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("text/x-raw, format = (string) utf8"));
+
+#define gst_whisper_dec_parent_class parent_class
+G_DEFINE_TYPE (GstWhisperDec, gst_whisper_dec, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (whisperdec, "whisperdec", GST_RANK_NONE,
+    GST_TYPE_WHISPER_DEC);
+
+static void gst_whisper_dec_finalize (GObject * object);
+static void gst_whisper_dec_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_whisper_dec_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_whisper_dec_change_state (GstElement *
+    element, GstStateChange transition);
+static GstFlowReturn gst_whisper_dec_chain (GstPad * pad, GstObject * parent,
+    GstBuffer * buf);
+static gboolean gst_whisper_dec_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+static gboolean gst_whisper_dec_sink_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
+static gboolean gst_whisper_dec_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
+
+GType
+gst_whisper_dec_task_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_WHISPER_DEC_TASK_TRANSCRIBE,
+        "Write the text in the spoken language", "transcribe"},
+    {GST_WHISPER_DEC_TASK_TRANSLATE,
+        "Translate the speech into English (multilingual models)", "translate"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstWhisperDecTask", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* ------------------------------------------------------------------------ */
+/* suppress-tokens: "-1" (the model's non-speech list), "" (nothing), or a
+ * comma-separated list of token ids that may include -1, as openai-whisper's
+ * --suppress_tokens. Returns NULL if @str is not such a list. */
+
+static GArray *
+parse_suppress_tokens (const gchar * str)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint));
+  gchar **parts;
+  guint i;
+
+  if (str == NULL)
+    return ids;
+
+  parts = g_strsplit (str, ",", -1);
+  for (i = 0; parts[i] != NULL; i++) {
+    gchar *s = g_strstrip (parts[i]);
+    gchar *end = NULL;
+    gint64 v;
+
+    if (*s == '\0') {
+      /* "" is the empty list; empty items inside a list are errors */
+      if (parts[1] == NULL)
+        break;
+      goto invalid;
+    }
+    v = g_ascii_strtoll (s, &end, 10);
+    if (end == s || *end != '\0' || v < -1 || v > G_MAXINT)
+      goto invalid;
+    {
+      gint id = (gint) v;
+      g_array_append_val (ids, id);
+    }
+  }
+  g_strfreev (parts);
+  return ids;
+
+invalid:
+  g_strfreev (parts);
+  g_array_unref (ids);
+  return NULL;
+}
+
+static void
+gst_whisper_dec_class_init (GstWhisperDecClass * klass)
+{
+  GObjectClass *gobject_class = (GObjectClass *) klass;
+  GstElementClass *element_class = (GstElementClass *) klass;
+
+  GST_DEBUG_CATEGORY_INIT (gst_whisper_dec_debug, "whisperdec", 0,
+      "Whisper decoder");
+
+  gobject_class->finalize = gst_whisper_dec_finalize;
+  gobject_class->set_property = gst_whisper_dec_set_property;
+  gobject_class->get_property = gst_whisper_dec_get_property;
+
+  /**
+   * GstWhisperDec:beam-size:
+   *
+   * Number of beams of the beam search at temperature 0; 1 is greedy
+   * decoding.  openai-whisper's command line uses 5.
+   */
+  g_object_class_install_property (gobject_class, PROP_BEAM_SIZE,
+      g_param_spec_int ("beam-size", "Beam size",
+          "Beams of the beam search at temperature 0 (1 = greedy)",
+          1, 16, DEFAULT_BEAM_SIZE, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:best-of:
+   *
+   * Number of candidates sampled at a temperature above 0 (used by the
+   * temperature fallback); the one with the best log-probability wins.
+   */
+  g_object_class_install_property (gobject_class, PROP_BEST_OF,
+      g_param_spec_int ("best-of", "Best of",
+          "Candidates sampled when decoding at a temperature above 0",
+          1, 16, DEFAULT_BEST_OF, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:language:
+   *
+   * Spoken language as a Whisper language code ("en", "de", ...).  NULL or
+   * "auto" detects it with multilingual models on the first window (again
+   * after a flush or a window dropped as silence) and keeps it, as
+   * openai-whisper does; English-only (.en) models always use English.  A
+   * code the model does not know is a LIBRARY/SETTINGS error.
+   */
+  g_object_class_install_property (gobject_class, PROP_LANGUAGE,
+      g_param_spec_string ("language", "Language",
+          "Spoken language code (e.g. \"en\"); NULL or \"auto\" to detect it "
+          "(English-only models always use English)",
+          DEFAULT_LANGUAGE, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:task:
+   *
+   * Transcribe in the spoken language, or translate into English
+   * (multilingual models only).
+   */
+  g_object_class_install_property (gobject_class, PROP_TASK,
+      g_param_spec_enum ("task", "Task",
+          "Transcribe, or translate into English (multilingual models)",
+          GST_TYPE_WHISPER_DEC_TASK, DEFAULT_TASK, PROP_FLAGS));
+
+  g_object_class_install_property (gobject_class, PROP_SUPPRESS_BLANK,
+      g_param_spec_boolean ("suppress-blank", "Suppress blank",
+          "Forbid a blank or end-of-text as the first sampled token",
+          DEFAULT_SUPPRESS_BLANK, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:suppress-tokens:
+   *
+   * Comma-separated token ids never to sample.  -1 stands for the model's
+   * list of non-speech tokens (symbols, music notes, speaker tags), as in
+   * openai-whisper; "" suppresses nothing.  Invalid lists are ignored with
+   * a warning.
+   */
+  g_object_class_install_property (gobject_class, PROP_SUPPRESS_TOKENS,
+      g_param_spec_string ("suppress-tokens", "Suppress tokens",
+          "Comma-separated token ids never to sample; -1 = the model's "
+          "non-speech tokens, \"\" = none", DEFAULT_SUPPRESS_TOKENS,
+          PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:max-initial-timestamp:
+   *
+   * Latest time, in seconds from the window start, that the first
+   * timestamp of a window may have.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_INITIAL_TIMESTAMP,
+      g_param_spec_double ("max-initial-timestamp", "Max initial timestamp",
+          "Latest first timestamp of a window, in seconds", 0.0, 30.0,
+          DEFAULT_MAX_INITIAL_TIMESTAMP, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:without-timestamps:
+   *
+   * Decode without timestamp tokens: each window then gives one segment
+   * spanning its real audio, and the next window starts at its end.
+   */
+  g_object_class_install_property (gobject_class, PROP_WITHOUT_TIMESTAMPS,
+      g_param_spec_boolean ("without-timestamps", "Without timestamps",
+          "Decode without timestamp tokens (one segment per window)",
+          DEFAULT_WITHOUT_TIMESTAMPS, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:temperature-fallback:
+   *
+   * Re-decode a window at temperatures 0.2, 0.4 ... 1.0 when the result
+   * looks wrong (compression ratio or average log-probability beyond
+   * their thresholds).  FALSE decodes at temperature 0 only.
+   */
+  g_object_class_install_property (gobject_class, PROP_TEMPERATURE_FALLBACK,
+      g_param_spec_boolean ("temperature-fallback", "Temperature fallback",
+          "Re-decode at rising temperatures (0.2 ... 1.0) when a window's "
+          "result fails the thresholds", DEFAULT_TEMPERATURE_FALLBACK,
+          PROP_FLAGS));
+
+  g_object_class_install_property (gobject_class,
+      PROP_CONDITION_ON_PREVIOUS_TEXT,
+      g_param_spec_boolean ("condition-on-previous-text",
+          "Condition on previous text",
+          "Give the previous window's text to the decoder as a prompt",
+          DEFAULT_CONDITION_ON_PREVIOUS_TEXT, PROP_FLAGS));
+
+  g_object_class_install_property (gobject_class, PROP_INITIAL_PROMPT,
+      g_param_spec_string ("initial-prompt", "Initial prompt",
+          "Text given to the decoder as the prompt of the first window "
+          "(vocabulary, spelling, style)", DEFAULT_INITIAL_PROMPT, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:no-speech-threshold:
+   *
+   * A window is skipped as silence when the probability of the no-speech
+   * token exceeds this and the average log-probability is below
+   * #GstWhisperDec:logprob-threshold.
+   */
+  g_object_class_install_property (gobject_class, PROP_NO_SPEECH_THRESHOLD,
+      g_param_spec_double ("no-speech-threshold", "No-speech threshold",
+          "No-speech probability above which a window with a low "
+          "log-probability is skipped as silence (0 = never)", 0.0, 1.0,
+          DEFAULT_NO_SPEECH_THRESHOLD, PROP_FLAGS));
+
+  g_object_class_install_property (gobject_class, PROP_LOGPROB_THRESHOLD,
+      g_param_spec_double ("logprob-threshold", "Log-probability threshold",
+          "Average log-probability below which a window is re-decoded at a "
+          "higher temperature", -100.0, 0.0, DEFAULT_LOGPROB_THRESHOLD,
+          PROP_FLAGS));
+
+  g_object_class_install_property (gobject_class,
+      PROP_COMPRESSION_RATIO_THRESHOLD,
+      g_param_spec_double ("compression-ratio-threshold",
+          "Compression ratio threshold",
+          "gzip compression ratio of the text above which a window is "
+          "re-decoded at a higher temperature (repetition; 0 = never)", 0.0,
+          100.0,
+          DEFAULT_COMPRESSION_RATIO_THRESHOLD, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:skip-non-words:
+   *
+   * Drop segments whose text has no letter and no digit, such as "." or
+   * "..." decoded from noise: they carry nothing for a subtitle reader and
+   * the words are what WER scoring counts.  The time they span is covered
+   * by GAP events like any other stretch without text.
+   */
+  g_object_class_install_property (gobject_class, PROP_SKIP_NON_WORDS,
+      g_param_spec_boolean ("skip-non-words", "Skip non-words",
+          "Drop segments whose text has no letter or digit (e.g. \".\" "
+          "decoded from noise)", DEFAULT_SKIP_NON_WORDS, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:max-no-speech-prob:
+   *
+   * Drop all text of a window whose no-speech probability is above this,
+   * whatever its log-probability, and move to the window end.
+   * openai-whisper's rule (#GstWhisperDec:no-speech-threshold) only skips a
+   * window whose log-probability is also low, which lets through Whisper's
+   * confident hallucinations on silence ("You", no-speech probability
+   * about 0.9).  On real speech it stays well below (at most 0.45 over the
+   * project's dev set with tiny.en, the spoken digit string; 0.24 for all
+   * other clips).  1.0 disables the rule.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_NO_SPEECH_PROB,
+      g_param_spec_double ("max-no-speech-prob", "Max no-speech probability",
+          "Drop the text of windows whose no-speech probability is above "
+          "this, even with a high log-probability (1.0 = off)", 0.0, 1.0,
+          DEFAULT_MAX_NO_SPEECH_PROB, PROP_FLAGS));
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_whisper_dec_change_state);
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Whisper decoder", "Codec/Decoder/Audio/Text",
+      "Decodes Whisper encoder output into timed text segments",
+      "gst-whisper-npu contributors");
+
+  gst_type_mark_as_plugin_api (GST_TYPE_WHISPER_DEC_TASK, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streaming state */
+
+static void
+gst_whisper_dec_reset (GstWhisperDec * self)
+{
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
+  self->last_end = GST_CLOCK_TIME_NONE;
+  self->input_end = GST_CLOCK_TIME_NONE;
+  self->discont = TRUE;
+  if (self->decoder)
+    whisper_decoder_reset (self->decoder);
+}
+
+static void
+gst_whisper_dec_release_model (GstWhisperDec * self)
+{
+  g_clear_pointer (&self->decoder, whisper_decoder_free);
+  if (self->model) {
+    whisper_model_registry_release (self->model);
+    self->model = NULL;
+  }
+  g_clear_pointer (&self->model_key, g_free);
+}
+
+static void
+gst_whisper_dec_init (GstWhisperDec * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_whisper_dec_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_whisper_dec_sink_event));
+  gst_pad_set_query_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_whisper_dec_sink_query));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_whisper_dec_src_query));
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->beam_size = DEFAULT_BEAM_SIZE;
+  self->best_of = DEFAULT_BEST_OF;
+  self->language = g_strdup (DEFAULT_LANGUAGE);
+  self->task = DEFAULT_TASK;
+  self->suppress_blank = DEFAULT_SUPPRESS_BLANK;
+  self->suppress_tokens = g_strdup (DEFAULT_SUPPRESS_TOKENS);
+  self->suppress_ids = parse_suppress_tokens (DEFAULT_SUPPRESS_TOKENS);
+  self->max_initial_timestamp = DEFAULT_MAX_INITIAL_TIMESTAMP;
+  self->without_timestamps = DEFAULT_WITHOUT_TIMESTAMPS;
+  self->temperature_fallback = DEFAULT_TEMPERATURE_FALLBACK;
+  self->condition_on_previous_text = DEFAULT_CONDITION_ON_PREVIOUS_TEXT;
+  self->initial_prompt = g_strdup (DEFAULT_INITIAL_PROMPT);
+  self->no_speech_threshold = DEFAULT_NO_SPEECH_THRESHOLD;
+  self->logprob_threshold = DEFAULT_LOGPROB_THRESHOLD;
+  self->compression_ratio_threshold = DEFAULT_COMPRESSION_RATIO_THRESHOLD;
+  self->skip_non_words = DEFAULT_SKIP_NON_WORDS;
+  self->max_no_speech_prob = DEFAULT_MAX_NO_SPEECH_PROB;
+
+  self->decode_latency = 0;
+  gst_whisper_dec_reset (self);
+}
+
+static void
+gst_whisper_dec_finalize (GObject * object)
+{
+  GstWhisperDec *self = GST_WHISPER_DEC (object);
+
+  gst_whisper_dec_release_model (self);
+  g_free (self->language);
+  g_free (self->suppress_tokens);
+  g_array_unref (self->suppress_ids);
+  g_free (self->initial_prompt);
+  g_free (self->last_language);
+  gst_clear_tag_list (&self->upstream_tags);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_whisper_dec_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstWhisperDec *self = GST_WHISPER_DEC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_BEAM_SIZE:
+      self->beam_size = g_value_get_int (value);
+      break;
+    case PROP_BEST_OF:
+      self->best_of = g_value_get_int (value);
+      break;
+    case PROP_LANGUAGE:
+      g_free (self->language);
+      self->language = g_value_dup_string (value);
+      break;
+    case PROP_TASK:
+      self->task = g_value_get_enum (value);
+      break;
+    case PROP_SUPPRESS_BLANK:
+      self->suppress_blank = g_value_get_boolean (value);
+      break;
+    case PROP_SUPPRESS_TOKENS:{
+      const gchar *str = g_value_get_string (value);
+      GArray *ids = parse_suppress_tokens (str);
+
+      if (ids == NULL) {
+        GST_WARNING_OBJECT (self, "ignoring invalid suppress-tokens \"%s\": "
+            "expected comma-separated token ids (-1 = model's list)", str);
+        break;
+      }
+      g_array_unref (self->suppress_ids);
+      self->suppress_ids = ids;
+      g_free (self->suppress_tokens);
+      self->suppress_tokens = g_strdup (str ? str : "");
+      break;
+    }
+    case PROP_MAX_INITIAL_TIMESTAMP:
+      self->max_initial_timestamp = g_value_get_double (value);
+      break;
+    case PROP_WITHOUT_TIMESTAMPS:
+      self->without_timestamps = g_value_get_boolean (value);
+      break;
+    case PROP_TEMPERATURE_FALLBACK:
+      self->temperature_fallback = g_value_get_boolean (value);
+      break;
+    case PROP_CONDITION_ON_PREVIOUS_TEXT:
+      self->condition_on_previous_text = g_value_get_boolean (value);
+      break;
+    case PROP_INITIAL_PROMPT:
+      g_free (self->initial_prompt);
+      self->initial_prompt = g_value_dup_string (value);
+      break;
+    case PROP_NO_SPEECH_THRESHOLD:
+      self->no_speech_threshold = g_value_get_double (value);
+      break;
+    case PROP_LOGPROB_THRESHOLD:
+      self->logprob_threshold = g_value_get_double (value);
+      break;
+    case PROP_COMPRESSION_RATIO_THRESHOLD:
+      self->compression_ratio_threshold = g_value_get_double (value);
+      break;
+    case PROP_SKIP_NON_WORDS:
+      self->skip_non_words = g_value_get_boolean (value);
+      break;
+    case PROP_MAX_NO_SPEECH_PROB:
+      self->max_no_speech_prob = g_value_get_double (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_whisper_dec_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstWhisperDec *self = GST_WHISPER_DEC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_BEAM_SIZE:
+      g_value_set_int (value, self->beam_size);
+      break;
+    case PROP_BEST_OF:
+      g_value_set_int (value, self->best_of);
+      break;
+    case PROP_LANGUAGE:
+      g_value_set_string (value, self->language);
+      break;
+    case PROP_TASK:
+      g_value_set_enum (value, self->task);
+      break;
+    case PROP_SUPPRESS_BLANK:
+      g_value_set_boolean (value, self->suppress_blank);
+      break;
+    case PROP_SUPPRESS_TOKENS:
+      g_value_set_string (value, self->suppress_tokens);
+      break;
+    case PROP_MAX_INITIAL_TIMESTAMP:
+      g_value_set_double (value, self->max_initial_timestamp);
+      break;
+    case PROP_WITHOUT_TIMESTAMPS:
+      g_value_set_boolean (value, self->without_timestamps);
+      break;
+    case PROP_TEMPERATURE_FALLBACK:
+      g_value_set_boolean (value, self->temperature_fallback);
+      break;
+    case PROP_CONDITION_ON_PREVIOUS_TEXT:
+      g_value_set_boolean (value, self->condition_on_previous_text);
+      break;
+    case PROP_INITIAL_PROMPT:
+      g_value_set_string (value, self->initial_prompt);
+      break;
+    case PROP_NO_SPEECH_THRESHOLD:
+      g_value_set_double (value, self->no_speech_threshold);
+      break;
+    case PROP_LOGPROB_THRESHOLD:
+      g_value_set_double (value, self->logprob_threshold);
+      break;
+    case PROP_COMPRESSION_RATIO_THRESHOLD:
+      g_value_set_double (value, self->compression_ratio_threshold);
+      break;
+    case PROP_SKIP_NON_WORDS:
+      g_value_set_boolean (value, self->skip_non_words);
+      break;
+    case PROP_MAX_NO_SPEECH_PROB:
+      g_value_set_double (value, self->max_no_speech_prob);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Decoding parameters: a snapshot of the properties for one window.  The
+ * strings and the token list are copies owned by the snapshot. */
+
+typedef struct
+{
+  whisper_decode_params p;
+  gchar *language;
+  gchar *initial_prompt;
+  GArray *suppress;             /* gint, NULL = the model's list */
+} DecodeParams;
+
+static void
+decode_params_snapshot (GstWhisperDec * self, DecodeParams * dp)
+{
+  whisper_decode_params *p = &dp->p;
+  const whisper_model *model = self->model;
+  guint i;
+
+  *p = whisper_decode_params_default ();
+  dp->suppress = NULL;
+
+  GST_OBJECT_LOCK (self);
+  p->beam_size = self->beam_size;
+  p->best_of = self->best_of;
+  if (!self->temperature_fallback) {
+    p->temperatures[0] = 0.0f;
+    p->n_temperatures = 1;
+  }
+  p->compression_ratio_threshold = self->compression_ratio_threshold;
+  p->logprob_threshold = self->logprob_threshold;
+  p->no_speech_threshold = self->no_speech_threshold;
+  p->condition_on_previous_text = self->condition_on_previous_text;
+  dp->initial_prompt = g_strdup (self->initial_prompt);
+  dp->language = g_strdup (self->language);
+  p->task = self->task == GST_WHISPER_DEC_TASK_TRANSLATE ?
+      WHISPER_TASK_TRANSLATE : WHISPER_TASK_TRANSCRIBE;
+  p->suppress_blank = self->suppress_blank;
+  p->max_initial_timestamp = self->max_initial_timestamp;
+  p->without_timestamps = self->without_timestamps;
+
+  /* "-1" alone is the engine's default (NULL); otherwise expand -1 into the
+   * model's list and drop ids outside the vocabulary. */
+  if (!(self->suppress_ids->len == 1
+          && g_array_index (self->suppress_ids, gint, 0) == -1)) {
+    dp->suppress = g_array_new (FALSE, FALSE, sizeof (gint));
+    for (i = 0; i < self->suppress_ids->len; i++) {
+      gint id = g_array_index (self->suppress_ids, gint, i);
+
+      if (id == -1) {
+        if (model->suppress_tokens && model->n_suppress_tokens > 0)
+          g_array_append_vals (dp->suppress, model->suppress_tokens,
+              model->n_suppress_tokens);
+      } else if (id < model->hp.n_vocab) {
+        g_array_append_val (dp->suppress, id);
+      }
+    }
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  p->initial_prompt = dp->initial_prompt;
+  p->language = dp->language;
+  if (dp->suppress) {
+    /* non-NULL even when empty: "suppress nothing" */
+    static const gint none = 0;
+    p->suppress_tokens = dp->suppress->len ?
+        (const int *) dp->suppress->data : &none;
+    p->n_suppress_tokens = dp->suppress->len;
+  }
+}
+
+static void
+decode_params_clear (DecodeParams * dp)
+{
+  g_free (dp->language);
+  g_free (dp->initial_prompt);
+  if (dp->suppress)
+    g_array_unref (dp->suppress);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output */
+
+/* TRUE if @text (valid UTF-8) has a letter or a digit. */
+static gboolean
+has_word (const gchar * text)
+{
+  for (; *text; text = g_utf8_next_char (text))
+    if (g_unichar_isalnum (g_utf8_get_char (text)))
+      return TRUE;
+  return FALSE;
+}
+
+static GstFlowReturn
+gst_whisper_dec_push_gap (GstWhisperDec * self, GstClockTime end)
+{
+  GstClockTime start = self->last_end;
+
+  if (!GST_CLOCK_TIME_IS_VALID (start) || end <= start)
+    return GST_FLOW_OK;
+
+  GST_LOG_OBJECT (self, "GAP %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (start), GST_TIME_ARGS (end));
+  self->last_end = end;
+  if (!gst_pad_push_event (self->srcpad, gst_event_new_gap (start,
+              end - start)))
+    GST_DEBUG_OBJECT (self, "GAP event not handled downstream");
+  return GST_FLOW_OK;
+}
+
+static void
+gst_whisper_dec_push_language (GstWhisperDec * self, const gchar * language)
+{
+  GstTagList *tags;
+
+  if (language == NULL || *language == '\0'
+      || g_strcmp0 (language, self->last_language) == 0)
+    return;
+
+  g_free (self->last_language);
+  self->last_language = g_strdup (language);
+  /* a stream TAG event replaces the previous one: keep upstream's tags */
+  if (self->upstream_tags)
+    tags = gst_tag_list_copy (self->upstream_tags);
+  else
+    tags = gst_tag_list_new_empty ();
+  gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_LANGUAGE_CODE,
+      language, NULL);
+  gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
+  gst_pad_push_event (self->srcpad, gst_event_new_tag (tags));
+}
+
+static GstFlowReturn
+gst_whisper_dec_push_segment (GstWhisperDec * self,
+    const whisper_segment * seg, const gchar * text, GstClockTime start,
+    GstClockTime end, GstClockTime window_start)
+{
+  GstStructure *s;
+  GstBuffer *buf;
+  gsize len = strlen (text);
+
+  s = gst_structure_new (WHISPER_SEGMENT_EVENT,
+      "start", G_TYPE_UINT64, start,
+      "end", G_TYPE_UINT64, end,
+      "text", G_TYPE_STRING, text,
+      "avg-logprob", G_TYPE_DOUBLE, (gdouble) seg->avg_logprob,
+      "no-speech-prob", G_TYPE_DOUBLE, (gdouble) seg->no_speech_prob,
+      "temperature", G_TYPE_DOUBLE, (gdouble) seg->temperature,
+      "compression-ratio", G_TYPE_DOUBLE, (gdouble) seg->compression_ratio,
+      "window-start", G_TYPE_UINT64, window_start, NULL);
+
+  GST_DEBUG_OBJECT (self, "segment %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT
+      ": \"%s\"", GST_TIME_ARGS (start), GST_TIME_ARGS (end), text);
+
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), gst_structure_copy (s)));
+  if (!gst_pad_push_event (self->srcpad,
+          gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s)))
+    GST_LOG_OBJECT (self, "segment event not handled downstream");
+
+  buf = gst_buffer_new_memdup (text, len);
+  GST_BUFFER_PTS (buf) = start;
+  GST_BUFFER_DURATION (buf) = end - start;
+  if (self->discont) {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+  self->last_end = end;
+
+  return gst_pad_push (self->srcpad, buf);
+}
+
+/* Push the window's segments, in order, and GAPs over what they leave
+ * uncovered up to @commit_end (the time where the next window starts). */
+static GstFlowReturn
+gst_whisper_dec_push_window (GstWhisperDec * self,
+    const whisper_window_result * res, GstClockTime pts, guint64 offset,
+    guint64 offset_end, GstClockTime commit_end)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  gboolean skip_non_words;
+  gint i;
+
+  GST_OBJECT_LOCK (self);
+  skip_non_words = self->skip_non_words;
+  GST_OBJECT_UNLOCK (self);
+
+  gst_whisper_dec_push_language (self, res->language);
+
+  for (i = 0; i < res->n_segments && ret == GST_FLOW_OK; i++) {
+    const whisper_segment *seg = &res->segments[i];
+    gint64 t0, t1;
+    GstClockTime start, end;
+    gchar *text;
+
+    /* the caps promise UTF-8: replace any invalid byte sequence */
+    text = g_strstrip (g_utf8_make_valid (seg->text ? seg->text : "", -1));
+    if (*text == '\0' || (skip_non_words && !has_word (text))) {
+      GST_DEBUG_OBJECT (self, "dropping segment without words: \"%s\"", text);
+      g_free (text);
+      continue;
+    }
+
+    /* frames -> input timeline, inside the window's real audio */
+    t0 = CLAMP (seg->t0_frame, (gint64) offset, (gint64) offset_end);
+    t1 = CLAMP (seg->t1_frame, t0, (gint64) offset_end);
+    start = pts + (t0 - offset) * WHISPER_FRAME_DURATION;
+    end = pts + (t1 - offset) * WHISPER_FRAME_DURATION;
+
+    /* never overlap, never go back in time */
+    if (GST_CLOCK_TIME_IS_VALID (self->last_end)) {
+      if (start < self->last_end) {
+        GST_DEBUG_OBJECT (self, "segment starts %" GST_TIME_FORMAT
+            " before the previous end %" GST_TIME_FORMAT ": clamped",
+            GST_TIME_ARGS (start), GST_TIME_ARGS (self->last_end));
+        start = self->last_end;
+      }
+      if (end < start)
+        end = start;
+      ret = gst_whisper_dec_push_gap (self, start);
+    }
+    if (ret == GST_FLOW_OK)
+      ret = gst_whisper_dec_push_segment (self, seg, text, start, end, pts);
+    g_free (text);
+  }
+
+  if (ret == GST_FLOW_OK)
+    ret = gst_whisper_dec_push_gap (self, commit_end);
+
+  return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Input */
+
+static GstFlowReturn
+gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstWhisperDec *self = GST_WHISPER_DEC (parent);
+  GstFlowReturn ret = GST_FLOW_OK;
+  GError *err = NULL;
+  GstMapInfo map;
+  DecodeParams dp;
+  whisper_window_result res;
+  guint64 offset, offset_end, next;
+  gint n_real;
+  gsize expected;
+  GstClockTime pts, commit_end, window_end, t_begin, took;
+  gboolean ok;
+
+  if (self->decoder == NULL)
+    goto not_negotiated;
+
+  offset = GST_BUFFER_OFFSET (buf);
+  offset_end = GST_BUFFER_OFFSET_END (buf);
+  if (!GST_BUFFER_OFFSET_IS_VALID (buf) || !GST_BUFFER_OFFSET_END_IS_VALID (buf)
+      || offset_end < offset || offset_end - offset > WHISPER_WINDOW_FRAMES)
+    goto bad_offsets;
+  n_real = (gint) (offset_end - offset);
+
+  /* frame i of the stream is at segment start + i x 10 ms */
+  pts = GST_BUFFER_PTS (buf);
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    pts = self->segment.start + offset * WHISPER_FRAME_DURATION;
+  window_end = pts + n_real * WHISPER_FRAME_DURATION;
+
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
+      && GST_CLOCK_TIME_IS_VALID (self->last_end)
+      && pts > self->last_end)
+    self->discont = TRUE;
+  if (!GST_CLOCK_TIME_IS_VALID (self->last_end))
+    self->last_end = pts;
+
+  if (n_real == 0) {
+    /* nothing to decode: let the encoder move on */
+    next = offset;
+    goto seek;
+  }
+
+  /* A GAP window holds no speech (the encoder found its audio silent):
+   * skip the math, cover it with a GAP, move on to its end. */
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP)) {
+    GST_DEBUG_OBJECT (self, "GAP window at frame %" G_GUINT64_FORMAT
+        ", %d frames: not decoded", offset, n_real);
+    next = offset_end;
+    gst_pad_push_event (self->sinkpad,
+        gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+            gst_structure_new (WHISPER_SEEK_EVENT,
+                "frame", G_TYPE_UINT64, next, NULL)));
+    ret = gst_whisper_dec_push_gap (self, window_end);
+    if (!GST_CLOCK_TIME_IS_VALID (self->input_end)
+        || window_end > self->input_end)
+      self->input_end = window_end;
+    gst_buffer_unref (buf);
+    return ret;
+  }
+
+  expected = (gsize) self->model->hp.n_audio_ctx *
+      self->model->hp.n_audio_state * sizeof (gfloat);
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    goto map_failed;
+  if (map.size != expected) {
+    gst_buffer_unmap (buf, &map);
+    goto bad_size;
+  }
+
+  decode_params_snapshot (self, &dp);
+  memset (&res, 0, sizeof (res));
+  GST_DEBUG_OBJECT (self, "decoding window at frame %" G_GUINT64_FORMAT
+      " (%" GST_TIME_FORMAT "), %d real frames", offset, GST_TIME_ARGS (pts),
+      n_real);
+  t_begin = g_get_monotonic_time ();
+  ok = whisper_decoder_decode_window (self->decoder, &dp.p,
+      (const float *) map.data, (int64_t) offset, n_real, &res, &err);
+  took = (g_get_monotonic_time () - t_begin) * GST_USECOND;
+  decode_params_clear (&dp);
+  gst_buffer_unmap (buf, &map);
+  if (!ok)
+    goto decode_failed;
+
+  GST_DEBUG_OBJECT (self, "window decoded in %" GST_TIME_FORMAT
+      ": %d segments, next frame %" G_GINT64_FORMAT "%s", GST_TIME_ARGS (took),
+      res.n_segments, res.next_frame, res.no_speech ? " (no speech)" : "");
+
+  /* worst decode time, in LATENCY_STEP steps, for live latency */
+  {
+    GstClockTime lat = gst_util_uint64_scale_ceil (took, 1, LATENCY_STEP) *
+        LATENCY_STEP;
+    gboolean grew = FALSE;
+
+    GST_OBJECT_LOCK (self);
+    if (lat > self->decode_latency) {
+      self->decode_latency = lat;
+      grew = self->upstream_live;
+    }
+    GST_OBJECT_UNLOCK (self);
+    if (grew)
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_latency (GST_OBJECT (self)));
+  }
+
+  /* the next window must start inside this one and move forward */
+  if (res.next_frame <= (gint64) offset || res.next_frame > (gint64) offset_end) {
+    GST_WARNING_OBJECT (self, "decoder asked for the next window at frame %"
+        G_GINT64_FORMAT ", outside (%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+        "]: using the window end", res.next_frame, offset, offset_end);
+    next = offset_end;
+  } else {
+    next = (guint64) res.next_frame;
+  }
+  /* confident text on a window that is very likely silence: drop it,
+   * skip the window as openai-whisper's no-speech rule does, and forget it
+   * as previous text (it would prompt the next window) */
+  {
+    gdouble max_nsp;
+
+    GST_OBJECT_LOCK (self);
+    max_nsp = self->max_no_speech_prob;
+    GST_OBJECT_UNLOCK (self);
+    if (res.n_segments > 0 && max_nsp < 1.0
+        && res.segments[0].no_speech_prob > max_nsp) {
+      GST_DEBUG_OBJECT (self, "no-speech probability %.3f > %.3f: dropping "
+          "%d segments of the window", res.segments[0].no_speech_prob,
+          max_nsp, res.n_segments);
+      whisper_window_result_clear (&res);
+      memset (&res, 0, sizeof (res));
+      whisper_decoder_reset (self->decoder);
+      next = offset_end;
+    }
+  }
+  commit_end = pts + (next - offset) * WHISPER_FRAME_DURATION;
+
+  /* Tell the encoder before pushing text: with a queue between the two it
+   * can start encoding the next window while text goes downstream. */
+  gst_pad_push_event (self->sinkpad,
+      gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+          gst_structure_new (WHISPER_SEEK_EVENT,
+              "frame", G_TYPE_UINT64, next, NULL)));
+
+  ret = gst_whisper_dec_push_window (self, &res, pts, offset, offset_end,
+      commit_end);
+  whisper_window_result_clear (&res);
+
+  if (!GST_CLOCK_TIME_IS_VALID (self->input_end)
+      || window_end > self->input_end)
+    self->input_end = window_end;
+
+  gst_buffer_unref (buf);
+  return ret;
+
+seek:
+  gst_pad_push_event (self->sinkpad,
+      gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+          gst_structure_new (WHISPER_SEEK_EVENT,
+              "frame", G_TYPE_UINT64, next, NULL)));
+  gst_buffer_unref (buf);
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+not_negotiated:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        (_("No Whisper encoder output format was negotiated.")),
+        ("received a buffer before valid caps"));
+    gst_buffer_unref (buf);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+bad_offsets:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        (_("Invalid Whisper encoder output.")),
+        ("window buffer offsets %" G_GUINT64_FORMAT " - %" G_GUINT64_FORMAT
+            " are not a window of at most %d frames", offset, offset_end,
+            WHISPER_WINDOW_FRAMES));
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+        (_("Invalid Whisper encoder output.")), ("could not map buffer"));
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+bad_size:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        (_("Invalid Whisper encoder output.")),
+        ("window buffer has %" G_GSIZE_FORMAT " bytes, expected %"
+            G_GSIZE_FORMAT " (%d x %d float32)", map.size, expected,
+            self->model->hp.n_audio_ctx, self->model->hp.n_audio_state));
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+decode_failed:
+  {
+    /* a bad setting (unknown language, ...) is the user's to fix */
+    if (err && err->domain == WHISPER_DECODER_ERROR
+        && err->code == WHISPER_DECODER_ERROR_ARGUMENT)
+      GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
+          (_("Invalid Whisper decoding settings.")),
+          ("window at frame %" G_GUINT64_FORMAT ": %s", offset, err->message));
+    else
+      GST_ELEMENT_ERROR (self, STREAM, DECODE, (_("Could not decode speech.")),
+          ("window at frame %" G_GUINT64_FORMAT ": %s", offset,
+              err ? err->message : "unknown error"));
+    g_clear_error (&err);
+    whisper_window_result_clear (&res);
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+}
+
+/* Check the encoder's caps against the model they name, and share that
+ * model (acquire it from the registry: the encoder's load). */
+static gboolean
+gst_whisper_dec_set_caps (GstWhisperDec * self, GstCaps * caps)
+{
+  GstStructure *s;
+  const gchar *key;
+  gint n_state = 0, n_ctx = 0, n_mels = 0;
+  whisper_model *model;
+  whisper_decoder *decoder;
+  GError *err = NULL;
+
+  GST_DEBUG_OBJECT (self, "sink caps %" GST_PTR_FORMAT, caps);
+
+  if (!gst_caps_is_fixed (caps) || gst_caps_get_size (caps) != 1)
+    goto not_encoded;
+  s = gst_caps_get_structure (caps, 0);
+  if (!gst_structure_has_name (s, WHISPER_ENCODED_MEDIA_TYPE)
+      || !gst_structure_get_int (s, "n-state", &n_state)
+      || !gst_structure_get_int (s, "n-ctx", &n_ctx))
+    goto not_encoded;
+  gst_structure_get_int (s, "n-mels", &n_mels);
+
+  key = gst_structure_get_string (s, "model");
+  if (key == NULL || *key == '\0')
+    goto no_model;
+
+  if (self->model_key && strcmp (self->model_key, key) == 0) {
+    model = self->model;
+  } else {
+    model = whisper_model_registry_acquire (key, &err);
+    if (model == NULL)
+      goto model_failed;
+  }
+
+  if (model->hp.n_audio_state != n_state || model->hp.n_audio_ctx != n_ctx
+      || (n_mels != 0 && model->hp.n_mels != n_mels))
+    goto mismatch;
+
+  if (model != self->model) {
+    decoder = whisper_decoder_new (model, &err);
+    if (decoder == NULL)
+      goto decoder_failed;
+    gst_whisper_dec_release_model (self);
+    self->model = model;
+    self->model_key = g_strdup (key);
+    self->decoder = decoder;
+    GST_INFO_OBJECT (self, "using model %s (%s, %s)", key, model->path,
+        model->format);
+  }
+
+  if (!gst_pad_has_current_caps (self->srcpad)) {
+    GstCaps *out = gst_pad_get_pad_template_caps (self->srcpad);
+    gboolean ret = gst_pad_push_event (self->srcpad,
+        gst_event_new_caps (out));
+
+    gst_caps_unref (out);
+    return ret;
+  }
+  return TRUE;
+
+  /* ERRORS */
+not_encoded:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        (_("The input is not Whisper encoder output.")),
+        ("caps %" GST_PTR_FORMAT " are not fixed " WHISPER_ENCODED_MEDIA_TYPE
+            " with n-state and n-ctx", caps));
+    return FALSE;
+  }
+no_model:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        (_("The input does not name the Whisper model it was encoded with.")),
+        ("caps %" GST_PTR_FORMAT " have no \"model\" field", caps));
+    return FALSE;
+  }
+model_failed:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        (_("Could not load the Whisper model the input was encoded with.")),
+        ("model \"%s\": %s", key, err ? err->message : "unknown error"));
+    g_clear_error (&err);
+    return FALSE;
+  }
+mismatch:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        (_("The input does not match the dimensions of its Whisper model.")),
+        ("caps n-state %d, n-ctx %d, n-mels %d; model \"%s\" has n-state %d, "
+            "n-ctx %d, n-mels %d", n_state, n_ctx, n_mels, key,
+            model->hp.n_audio_state, model->hp.n_audio_ctx, model->hp.n_mels));
+    if (model != self->model)
+      whisper_model_registry_release (model);
+    return FALSE;
+  }
+decoder_failed:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
+        (_("Could not set up the Whisper decoder.")),
+        ("model \"%s\": %s", key, err ? err->message : "unknown error"));
+    g_clear_error (&err);
+    whisper_model_registry_release (model);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_whisper_dec_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstWhisperDec *self = GST_WHISPER_DEC (parent);
+
+  GST_LOG_OBJECT (self, "event %" GST_PTR_FORMAT, event);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gboolean ret;
+
+      gst_event_parse_caps (event, &caps);
+      ret = gst_whisper_dec_set_caps (self, caps);
+      gst_event_unref (event);
+      return ret;
+    }
+    case GST_EVENT_SEGMENT:{
+      const GstSegment *segment;
+
+      gst_event_parse_segment (event, &segment);
+      if (segment->format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+            (_("Invalid Whisper encoder output.")),
+            ("segment format %s, expected TIME",
+                gst_format_get_name (segment->format)));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      gst_segment_copy_into (segment, &self->segment);
+      break;
+    }
+    case GST_EVENT_GAP:
+      /* the encoder covers all audio with windows; a GAP from upstream
+       * passes through if it does not go back in time */
+      {
+        GstClockTime ts, dur;
+
+        gst_event_parse_gap (event, &ts, &dur);
+        gst_event_unref (event);
+        if (GST_CLOCK_TIME_IS_VALID (ts) && GST_CLOCK_TIME_IS_VALID (dur)) {
+          if (!GST_CLOCK_TIME_IS_VALID (self->last_end))
+            self->last_end = ts;
+          gst_whisper_dec_push_gap (self, ts + dur);
+        }
+        return TRUE;
+      }
+    case GST_EVENT_EOS:
+      /* every window has been decoded (serialized before EOS); cover the
+       * rest of the last window if its end was not committed */
+      if (GST_CLOCK_TIME_IS_VALID (self->input_end))
+        gst_whisper_dec_push_gap (self, self->input_end);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      gst_whisper_dec_reset (self);
+      break;
+    case GST_EVENT_TAG:{
+      GstTagList *tags;
+
+      gst_event_parse_tag (event, &tags);
+      if (gst_tag_list_get_scope (tags) != GST_TAG_SCOPE_STREAM)
+        break;
+      gst_clear_tag_list (&self->upstream_tags);
+      self->upstream_tags = gst_tag_list_copy (tags);
+      if (self->last_language) {
+        tags = gst_tag_list_copy (tags);
+        gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_LANGUAGE_CODE,
+            self->last_language, NULL);
+        gst_event_unref (event);
+        event = gst_event_new_tag (tags);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_whisper_dec_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstWhisperDec *self = GST_WHISPER_DEC (parent);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CUSTOM) {
+    const GstStructure *s = gst_query_get_structure (query);
+
+    /* we send WHISPER_SEEK_EVENT after every window */
+    if (s && gst_structure_has_name (s, WHISPER_SEEK_QUERY)) {
+      GST_DEBUG_OBJECT (self, "answering %s: TRUE", WHISPER_SEEK_QUERY);
+      return TRUE;
+    }
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+static gboolean
+gst_whisper_dec_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstWhisperDec *self = GST_WHISPER_DEC (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:{
+      gboolean live;
+      GstClockTime min, max, own;
+
+      if (!gst_pad_peer_query (self->sinkpad, query))
+        return FALSE;
+      gst_query_parse_latency (query, &live, &min, &max);
+
+      /* Non-live: no data is held back, nothing added.  Live: the text of
+       * a window is late by the time it takes to decode it. */
+      GST_OBJECT_LOCK (self);
+      self->upstream_live = live;
+      own = live ? self->decode_latency : 0;
+      GST_OBJECT_UNLOCK (self);
+
+      min += own;
+      if (GST_CLOCK_TIME_IS_VALID (max))
+        max += own;
+      GST_DEBUG_OBJECT (self, "latency: live %d, upstream min %"
+          GST_TIME_FORMAT ", own %" GST_TIME_FORMAT, live,
+          GST_TIME_ARGS (min - own), GST_TIME_ARGS (own));
+      gst_query_set_latency (query, live, min, max);
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+static GstStateChangeReturn
+gst_whisper_dec_change_state (GstElement * element, GstStateChange transition)
+{
+  GstWhisperDec *self = GST_WHISPER_DEC (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      gst_whisper_dec_reset (self);
+      /* tags are sticky across flushes, not across streams */
+      g_clear_pointer (&self->last_language, g_free);
+      gst_clear_tag_list (&self->upstream_tags);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* streaming has stopped: the pads are deactivated */
+      gst_whisper_dec_reset (self);
+      gst_whisper_dec_release_model (self);
+      break;
+    default:
+      break;
+  }
+
+  return ret;
+}

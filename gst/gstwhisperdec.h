@@ -1,0 +1,83 @@
+/* whisperdec: Whisper encoder output to timed UTF-8 text.
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+#ifndef __GST_WHISPER_DEC_H__
+#define __GST_WHISPER_DEC_H__
+
+#include <gst/gst.h>
+
+#include "whisper-model.h"
+#include "transcribe.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_WHISPER_DEC (gst_whisper_dec_get_type ())
+G_DECLARE_FINAL_TYPE (GstWhisperDec, gst_whisper_dec, GST, WHISPER_DEC,
+    GstElement);
+
+/**
+ * GstWhisperDecTask:
+ * @GST_WHISPER_DEC_TASK_TRANSCRIBE: write the text in the spoken language
+ * @GST_WHISPER_DEC_TASK_TRANSLATE: translate the speech into English
+ *   (multilingual models only)
+ */
+typedef enum
+{
+  GST_WHISPER_DEC_TASK_TRANSCRIBE = 0,
+  GST_WHISPER_DEC_TASK_TRANSLATE = 1,
+} GstWhisperDecTask;
+
+#define GST_TYPE_WHISPER_DEC_TASK (gst_whisper_dec_task_get_type ())
+GType gst_whisper_dec_task_get_type (void);
+
+struct _GstWhisperDec
+{
+  GstElement parent;
+
+  /* < private > */
+  GstPad *sinkpad;
+  GstPad *srcpad;
+
+  /* properties, protected by the object lock */
+  gint beam_size;
+  gint best_of;
+  gchar *language;
+  GstWhisperDecTask task;
+  gboolean suppress_blank;
+  gchar *suppress_tokens;
+  GArray *suppress_ids;         /* parsed suppress_tokens (gint) */
+  gdouble max_initial_timestamp;
+  gboolean without_timestamps;
+  gboolean temperature_fallback;
+  gboolean condition_on_previous_text;
+  gchar *initial_prompt;
+  gdouble no_speech_threshold;
+  gdouble logprob_threshold;
+  gdouble compression_ratio_threshold;
+  gboolean skip_non_words;
+  gdouble max_no_speech_prob;
+
+  /* streaming state (streaming thread only) */
+  whisper_model *model;         /* shared, from the model registry */
+  gchar *model_key;
+  whisper_decoder *decoder;
+  GstSegment segment;
+  GstClockTime last_end;        /* end of the last text buffer or GAP pushed */
+  GstClockTime input_end;       /* end of the real audio of the last window */
+  gboolean discont;
+  gchar *last_language;         /* language code of the last tag pushed */
+  GstTagList *upstream_tags;    /* last stream tags from upstream */
+
+  /* live latency, protected by the object lock */
+  gboolean upstream_live;
+  GstClockTime decode_latency;  /* worst window decode time seen */
+};
+
+GST_ELEMENT_REGISTER_DECLARE (whisperdec);
+
+G_END_DECLS
+#endif /* __GST_WHISPER_DEC_H__ */

@@ -1,0 +1,1078 @@
+/* GStreamer
+ * Copyright (C) 2026 gst-whisper-npu authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-whisperencnpu
+ * @title: whisperencnpu
+ * @see_also: whispermel, whisperdec
+ *
+ * Runs Whisper's audio encoder over 30 s windows (3000 frames) of log-mel
+ * frames from #whispermel and pushes one buffer of encoder output,
+ * float32 [n-ctx = 1500][n-state], per window.
+ *
+ * The model is named here (#GstWhisperEncNpu:model, a path or a known name
+ * such as `tiny.en`), loaded once per process through the shared model
+ * registry, and named in the src caps so that the decoder uses the same
+ * shared model.
+ *
+ * Windows follow openai-whisper's long-form transcription: when the element
+ * downstream answers the `whisper-seek-driver` query (whisperdec does), the
+ * next window starts at the frame that element sends back in a
+ * `whisper-seek` upstream event after each window; otherwise windows advance
+ * by 3000 frames.  On EOS, windows are emitted (the last one padded) until
+ * every received frame has been covered, then EOS is forwarded.
+ *
+ * Each window is normalised on its own, padding included:
+ * x = (max (x, max - 8) + 4) / 4.  openai-whisper takes the maximum over the
+ * whole file, which a stream cannot know.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=jfk.wav ! wavparse ! audioconvert ! \
+ *     audioresample ! whispermel ! whisperencnpu model=tiny.en ! fakesink
+ * ]| Encodes jfk.wav with tiny.en from the models directory.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "gstwhisperencnpu.h"
+#include "whisper-caps.h"
+#include "model-load.h"
+
+GST_DEBUG_CATEGORY_STATIC (whisper_enc_npu_debug);
+#define GST_CAT_DEFAULT whisper_enc_npu_debug
+
+/* openai-whisper pads the AUDIO with 30 s of zeros before the STFT
+ * (log_mel_spectrogram (audio, padding=N_SAMPLES) in whisper/transcribe.py),
+ * so frames past the end are log10 (max (0, 1e-10)) = -10 before the
+ * per-window normalisation, which then lifts them to max - 8. */
+#define WHISPER_MEL_PAD_VALUE (-10.0f)
+
+/* What the window adds to the upstream latency (see the LATENCY query). */
+#define WHISPER_WINDOW_LATENCY (WHISPER_WINDOW_FRAMES * WHISPER_FRAME_DURATION)
+
+#define DEFAULT_MODEL "tiny.en"
+#define DEFAULT_BACKEND GST_WHISPER_BACKEND_AUTO
+#define DEFAULT_THREADS 0
+#define MAX_THREADS 1024
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_BACKEND,
+  PROP_THREADS,
+  PROP_BACKEND_IN_USE,
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (WHISPER_MEL_CAPS));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (WHISPER_ENCODED_CAPS));
+
+#define gst_whisper_enc_npu_parent_class parent_class
+G_DEFINE_TYPE (GstWhisperEncNpu, gst_whisper_enc_npu, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (whisperencnpu, "whisperencnpu", GST_RANK_NONE,
+    GST_TYPE_WHISPER_ENC_NPU);
+
+static void gst_whisper_enc_npu_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_whisper_enc_npu_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_whisper_enc_npu_finalize (GObject * object);
+static GstStateChangeReturn gst_whisper_enc_npu_change_state (GstElement *
+    element, GstStateChange transition);
+static GstFlowReturn gst_whisper_enc_npu_chain (GstPad * pad,
+    GstObject * parent, GstBuffer * buf);
+static gboolean gst_whisper_enc_npu_sink_event (GstPad * pad,
+    GstObject * parent, GstEvent * event);
+static gboolean gst_whisper_enc_npu_sink_query (GstPad * pad,
+    GstObject * parent, GstQuery * query);
+static gboolean gst_whisper_enc_npu_sink_activate_mode (GstPad * pad,
+    GstObject * parent, GstPadMode mode, gboolean active);
+static gboolean gst_whisper_enc_npu_src_event (GstPad * pad,
+    GstObject * parent, GstEvent * event);
+static gboolean gst_whisper_enc_npu_src_query (GstPad * pad,
+    GstObject * parent, GstQuery * query);
+
+/* ------------------------------------------------------------------------ */
+/* backends */
+
+GType
+gst_whisper_backend_get_type (void)
+{
+  static GType backend_type = 0;
+  static const GEnumValue backends[] = {
+    {GST_WHISPER_BACKEND_AUTO, "The NPU when usable, else the CPU", "auto"},
+    {GST_WHISPER_BACKEND_CPU, "CPU, float32", "cpu"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&backend_type)) {
+    GType tmp = g_enum_register_static ("GstWhisperBackend", backends);
+    g_once_init_leave (&backend_type, tmp);
+  }
+  return backend_type;
+}
+
+/* The backend that serves @requested, as the name shown in
+ * backend-in-use.  Adding a backend means one enum value, one case here and
+ * one in gst_whisper_enc_npu_start(). */
+static const gchar *
+gst_whisper_enc_npu_select_backend (GstWhisperBackend requested)
+{
+  switch (requested) {
+    case GST_WHISPER_BACKEND_AUTO:
+      /* no NPU backend yet: auto is the CPU */
+    case GST_WHISPER_BACKEND_CPU:
+      return "cpu";
+  }
+  g_return_val_if_reached ("cpu");
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject */
+
+static void
+gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
+{
+  GObjectClass *gobject_class = (GObjectClass *) klass;
+  GstElementClass *element_class = (GstElementClass *) klass;
+
+  GST_DEBUG_CATEGORY_INIT (whisper_enc_npu_debug, "whisperencnpu", 0,
+      "Whisper encoder");
+
+  gobject_class->set_property = gst_whisper_enc_npu_set_property;
+  gobject_class->get_property = gst_whisper_enc_npu_get_property;
+  gobject_class->finalize = gst_whisper_enc_npu_finalize;
+
+  /**
+   * GstWhisperEncNpu:model:
+   *
+   * The Whisper model: a path (CTranslate2 directory, whisper.cpp ggml
+   * `.bin` file or Hugging Face safetensors directory), or a known name
+   * such as `tiny.en` or `base`, looked up in the models directory
+   * (`$GST_WHISPER_MODELS_DIR`, else `$XDG_CACHE_HOME/gst-whisper-npu/models`).
+   * Loaded when the element goes to PAUSED.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Whisper model: a path or a known name such as tiny.en",
+          DEFAULT_MODEL,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWhisperEncNpu:backend:
+   *
+   * Where the encoder runs.  `auto` takes the NPU when a usable device
+   * exists (not yet implemented: today always the CPU) and says which it
+   * took in #GstWhisperEncNpu:backend-in-use.
+   */
+  g_object_class_install_property (gobject_class, PROP_BACKEND,
+      g_param_spec_enum ("backend", "Backend",
+          "Where the encoder runs", GST_TYPE_WHISPER_BACKEND, DEFAULT_BACKEND,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads",
+          "CPU threads for the encoder (0 = all cores)", 0, MAX_THREADS,
+          DEFAULT_THREADS,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWhisperEncNpu:backend-in-use:
+   *
+   * The backend chosen when the element went to PAUSED (`cpu`), or NULL
+   * while the element is in NULL or READY.
+   */
+  g_object_class_install_property (gobject_class, PROP_BACKEND_IN_USE,
+      g_param_spec_string ("backend-in-use", "Backend in use",
+          "The backend the encoder runs on (NULL when not started)", NULL,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_whisper_enc_npu_change_state);
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Whisper encoder", "Filter/Converter/Audio",
+      "Runs the Whisper audio encoder on 30 s windows of log-mel frames",
+      "gst-whisper-npu authors");
+
+  gst_type_mark_as_plugin_api (GST_TYPE_WHISPER_BACKEND, 0);
+}
+
+static void
+gst_whisper_enc_npu_init (GstWhisperEncNpu * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_whisper_enc_npu_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_whisper_enc_npu_sink_event));
+  gst_pad_set_query_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_whisper_enc_npu_sink_query));
+  gst_pad_set_activatemode_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_whisper_enc_npu_sink_activate_mode));
+  /* accept any n-mels of the template, so that a mismatch with the model
+   * reaches the CAPS event handler and is reported as such */
+  GST_PAD_SET_ACCEPT_TEMPLATE (self->sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_event_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_whisper_enc_npu_src_event));
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_whisper_enc_npu_src_query));
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->model_name = g_strdup (DEFAULT_MODEL);
+  self->backend = DEFAULT_BACKEND;
+  self->threads = DEFAULT_THREADS;
+  self->backend_in_use = NULL;
+
+  g_mutex_init (&self->seek_lock);
+  g_cond_init (&self->seek_cond);
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
+}
+
+static void
+gst_whisper_enc_npu_finalize (GObject * object)
+{
+  GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (object);
+
+  g_free (self->model_name);
+  g_free (self->frames);
+  g_mutex_clear (&self->seek_lock);
+  g_cond_clear (&self->seek_cond);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_whisper_enc_npu_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (object);
+
+  switch (prop_id) {
+    case PROP_MODEL:
+      GST_OBJECT_LOCK (self);
+      g_free (self->model_name);
+      self->model_name = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_BACKEND:
+      GST_OBJECT_LOCK (self);
+      self->backend = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_THREADS:
+      GST_OBJECT_LOCK (self);
+      self->threads = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_whisper_enc_npu_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (object);
+
+  switch (prop_id) {
+    case PROP_MODEL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, self->model_name);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_BACKEND:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->backend);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_THREADS:
+      GST_OBJECT_LOCK (self);
+      g_value_set_int (value, self->threads);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_BACKEND_IN_USE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, self->backend_in_use);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* start / stop / reset */
+
+/* Forget the frames and the pending seek: called from start and FLUSH_STOP,
+ * with the stream lock held (or the pads inactive). */
+static void
+gst_whisper_enc_npu_reset (GstWhisperEncNpu * self)
+{
+  self->n_frames = 0;
+  self->window_start = 0;
+  self->have_base = FALSE;
+  self->base_pts = GST_CLOCK_TIME_NONE;
+  self->base_offset = 0;
+  self->discont = TRUE;
+
+  g_mutex_lock (&self->seek_lock);
+  self->seek_expected = FALSE;
+  self->seek_received = FALSE;
+  g_mutex_unlock (&self->seek_lock);
+}
+
+/* Acquire the model from the registry and make the encoder. */
+static gboolean
+gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
+{
+  gchar *name;
+  GstWhisperBackend backend;
+  gint threads;
+  const gchar *in_use;
+  GError *err = NULL;
+  const whisper_hparams *hp;
+
+  GST_OBJECT_LOCK (self);
+  name = g_strdup (self->model_name);
+  backend = self->backend;
+  threads = self->threads;
+  GST_OBJECT_UNLOCK (self);
+
+  if (name == NULL || name[0] == '\0')
+    goto no_model;
+
+  self->model_key = whisper_model_resolve (name, &err);
+  if (self->model_key == NULL)
+    goto model_error;
+  self->model = whisper_model_registry_acquire (self->model_key, &err);
+  if (self->model == NULL)
+    goto model_error;
+
+  hp = &self->model->hp;
+  if (hp->n_mels != 80 && hp->n_mels != 128)
+    goto bad_model;
+  if (hp->n_audio_ctx * 2 != WHISPER_WINDOW_FRAMES || hp->n_audio_state <= 0)
+    goto bad_model;
+
+  in_use = gst_whisper_enc_npu_select_backend (backend);
+  /* every backend today is the CPU encoder */
+  self->encoder = whisper_encoder_new (self->model, threads, &err);
+  if (self->encoder == NULL)
+    goto encoder_error;
+
+  self->n_state = hp->n_audio_state;
+  self->n_ctx = hp->n_audio_ctx;
+  self->window = g_new (gfloat, (gsize) hp->n_mels * WHISPER_WINDOW_FRAMES);
+
+  GST_OBJECT_LOCK (self);
+  self->n_mels = hp->n_mels;
+  self->backend_in_use = in_use;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_INFO_OBJECT (self, "model %s (%s, %s): n_mels %d, n_state %d, "
+      "n_ctx %d; backend %s, %d threads", name, self->model_key,
+      self->model->format ? self->model->format : "?", hp->n_mels,
+      self->n_state, self->n_ctx, in_use, threads);
+
+  self->caps_ok = FALSE;
+  self->seek_queried = FALSE;
+  self->seek_driven = FALSE;
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
+  gst_whisper_enc_npu_reset (self);
+  g_mutex_lock (&self->seek_lock);
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->seek_lock);
+
+  g_free (name);
+  return TRUE;
+
+  /* ERRORS */
+no_model:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        (_("No Whisper model was set.")),
+        ("the model property is empty"));
+    g_free (name);
+    return FALSE;
+  }
+model_error:
+  {
+    if (g_error_matches (err, WHISPER_MODEL_ERROR,
+            WHISPER_MODEL_ERROR_NOT_FOUND)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          (_("Could not find the Whisper model \"%s\"."), name),
+          ("%s", err->message));
+    } else if (g_error_matches (err, WHISPER_MODEL_ERROR,
+            WHISPER_MODEL_ERROR_FORMAT)) {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          (_("\"%s\" is not a valid Whisper model."), name),
+          ("%s", err->message));
+    } else {
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          (_("Could not read the Whisper model \"%s\"."), name),
+          ("%s", err ? err->message : "unknown error"));
+    }
+    g_clear_error (&err);
+    g_free (name);
+    g_clear_pointer (&self->model_key, g_free);
+    return FALSE;
+  }
+bad_model:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        (_("\"%s\" is not a valid Whisper model."), name),
+        ("%s: n_mels %d (want 80 or 128), n_audio_ctx %d (want %d), "
+            "n_audio_state %d", self->model_key, hp->n_mels,
+            hp->n_audio_ctx, WHISPER_WINDOW_FRAMES / 2, hp->n_audio_state));
+    whisper_model_registry_release (self->model);
+    self->model = NULL;
+    g_clear_pointer (&self->model_key, g_free);
+    g_free (name);
+    return FALSE;
+  }
+encoder_error:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
+        (_("Could not set up the Whisper encoder.")),
+        ("model %s, backend %s, %d threads: %s", self->model_key, in_use,
+            threads, err ? err->message : "unknown error"));
+    g_clear_error (&err);
+    whisper_model_registry_release (self->model);
+    self->model = NULL;
+    g_clear_pointer (&self->model_key, g_free);
+    g_free (name);
+    return FALSE;
+  }
+}
+
+static void
+gst_whisper_enc_npu_stop (GstWhisperEncNpu * self)
+{
+  g_clear_pointer (&self->encoder, whisper_encoder_free);
+  g_clear_pointer (&self->model, whisper_model_registry_release);
+  g_clear_pointer (&self->model_key, g_free);
+  g_clear_pointer (&self->window, g_free);
+  g_clear_pointer (&self->frames, g_free);
+  self->frames_alloc = 0;
+  self->n_frames = 0;
+  self->caps_ok = FALSE;
+
+  GST_OBJECT_LOCK (self);
+  self->n_mels = 0;
+  self->backend_in_use = NULL;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Wake up a thread waiting for a seek event; it returns FLUSHING. */
+static void
+gst_whisper_enc_npu_set_flushing (GstWhisperEncNpu * self, gboolean flushing)
+{
+  g_mutex_lock (&self->seek_lock);
+  self->flushing = flushing;
+  if (flushing)
+    g_cond_broadcast (&self->seek_cond);
+  g_mutex_unlock (&self->seek_lock);
+}
+
+static GstStateChangeReturn
+gst_whisper_enc_npu_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!gst_whisper_enc_npu_start (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* before the pads are deactivated, which waits for the stream lock */
+      gst_whisper_enc_npu_set_flushing (self, TRUE);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (ret == GST_STATE_CHANGE_FAILURE)
+        gst_whisper_enc_npu_stop (self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_whisper_enc_npu_stop (self);
+      break;
+    default:
+      break;
+  }
+
+  return ret;
+}
+
+static gboolean
+gst_whisper_enc_npu_sink_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (parent);
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+
+  /* called before deactivation takes the stream lock: end any wait */
+  gst_whisper_enc_npu_set_flushing (self, !active);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* windows */
+
+/* Time of stream frame @frame: frames are 10 ms apart from the first
+ * buffer's PTS. */
+static GstClockTime
+gst_whisper_enc_npu_frame_time (GstWhisperEncNpu * self, guint64 frame)
+{
+  GstClockTime d;
+
+  if (!GST_CLOCK_TIME_IS_VALID (self->base_pts))
+    return GST_CLOCK_TIME_NONE;
+  if (frame >= self->base_offset)
+    return self->base_pts + (frame - self->base_offset) *
+        WHISPER_FRAME_DURATION;
+  d = (self->base_offset - frame) * WHISPER_FRAME_DURATION;
+  return self->base_pts > d ? self->base_pts - d : 0;
+}
+
+/* Ask downstream whether it will drive the windows with seek events. */
+static void
+gst_whisper_enc_npu_query_seek_driver (GstWhisperEncNpu * self)
+{
+  GstQuery *query;
+
+  query = gst_query_new_custom (GST_QUERY_CUSTOM,
+      gst_structure_new_empty (WHISPER_SEEK_QUERY));
+  self->seek_driven = gst_pad_peer_query (self->srcpad, query);
+  gst_query_unref (query);
+  self->seek_queried = TRUE;
+
+  GST_INFO_OBJECT (self, "%s", self->seek_driven ?
+      "downstream drives the windows with seek events" :
+      "no seek driver downstream: windows advance by 3000 frames");
+}
+
+/* Encode the window of @n_real frames at window_start (padded to 3000)
+ * into a new buffer. */
+static GstFlowReturn
+gst_whisper_enc_npu_encode (GstWhisperEncNpu * self, guint64 n_real,
+    GstBuffer ** outbuf)
+{
+  const gint M = self->n_mels;
+  const gint F = WHISPER_WINDOW_FRAMES;
+  GstBuffer *buf;
+  GstMapInfo map;
+  gint m;
+  guint64 t;
+  int rc;
+
+  /* frames [n_real][M] -> window [M][F], padding at the end */
+  for (t = 0; t < n_real; t++) {
+    const gfloat *frame = self->frames + t * M;
+    for (m = 0; m < M; m++)
+      self->window[(gsize) m * F + t] = frame[m];
+  }
+  for (m = 0; m < M; m++)
+    for (t = n_real; t < (guint64) F; t++)
+      self->window[(gsize) m * F + t] = WHISPER_MEL_PAD_VALUE;
+  whisper_mel_normalize (self->window, (size_t) M * F);
+
+  buf = gst_buffer_new_allocate (NULL,
+      (gsize) self->n_ctx * self->n_state * sizeof (gfloat), NULL);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  rc = whisper_encoder_run (self->encoder, self->window, (gfloat *) map.data);
+  gst_buffer_unmap (buf, &map);
+  if (rc != 0)
+    goto encode_failed;
+
+  GST_BUFFER_PTS (buf) =
+      gst_whisper_enc_npu_frame_time (self, self->window_start);
+  GST_BUFFER_DURATION (buf) = n_real * WHISPER_FRAME_DURATION;
+  GST_BUFFER_OFFSET (buf) = self->window_start;
+  GST_BUFFER_OFFSET_END (buf) = self->window_start + n_real;
+  if (self->discont) {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+
+  *outbuf = buf;
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+encode_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+        (_("The Whisper encoder failed.")),
+        ("whisper_encoder_run returned %d on the window at frame %"
+            G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " real frames)", rc,
+            self->window_start, n_real));
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+}
+
+/* Move the window start to @next, dropping the frames before it. */
+static void
+gst_whisper_enc_npu_advance (GstWhisperEncNpu * self, guint64 next)
+{
+  guint64 drop = next - self->window_start;
+
+  if (drop >= self->n_frames) {
+    self->n_frames = 0;
+  } else {
+    memmove (self->frames, self->frames + drop * self->n_mels,
+        (self->n_frames - drop) * self->n_mels * sizeof (gfloat));
+    self->n_frames -= drop;
+  }
+  self->window_start = next;
+}
+
+/* Emit the windows that can be formed: full ones, and with @drain also the
+ * padded ones until every held frame is covered. */
+static GstFlowReturn
+gst_whisper_enc_npu_process (GstWhisperEncNpu * self, gboolean drain)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  while (self->n_frames > 0
+      && (drain || self->n_frames >= WHISPER_WINDOW_FRAMES)) {
+    guint64 n_real = MIN (self->n_frames, WHISPER_WINDOW_FRAMES);
+    guint64 start = self->window_start;
+    guint64 next;
+    GstBuffer *outbuf = NULL;
+
+    if (!self->seek_queried)
+      gst_whisper_enc_npu_query_seek_driver (self);
+
+    ret = gst_whisper_enc_npu_encode (self, n_real, &outbuf);
+    if (ret != GST_FLOW_OK)
+      break;
+
+    GST_DEBUG_OBJECT (self, "window at frame %" G_GUINT64_FORMAT ", %"
+        G_GUINT64_FORMAT " real frames, pts %" GST_TIME_FORMAT, start, n_real,
+        GST_TIME_ARGS (GST_BUFFER_PTS (outbuf)));
+
+    if (self->seek_driven) {
+      g_mutex_lock (&self->seek_lock);
+      self->seek_expected = TRUE;
+      self->seek_received = FALSE;
+      g_mutex_unlock (&self->seek_lock);
+    }
+
+    /* with the driver linked directly, the seek event arrives in here */
+    ret = gst_pad_push (self->srcpad, outbuf);
+
+    if (!self->seek_driven) {
+      if (ret != GST_FLOW_OK)
+        break;
+      next = start + WHISPER_WINDOW_FRAMES;
+    } else {
+      g_mutex_lock (&self->seek_lock);
+      if (ret == GST_FLOW_OK) {
+        while (!self->seek_received && !self->flushing) {
+          GST_DEBUG_OBJECT (self, "waiting for the seek event");
+          g_cond_wait (&self->seek_cond, &self->seek_lock);
+        }
+        if (self->flushing)
+          ret = GST_FLOW_FLUSHING;
+      }
+      next = self->seek_frame;
+      self->seek_expected = FALSE;
+      self->seek_received = FALSE;
+      g_mutex_unlock (&self->seek_lock);
+      if (ret != GST_FLOW_OK)
+        break;
+
+      /* never go back (no endless loop), never past the window's frames */
+      if (next <= start || next > start + n_real) {
+        GST_WARNING_OBJECT (self, "seek to frame %" G_GUINT64_FORMAT
+            " outside (%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "], "
+            "using the window end", next, start, start + n_real);
+        next = start + n_real;
+      }
+    }
+    GST_DEBUG_OBJECT (self, "next window at frame %" G_GUINT64_FORMAT, next);
+    gst_whisper_enc_npu_advance (self, next);
+  }
+
+  return ret;
+}
+
+/* Cover every held frame with windows, then forget the time base (the
+ * next buffer starts a new run). */
+static GstFlowReturn
+gst_whisper_enc_npu_drain (GstWhisperEncNpu * self)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  if (self->n_frames > 0)
+    ret = gst_whisper_enc_npu_process (self, TRUE);
+  self->n_frames = 0;
+  self->have_base = FALSE;
+  return ret;
+}
+
+/* Start a run of contiguous frames at @offset, time @pts. */
+static void
+gst_whisper_enc_npu_rebase (GstWhisperEncNpu * self, guint64 offset,
+    GstClockTime pts)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (pts) && self->segment.format == GST_FORMAT_TIME
+      && GST_CLOCK_TIME_IS_VALID (self->segment.start))
+    pts = self->segment.start + offset * WHISPER_FRAME_DURATION;
+  self->base_pts = pts;
+  self->base_offset = offset;
+  self->window_start = offset;
+  self->n_frames = 0;
+  self->have_base = TRUE;
+  self->discont = TRUE;
+  GST_DEBUG_OBJECT (self, "run starts at frame %" G_GUINT64_FORMAT ", %"
+      GST_TIME_FORMAT, offset, GST_TIME_ARGS (pts));
+}
+
+static GstFlowReturn
+gst_whisper_enc_npu_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (parent);
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstMapInfo map;
+  gsize frame_bytes;
+  guint64 n, offset, end;
+
+  if (!self->caps_ok)
+    goto not_negotiated;
+
+  frame_bytes = (gsize) self->n_mels * sizeof (gfloat);
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    goto map_failed;
+  if (map.size % frame_bytes != 0)
+    goto bad_size;
+  n = map.size / frame_bytes;
+
+  end = self->window_start + self->n_frames;
+  offset = GST_BUFFER_OFFSET (buf);
+  if (!self->have_base) {
+    gst_whisper_enc_npu_rebase (self,
+        offset != GST_BUFFER_OFFSET_NONE ? offset : end, GST_BUFFER_PTS (buf));
+  } else if (offset != GST_BUFFER_OFFSET_NONE && offset != end) {
+    /* frames missing or repeated: finish the run, start a new one */
+    GST_INFO_OBJECT (self, "discontinuity: frame %" G_GUINT64_FORMAT
+        " expected, got %" G_GUINT64_FORMAT, end, offset);
+    ret = gst_whisper_enc_npu_drain (self);
+    if (ret != GST_FLOW_OK)
+      goto done;
+    gst_whisper_enc_npu_rebase (self, offset, GST_BUFFER_PTS (buf));
+  }
+
+  if (n > 0) {
+    if (self->n_frames + n > self->frames_alloc) {
+      self->frames_alloc = MAX (self->n_frames + n,
+          2 * WHISPER_WINDOW_FRAMES);
+      self->frames = g_renew (gfloat, self->frames,
+          self->frames_alloc * self->n_mels);
+    }
+    memcpy (self->frames + self->n_frames * self->n_mels, map.data, map.size);
+    self->n_frames += n;
+    ret = gst_whisper_enc_npu_process (self, FALSE);
+  }
+
+done:
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+  return ret;
+
+  /* ERRORS */
+not_negotiated:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("mel frames before the caps"));
+    gst_buffer_unref (buf);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
+        ("could not map the input buffer"));
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+bad_size:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        (_("The mel frames are malformed.")),
+        ("buffer of %" G_GSIZE_FORMAT " bytes is not a whole number of "
+            "%d-band float frames", map.size, self->n_mels));
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* events and queries */
+
+static gboolean
+gst_whisper_enc_npu_set_caps (GstWhisperEncNpu * self, GstCaps * caps)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  GstCaps *srccaps;
+  gint n_mels = 0, rate = 0;
+  gboolean res;
+
+  if (!gst_structure_get_int (s, "n-mels", &n_mels)
+      || !gst_structure_get_int (s, "rate", &rate) || rate != 100)
+    goto bad_caps;
+  if (n_mels != self->n_mels)
+    goto wrong_n_mels;
+
+  srccaps = gst_caps_new_simple (WHISPER_ENCODED_MEDIA_TYPE,
+      "model", G_TYPE_STRING, self->model_key,
+      "n-state", G_TYPE_INT, self->n_state,
+      "n-ctx", G_TYPE_INT, self->n_ctx,
+      "n-mels", G_TYPE_INT, self->n_mels, NULL);
+  GST_DEBUG_OBJECT (self, "src caps %" GST_PTR_FORMAT, srccaps);
+  res = gst_pad_set_caps (self->srcpad, srccaps);
+  gst_caps_unref (srccaps);
+  self->caps_ok = res;
+  return res;
+
+  /* ERRORS */
+bad_caps:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("invalid mel caps %" GST_PTR_FORMAT, caps));
+    self->caps_ok = FALSE;
+    return FALSE;
+  }
+wrong_n_mels:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        (_("The input has %d mel bands but the Whisper model needs %d."),
+            n_mels, self->n_mels),
+        ("upstream caps %" GST_PTR_FORMAT " have n-mels=%d, model %s has "
+            "n_mels=%d", caps, n_mels, self->model_key, self->n_mels));
+    self->caps_ok = FALSE;
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_whisper_enc_npu_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (parent);
+  GstFlowReturn ret;
+
+  GST_LOG_OBJECT (self, "event %" GST_PTR_FORMAT, event);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      /* downstream may be a different one: ask again */
+      self->seek_queried = FALSE;
+      break;
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gboolean res;
+
+      gst_event_parse_caps (event, &caps);
+      res = gst_whisper_enc_npu_set_caps (self, caps);
+      gst_event_unref (event);
+      return res;
+    }
+    case GST_EVENT_SEGMENT:{
+      GstSegment segment;
+
+      gst_event_copy_segment (event, &segment);
+      if (segment.format != GST_FORMAT_TIME) {
+        GST_WARNING_OBJECT (self, "%s segment, using a TIME segment",
+            gst_format_get_name (segment.format));
+        gst_event_unref (event);
+        gst_segment_init (&segment, GST_FORMAT_TIME);
+        event = gst_event_new_segment (&segment);
+      }
+      ret = gst_whisper_enc_npu_drain (self);
+      if (ret == GST_FLOW_FLUSHING) {
+        gst_event_unref (event);
+        return FALSE;
+      }
+      self->segment = segment;
+      break;
+    }
+    case GST_EVENT_EOS:
+      ret = gst_whisper_enc_npu_drain (self);
+      GST_DEBUG_OBJECT (self, "drained at EOS: %s", gst_flow_get_name (ret));
+      if (ret == GST_FLOW_FLUSHING) {
+        gst_event_unref (event);
+        return FALSE;
+      }
+      break;
+    case GST_EVENT_FLUSH_START:
+      gst_whisper_enc_npu_set_flushing (self, TRUE);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      gst_whisper_enc_npu_reset (self);
+      gst_whisper_enc_npu_set_flushing (self, FALSE);
+      break;
+    case GST_EVENT_GAP:
+      /* only when no frames wait for a window: the gap would otherwise
+       * overtake them */
+      if (self->n_frames > 0) {
+        GST_LOG_OBJECT (self, "dropping gap, %" G_GUINT64_FORMAT
+            " frames pending", self->n_frames);
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+    default:
+      break;
+  }
+
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_whisper_enc_npu_sink_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
+{
+  GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps;
+      gint n_mels;
+
+      /* once the model is known, offer only its n-mels */
+      gst_query_parse_caps (query, &filter);
+      caps = gst_pad_get_pad_template_caps (pad);
+      GST_OBJECT_LOCK (self);
+      n_mels = self->n_mels;
+      GST_OBJECT_UNLOCK (self);
+      if (n_mels > 0) {
+        caps = gst_caps_make_writable (caps);
+        gst_caps_set_simple (caps, "n-mels", G_TYPE_INT, n_mels, NULL);
+      }
+      if (filter) {
+        GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+            GST_CAPS_INTERSECT_FIRST);
+        gst_caps_unref (caps);
+        caps = tmp;
+      }
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+static gboolean
+gst_whisper_enc_npu_src_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (parent);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM
+      && gst_event_has_name (event, WHISPER_SEEK_EVENT)) {
+    const GstStructure *s = gst_event_get_structure (event);
+    guint64 frame;
+    gboolean res = FALSE;
+
+    if (!gst_structure_get_uint64 (s, "frame", &frame)) {
+      /* still ends the wait (never hang): clamped to the window end */
+      GST_WARNING_OBJECT (self, "seek event without a guint64 frame: %"
+          GST_PTR_FORMAT ", taking the window end", s);
+      frame = G_MAXUINT64;
+    }
+
+    g_mutex_lock (&self->seek_lock);
+    if (self->seek_expected && !self->seek_received) {
+      GST_DEBUG_OBJECT (self, "seek to frame %" G_GUINT64_FORMAT, frame);
+      self->seek_frame = frame;
+      self->seek_received = TRUE;
+      g_cond_broadcast (&self->seek_cond);
+      res = TRUE;
+    } else {
+      GST_WARNING_OBJECT (self, "unexpected seek to frame %" G_GUINT64_FORMAT
+          " (no window waiting for one), ignored", frame);
+    }
+    g_mutex_unlock (&self->seek_lock);
+    gst_event_unref (event);
+    return res;
+  }
+
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_whisper_enc_npu_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
+{
+  GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:{
+      gboolean res, live;
+      GstClockTime min, max;
+
+      /* a window is pushed once its 30 s of frames are in (the
+       * decoder-driven seek only moves the start earlier, so a window never
+       * waits for more); the policy for live sources is still to come */
+      res = gst_pad_peer_query (self->sinkpad, query);
+      if (res) {
+        gst_query_parse_latency (query, &live, &min, &max);
+        min += WHISPER_WINDOW_LATENCY;
+        if (GST_CLOCK_TIME_IS_VALID (max))
+          max += WHISPER_WINDOW_LATENCY;
+        gst_query_set_latency (query, live, min, max);
+        GST_DEBUG_OBJECT (self, "latency: live %d, min %" GST_TIME_FORMAT
+            ", max %" GST_TIME_FORMAT, live, GST_TIME_ARGS (min),
+            GST_TIME_ARGS (max));
+      }
+      return res;
+    }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}

@@ -1,0 +1,86 @@
+/* whisperencnpu: Whisper's audio encoder over 30 s windows of log-mel
+ * frames, with the decoder-driven window seek of openai-whisper. */
+#ifndef __GST_WHISPER_ENC_NPU_H__
+#define __GST_WHISPER_ENC_NPU_H__
+
+#include <gst/gst.h>
+
+#include "whisper-model.h"
+#include "encoder.h"
+
+G_BEGIN_DECLS
+
+/**
+ * GstWhisperBackend:
+ * @GST_WHISPER_BACKEND_AUTO: the best usable backend (the NPU when one is
+ *   usable, else the CPU)
+ * @GST_WHISPER_BACKEND_CPU: the CPU, float32
+ *
+ * Where the encoder runs.  New backends are appended (the NPU one next);
+ * gst_whisper_enc_npu_select_backend() maps a request to what is used.
+ */
+typedef enum
+{
+  GST_WHISPER_BACKEND_AUTO,
+  GST_WHISPER_BACKEND_CPU,
+} GstWhisperBackend;
+
+#define GST_TYPE_WHISPER_BACKEND (gst_whisper_backend_get_type ())
+GType gst_whisper_backend_get_type (void);
+
+#define GST_TYPE_WHISPER_ENC_NPU (gst_whisper_enc_npu_get_type ())
+G_DECLARE_FINAL_TYPE (GstWhisperEncNpu, gst_whisper_enc_npu, GST,
+    WHISPER_ENC_NPU, GstElement);
+
+struct _GstWhisperEncNpu
+{
+  GstElement parent;
+
+  /*< private > */
+  GstPad *sinkpad;
+  GstPad *srcpad;
+
+  /* properties, under the object lock */
+  gchar *model_name;
+  GstWhisperBackend backend;
+  gint threads;
+  const gchar *backend_in_use;  /* static string, NULL when stopped */
+
+  /* engine, made in READY->PAUSED, freed in PAUSED->READY */
+  whisper_model *model;
+  whisper_encoder *encoder;
+  gchar *model_key;             /* registry key (resolved path) */
+  gint n_mels;                  /* M of the model */
+  gint n_state;                 /* C of the model */
+  gint n_ctx;                   /* A of the model (1500) */
+  gfloat *window;               /* [M][3000] encoder input */
+
+  /* streaming state, under the sink pad's stream lock */
+  gboolean caps_ok;             /* input caps accepted, src caps set */
+  GstSegment segment;           /* input segment (TIME) */
+  gfloat *frames;               /* [n_frames][M] from frames_start on */
+  gsize frames_alloc;           /* capacity in frames */
+  guint64 frames_start;         /* stream index of frames[0] */
+  guint64 n_frames;             /* frames held */
+  guint64 window_start;         /* stream index of the next window */
+  gboolean have_base;           /* base_pts/base_offset known */
+  GstClockTime base_pts;        /* time of stream frame base_offset */
+  guint64 base_offset;
+  gboolean discont;             /* mark next output DISCONT */
+  gboolean seek_queried;        /* WHISPER_SEEK_QUERY sent */
+  gboolean seek_driven;         /* ... and answered TRUE */
+
+  /* pending seek, under seek_lock */
+  GMutex seek_lock;
+  GCond seek_cond;
+  gboolean flushing;            /* wake up and return FLUSHING */
+  gboolean seek_expected;       /* a window was pushed, no seek yet */
+  gboolean seek_received;       /* seek_frame is valid */
+  guint64 seek_frame;
+};
+
+GST_ELEMENT_REGISTER_DECLARE (whisperencnpu);
+
+G_END_DECLS
+
+#endif /* __GST_WHISPER_ENC_NPU_H__ */

@@ -1,0 +1,86 @@
+/* Multi-head scaled dot-product attention without a mask (Whisper's
+ * encoder self-attention).
+ *
+ * The work is cut into tasks of (head h, block of BQ query rows); each task
+ *   S = (q_blk k_h^T) / sqrt(hs)    sgemm [BQ][T], scale folded into alpha
+ *   E = exp(S - rowmax(S)), l = 1 / rowsum(E)      see math.c
+ *   out_blk,h = l * (E v_h)          sgemm [BQ][hs], then rows scaled
+ * (softmax's division applied to the hs-wide result instead of the T-wide
+ * E: one pass less over E)
+ * so that S (BQ x T floats, 768 KiB for BQ = 128, T = 1500) stays in the
+ * core's L2 cache between the three steps, instead of a whole head's T x T
+ * matrix (9 MB) going through memory three times.  Tasks run in parallel on
+ * OpenMP threads, each calling OpenBLAS single-threaded: small per-block
+ * GEMMs split across OpenBLAS's pool would spend their time in hand-offs
+ * between the two pools.  OpenBLAS's thread count is process-wide, so it is
+ * set to 1 for the duration of the call and restored after (another thread
+ * of the process calling OpenBLAS meanwhile runs single-threaded).
+ *
+ * The scale is applied once to the product (openai-whisper scales q and k
+ * each by hs^-1/4; the two agree up to float rounding). */
+#include "kernels.h"
+
+#include <cblas.h>
+#include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define BQ 128
+
+size_t
+attention_scratch_size (int T, int C, int H, int n_threads)
+{
+  int n = n_threads > 0 ? n_threads : 1;
+  int bq = T < BQ ? T : BQ;
+  return (size_t) n * bq * (T + 1);
+}
+
+void
+attention_forward (float *out, float *scratch, const float *q,
+    const float *k, const float *v, int ld_qkv, int T, int C, int H,
+    int n_threads)
+{
+  /* out [T][C], q k v [T][ld_qkv] (first C columns),
+   * scratch [n_threads][min(T, BQ)][T + 1] */
+  const int hs = C / H;
+  const float scale = 1.0f / sqrtf ((float) hs);
+  const int bq = T < BQ ? T : BQ;
+  const int n_blocks = (T + bq - 1) / bq;
+  const int n_tasks = H * n_blocks;
+  if (n_threads < 1)
+    n_threads = 1;
+
+  int blas_threads = openblas_get_num_threads ();
+  if (n_threads > 1)
+    openblas_set_num_threads (1);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
+  for (int task = 0; task < n_tasks; task++) {
+    int tid = 0;
+#ifdef _OPENMP
+    tid = omp_get_thread_num ();
+#endif
+    const int h = task / n_blocks, i0 = (task % n_blocks) * bq;
+    const int m = i0 + bq <= T ? bq : T - i0;
+    float *s = scratch + (size_t) tid * bq * (T + 1);
+    float *inv_sum = s + (size_t) bq * T;
+    const float *qh = q + (size_t) i0 * ld_qkv + h * hs;
+    const float *kh = k + h * hs, *vh = v + h * hs;
+    float *oh = out + (size_t) i0 * C + h * hs;
+    /* s [m][T] = qh [m][hs] kh^T [hs][T] */
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, T, hs,
+        scale, qh, ld_qkv, kh, ld_qkv, 0.0f, s, T);
+    softmax_exp_rows_forward (s, inv_sum, m, T);
+    /* oh [m][hs] = E [m][T] vh [T][hs], then row i times inv_sum[i] */
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, hs, T,
+        1.0f, s, T, vh, ld_qkv, 0.0f, oh, C);
+    for (int i = 0; i < m; i++) {
+      float *o = oh + (size_t) i * C;
+      const float l = inv_sum[i];
+      for (int c = 0; c < hs; c++)
+        o[c] *= l;
+    }
+  }
+  if (n_threads > 1)
+    openblas_set_num_threads (blas_threads);
+}

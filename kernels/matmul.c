@@ -1,0 +1,96 @@
+/* matmul: a PyTorch nn.Linear, y = x W^T + b, through OpenBLAS sgemm.
+ *
+ * The bias is fused: each output row starts as a copy of the bias and the
+ * GEMM accumulates into it (beta = 1), so no second pass over the output;
+ * the residual form (matmul_add_forward) adds the bias to the rows it
+ * accumulates into.
+ *
+ * Threads.  When OpenBLAS is single-threaded (openblas_get_num_threads()
+ * == 1) and the calling thread's OpenMP team is larger, the rows are cut
+ * into blocks of about ROWS_PER_TASK (a whole number of blocks per thread)
+ * that OpenMP threads take dynamically, each calling sgemm on its rows (and
+ * doing its rows' bias).  Blocks of 128 rows measured ~5% slower than 256
+ * on tiny.en (more packing of W per row).  Otherwise the one
+ * sgemm call uses OpenBLAS's own threads.  The encoder uses the first (see
+ * docs/kernels.md, Threads).
+ */
+#include "kernels.h"
+
+#include "kernel-threads.h"
+
+#include <cblas.h>
+#include <string.h>
+
+#define ROWS_PER_TASK 256
+
+/* out [T][ld_out] (+)= inp [T][ld_inp] w^T + bias, one sgemm call.
+ * accumulate: out += ..., else out = ... */
+static void
+matmul_rows (float *out, int ld_out, const float *inp, int ld_inp,
+    const float *w, const float *bias, int T, int IC, int OC, int accumulate)
+{
+  float beta = accumulate ? 1.0f : 0.0f;
+  if (bias) {
+    for (int t = 0; t < T; t++) {
+      float *o = out + (size_t) t * ld_out;
+      if (accumulate) {
+        for (int c = 0; c < OC; c++)
+          o[c] += bias[c];
+      } else {
+        memcpy (o, bias, (size_t) OC * sizeof (float));
+      }
+    }
+    beta = 1.0f;
+  }
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, T, OC, IC,
+      1.0f, inp, ld_inp, w, IC, beta, out, ld_out);
+}
+
+static void
+matmul_dispatch (float *out, int ld_out, const float *inp, int ld_inp,
+    const float *w, const float *bias, int T, int IC, int OC, int accumulate)
+{
+  const int n_threads = kernel_split_threads ();
+  if (n_threads <= 1 || T < 2 * 32) {
+    matmul_rows (out, ld_out, inp, ld_inp, w, bias, T, IC, OC, accumulate);
+    return;
+  }
+  /* n_threads x k blocks, k = round(T / (ROWS_PER_TASK n_threads)) >= 1 */
+  int k = (T + ROWS_PER_TASK * n_threads / 2) / (ROWS_PER_TASK * n_threads);
+  int n_tasks = n_threads * (k > 0 ? k : 1);
+  int rows = (T + n_tasks - 1) / n_tasks;
+  rows = rows < 32 ? 32 : rows;
+  n_tasks = (T + rows - 1) / rows;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
+  for (int task = 0; task < n_tasks; task++) {
+    const int t0 = task * rows;
+    const int m = t0 + rows <= T ? rows : T - t0;
+    matmul_rows (out + (size_t) t0 * ld_out, ld_out,
+        inp + (size_t) t0 * ld_inp, ld_inp, w, bias, m, IC, OC, accumulate);
+  }
+}
+
+void
+matmul_forward_ld (float *out, int ld_out, const float *inp, int ld_inp,
+    const float *w, const float *bias, int T, int IC, int OC)
+{
+  /* out [T][ld_out] (first OC columns), inp [T][ld_inp] (first IC columns),
+   * w [OC][IC], bias [OC] */
+  matmul_dispatch (out, ld_out, inp, ld_inp, w, bias, T, IC, OC, 0);
+}
+
+void
+matmul_forward (float *out, const float *inp, const float *w,
+    const float *bias, int T, int IC, int OC)
+{
+  /* out [T][OC], inp [T][IC], w [OC][IC], bias [OC] */
+  matmul_dispatch (out, OC, inp, IC, w, bias, T, IC, OC, 0);
+}
+
+void
+matmul_add_forward (float *out, const float *inp, const float *w,
+    const float *bias, int T, int IC, int OC)
+{
+  /* out [T][OC] += inp [T][IC] w^T [IC][OC] + bias [OC] */
+  matmul_dispatch (out, OC, inp, IC, w, bias, T, IC, OC, 1);
+}

@@ -1,0 +1,330 @@
+/* Whisper's audio encoder forward pass on the CPU, float32.
+ *
+ * The architecture (openai-whisper model.py, AudioEncoder):
+ *   x = gelu(conv1(mel))                 [3000][C], kernel 3, pad 1
+ *   x = gelu(conv2(x))                   [1500][C], kernel 3, pad 1, stride 2
+ *   x = x + positional_embedding         (x already time-major here)
+ *   per block:  x = x + attn(attn_ln(x))
+ *               x = x + fc2(gelu(fc1(mlp_ln(x))))
+ *   out = ln_post(x)
+ * LayerNorm eps 1e-5 (PyTorch's default); GELU is the exact erf form.
+ *
+ * Letters: M mel bins, F = 3000 mel frames, A = 1500 positions,
+ * C state, H heads, L layers.
+ */
+#include "encoder.h"
+#include "kernels.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define LN_EPS 1e-5f
+#define CONV_K 3
+
+G_DEFINE_QUARK (whisper-encoder-error-quark, whisper_encoder_error);
+
+struct whisper_encoder {
+  const whisper_model *model;
+  int n_threads;
+  int M, F, A, C, H, L;
+  /* activations, all pointing into one allocation */
+  float *memory;
+  float *mel_t;       /* [F][M]   the mel window, time-major */
+  float *cols;        /* [F][M*K] or [A][C*K]: im2col of conv1 / conv2 */
+  float *x1;          /* [F][C]   conv1 output */
+  float *x;           /* [A][C]   residual stream */
+  float *ln;          /* [A][C]   LayerNorm output */
+  float *q, *k, *v;   /* [A][C]   projections */
+  float *att;         /* [A][C]   attention output (heads side by side) */
+  float *h;           /* [A][4C]  MLP hidden */
+  float *scores;      /* attention scratch, attention_scratch_size() */
+  /* profiling */
+  gboolean profiling;
+  whisper_encoder_profile prof;
+};
+
+/* ------------------------------------------------------------------------ */
+
+static int
+resolve_threads (int n_threads)
+{
+  if (n_threads > 0)
+    return n_threads;
+  int n = (int) g_get_num_processors ();
+  return n > 0 ? n : 1;
+}
+
+whisper_encoder *
+whisper_encoder_new (const whisper_model * model, int n_threads,
+    GError ** error)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  const whisper_hparams *hp = &model->hp;
+  const whisper_weights *w = &model->w;
+
+  if (hp->n_audio_ctx * 2 != WHISPER_WINDOW_N_FRAMES
+      || hp->n_mels <= 0 || hp->n_audio_state <= 0 || hp->n_audio_head <= 0
+      || hp->n_audio_layer <= 0
+      || hp->n_audio_state % hp->n_audio_head != 0) {
+    g_set_error (error, WHISPER_ENCODER_ERROR, WHISPER_ENCODER_ERROR_MODEL,
+        "%s: encoder cannot run n_audio_ctx=%d n_mels=%d n_audio_state=%d "
+        "n_audio_head=%d n_audio_layer=%d (needs n_audio_ctx=%d and heads "
+        "dividing the state)", model->path ? model->path : "model",
+        hp->n_audio_ctx, hp->n_mels, hp->n_audio_state, hp->n_audio_head,
+        hp->n_audio_layer, WHISPER_WINDOW_N_FRAMES / 2);
+    return NULL;
+  }
+  if (!w->conv1_w || !w->conv1_b || !w->conv2_w || !w->conv2_b
+      || !w->enc_pos || !w->enc || !w->enc_ln_w || !w->enc_ln_b) {
+    g_set_error (error, WHISPER_ENCODER_ERROR, WHISPER_ENCODER_ERROR_MODEL,
+        "%s: model has no encoder weights", model->path ? model->path :
+        "model");
+    return NULL;
+  }
+
+  whisper_encoder *enc = g_new0 (whisper_encoder, 1);
+  enc->model = model;
+  enc->n_threads = resolve_threads (n_threads);
+  enc->M = hp->n_mels;
+  enc->F = WHISPER_WINDOW_N_FRAMES;
+  enc->A = hp->n_audio_ctx;
+  enc->C = hp->n_audio_state;
+  enc->H = hp->n_audio_head;
+  enc->L = hp->n_audio_layer;
+
+  const size_t M = enc->M, F = enc->F, A = enc->A, C = enc->C;
+  size_t cols1 = F * M * CONV_K, cols2 = A * C * CONV_K;
+  size_t sizes[] = {
+    F * M,                                   /* mel_t */
+    cols1 > cols2 ? cols1 : cols2,           /* cols */
+    F * C,                                   /* x1 */
+    A * C, A * C, A * C, A * C, A * C, A * C,/* x ln q k v att */
+    A * 4 * C,                               /* h */
+    attention_scratch_size (enc->A, enc->C, enc->H, enc->n_threads), /* scores */
+  };
+  float **ptrs[] = { &enc->mel_t, &enc->cols, &enc->x1, &enc->x, &enc->ln,
+    &enc->q, &enc->k, &enc->v, &enc->att, &enc->h, &enc->scores
+  };
+  size_t total = 0;
+  for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
+    total += (sizes[i] + 15) & ~(size_t) 15;      /* 64-byte aligned slices */
+  enc->memory = g_try_malloc (total * sizeof (float) + 64);
+  if (!enc->memory) {
+    g_set_error (error, WHISPER_ENCODER_ERROR, WHISPER_ENCODER_ERROR_NOMEM,
+        "cannot allocate %zu MiB of encoder activations",
+        total * sizeof (float) >> 20);
+    g_free (enc);
+    return NULL;
+  }
+  float *p = (float *) (((uintptr_t) enc->memory + 63) & ~(uintptr_t) 63);
+  for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    *ptrs[i] = p;
+    p += (sizes[i] + 15) & ~(size_t) 15;
+  }
+  return enc;
+}
+
+void
+whisper_encoder_free (whisper_encoder * enc)
+{
+  if (!enc)
+    return;
+  g_free (enc->memory);
+  g_free (enc);
+}
+
+int
+whisper_encoder_get_n_threads (const whisper_encoder * enc)
+{
+  return enc->n_threads;
+}
+
+double
+whisper_encoder_flops (const whisper_hparams * hp)
+{
+  const double F = WHISPER_WINDOW_N_FRAMES, A = hp->n_audio_ctx;
+  const double C = hp->n_audio_state, M = hp->n_mels;
+  double conv = 2.0 * F * C * M * CONV_K + 2.0 * A * C * C * CONV_K;
+  double proj = 4 * 2.0 * A * C * C;        /* q k v o */
+  double mlp = 2 * 2.0 * A * C * 4 * C;     /* fc1 fc2 */
+  double att = 2 * 2.0 * A * A * C;         /* QK^T and PV over all heads */
+  return conv + hp->n_audio_layer * (proj + mlp + att);
+}
+
+void
+whisper_encoder_set_profiling (whisper_encoder * enc, gboolean on)
+{
+  enc->profiling = on;
+}
+
+void
+whisper_encoder_take_profile (whisper_encoder * enc,
+    whisper_encoder_profile * profile)
+{
+  *profile = enc->prof;
+  memset (&enc->prof, 0, sizeof enc->prof);
+}
+
+/* ------------------------------------------------------------------------ */
+
+void
+whisper_mel_normalize (float *mel, size_t n)
+{
+  if (n == 0)
+    return;
+  float maxv = mel[0];
+  for (size_t i = 1; i < n; i++)
+    maxv = mel[i] > maxv ? mel[i] : maxv;
+  const float floor_v = maxv - 8.0f;
+  for (size_t i = 0; i < n; i++) {
+    float x = mel[i] > floor_v ? mel[i] : floor_v;
+    mel[i] = (x + 4.0f) / 4.0f;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+
+/* OpenBLAS's thread count is process-wide.  While any encoder runs it is 1
+ * (the encoder's OpenMP threads each call it single-threaded); the first
+ * encoder to start saves the previous count and the last to finish
+ * restores it, so concurrent encoders (two pipelines) do not undo each
+ * other's setting. */
+static GMutex blas_lock;
+static int blas_users, blas_saved_threads;
+
+static void
+blas_single_thread_begin (void)
+{
+  g_mutex_lock (&blas_lock);
+  if (blas_users++ == 0) {
+    blas_saved_threads = openblas_get_num_threads ();
+    openblas_set_num_threads (1);
+  }
+  g_mutex_unlock (&blas_lock);
+}
+
+static void
+blas_single_thread_end (void)
+{
+  g_mutex_lock (&blas_lock);
+  if (--blas_users == 0)
+    openblas_set_num_threads (blas_saved_threads);
+  g_mutex_unlock (&blas_lock);
+}
+
+/* Adds the seconds since *t0 to *acc and restarts *t0 (profiling only). */
+static inline void
+lap (const whisper_encoder * enc, gint64 * t0, double *acc)
+{
+  if (!enc->profiling)
+    return;
+  gint64 t1 = g_get_monotonic_time ();
+  *acc += (t1 - *t0) * 1e-6;
+  *t0 = t1;
+}
+
+/* frames: [F][M], time-major */
+static int
+encoder_forward (whisper_encoder * enc, const float *frames, float *out,
+    const float *mel_cm)
+{
+  const whisper_weights *w = &enc->model->w;
+  const int M = enc->M, F = enc->F, A = enc->A, C = enc->C, H = enc->H;
+  whisper_encoder_profile *pr = &enc->prof;
+
+  /* One thread pool: OpenMP's.  OpenBLAS runs single-threaded inside the
+   * OpenMP tasks (the GEMMs are split by rows, see kernels/matmul.c).  With
+   * OpenBLAS's own pool as well, each pool's threads spin for a while after
+   * their work (libgomp ~300k pause loops, OpenBLAS its thread timeout) on
+   * the cores the other pool needs next: tiny.en took 340 ms instead of
+   * 255 (docs/kernels.md). */
+  blas_single_thread_begin ();
+#ifdef _OPENMP
+  /* the calling thread's team size (restored at the end: the caller may be
+   * a GStreamer streaming thread running other OpenMP code) */
+  const int omp_threads = omp_get_max_threads ();
+  omp_set_num_threads (enc->n_threads);
+#endif
+  gint64 t0 = enc->profiling ? g_get_monotonic_time () : 0;
+
+  /* ---- convolution stem ---- */
+  if (mel_cm) {
+    transpose_forward (enc->mel_t, mel_cm, M, F);       /* [F][M] */
+    frames = enc->mel_t;
+  }
+  conv1d_forward (enc->x1, enc->cols, frames, w->conv1_w, w->conv1_b,
+      F, M, C, CONV_K, 1, 1);                           /* [F][C] */
+  gelu_forward (enc->x1, enc->x1, (size_t) F * C);
+  conv1d_forward (enc->x, enc->cols, enc->x1, w->conv2_w, w->conv2_b,
+      F, C, C, CONV_K, 2, 1);                           /* [A][C] */
+  gelu_forward (enc->x, enc->x, (size_t) A * C);
+  {
+    float *x = enc->x;
+    const float *pos = w->enc_pos;
+    const long n = (long) A * C;
+    for (long i = 0; i < n; i++)
+      x[i] += pos[i];
+  }
+  lap (enc, &t0, &pr->conv);
+
+  /* ---- transformer blocks ---- */
+  for (int l = 0; l < enc->L; l++) {
+    const whisper_encoder_layer *b = &w->enc[l];
+
+    /* x = x + attn(attn_ln(x)) */
+    layernorm_forward (enc->ln, enc->x, b->attn_ln_w, b->attn_ln_b, A, C,
+        LN_EPS);
+    lap (enc, &t0, &pr->layernorm);
+    matmul_forward (enc->q, enc->ln, b->attn.q_w, b->attn.q_b, A, C, C);
+    matmul_forward (enc->k, enc->ln, b->attn.k_w, NULL, A, C, C);
+    matmul_forward (enc->v, enc->ln, b->attn.v_w, b->attn.v_b, A, C, C);
+    lap (enc, &t0, &pr->qkv);
+    attention_forward (enc->att, enc->scores, enc->q, enc->k, enc->v, C,
+        A, C, H, enc->n_threads);
+    lap (enc, &t0, &pr->attention);
+    matmul_add_forward (enc->x, enc->att, b->attn.o_w, b->attn.o_b, A, C, C);
+    lap (enc, &t0, &pr->attn_out);
+
+    /* x = x + fc2(gelu(fc1(mlp_ln(x)))) */
+    layernorm_forward (enc->ln, enc->x, b->mlp_ln_w, b->mlp_ln_b, A, C,
+        LN_EPS);
+    lap (enc, &t0, &pr->layernorm);
+    matmul_forward (enc->h, enc->ln, b->fc1_w, b->fc1_b, A, C, 4 * C);
+    lap (enc, &t0, &pr->fc1);
+    gelu_forward (enc->h, enc->h, (size_t) A * 4 * C);
+    lap (enc, &t0, &pr->gelu);
+    matmul_add_forward (enc->x, enc->h, b->fc2_w, b->fc2_b, A, 4 * C, C);
+    lap (enc, &t0, &pr->fc2);
+  }
+
+  layernorm_forward (out, enc->x, w->enc_ln_w, w->enc_ln_b, A, C, LN_EPS);
+  lap (enc, &t0, &pr->layernorm);
+  if (enc->profiling)
+    pr->n_runs++;
+  blas_single_thread_end ();
+#ifdef _OPENMP
+  omp_set_num_threads (omp_threads);
+#endif
+  return 0;
+}
+
+int
+whisper_encoder_run (whisper_encoder * enc, const float *mel, float *out)
+{
+  if (!enc || !mel || !out)
+    return -1;
+  return encoder_forward (enc, NULL, out, mel);
+}
+
+int
+whisper_encoder_run_frames (whisper_encoder * enc, const float *frames,
+    float *out)
+{
+  if (!enc || !frames || !out)
+    return -1;
+  return encoder_forward (enc, frames, out, NULL);
+}

@@ -1,0 +1,743 @@
+/* CTranslate2 Whisper model directories (faster-whisper's format):
+ *   model.bin        variables (binary version 6, spec "WhisperSpec")
+ *   config.json      alignment_heads, lang_ids, suppress_ids(_begin)
+ *   vocabulary.txt   one GPT-2 byte-mapped token per line, or
+ *   vocabulary.json  a JSON list of them
+ *   tokenizer.json   Hugging Face tokenizer (BPE merges)
+ *
+ * model.bin layout (little-endian; ctranslate2/specs/model_spec.py):
+ *   u32 binary_version; string spec_name; u32 spec_revision;
+ *   u32 n_variables; n_variables x {
+ *     string name; u8 rank; u32 dims[rank]; u8 dtype; u32 n_bytes;
+ *     u8 data[n_bytes] }
+ *   u32 n_aliases; n_aliases x { string alias; string target }
+ * with string = u16 length (including the NUL) + bytes + NUL, and dtype
+ * 0 float32, 1 int8, 2 int16, 3 int32, 4 float16, 5 bfloat16.
+ * Quantised weights "X" (int8 per row, int16 per tensor) come with a float
+ * variable "X_scale": value = q / scale.
+ *
+ * CTranslate2 fuses projections: encoder/decoder self-attention linear_0 is
+ * [3C][C] = query, key, value stacked (the key bias part is zero; a key bias
+ * would not change attention anyway, softmax is shift-invariant per query);
+ * decoder cross-attention linear_0 is the query and linear_1 [2C][C] the
+ * key and value.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "model-internal.h"
+
+#define CT2_BINARY_VERSION 6
+
+typedef struct {
+  const char *file;
+  const guint8 *data;
+  size_t size, off;
+  GError **error;
+} ct2_reader;
+
+static gboolean
+ct2_need (ct2_reader * r, size_t n, const char *what)
+{
+  if (n > r->size - r->off) {
+    g_set_error (r->error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: truncated: %s at offset %zu needs %zu bytes, %zu left", r->file,
+        what, r->off, n, r->size - r->off);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+ct2_u32 (ct2_reader * r, guint32 * v, const char *what)
+{
+  if (!ct2_need (r, 4, what))
+    return FALSE;
+  memcpy (v, r->data + r->off, 4);
+  *v = GUINT32_FROM_LE (*v);
+  r->off += 4;
+  return TRUE;
+}
+
+static gboolean
+ct2_u8 (ct2_reader * r, guint8 * v, const char *what)
+{
+  if (!ct2_need (r, 1, what))
+    return FALSE;
+  *v = r->data[r->off++];
+  return TRUE;
+}
+
+/* Returns a pointer into the file (NUL-terminated there). */
+static const char *
+ct2_string (ct2_reader * r, const char *what)
+{
+  guint16 len;
+  if (!ct2_need (r, 2, what))
+    return NULL;
+  memcpy (&len, r->data + r->off, 2);
+  len = GUINT16_FROM_LE (len);
+  r->off += 2;
+  if (!ct2_need (r, len, what))
+    return NULL;
+  const char *s = (const char *) r->data + r->off;
+  if (len == 0 || s[len - 1] != 0 || memchr (s, 0, len) != s + len - 1) {
+    g_set_error (r->error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: %s at offset %zu is not a NUL-terminated string", r->file, what,
+        r->off - 2);
+    return NULL;
+  }
+  r->off += len;
+  return s;
+}
+
+typedef struct {
+  char *file;
+  GMappedFile *map;
+  whisper_src_tensor *vars;
+  guint n_vars;
+  GHashTable *by_name;          /* name or alias -> whisper_src_tensor* */
+} ct2_file;
+
+static void
+ct2_file_clear (ct2_file * f)
+{
+  if (f->by_name)
+    g_hash_table_destroy (f->by_name);
+  g_free (f->vars);
+  if (f->map)
+    g_mapped_file_unref (f->map);
+  g_free (f->file);
+}
+
+static gboolean
+ct2_parse (ct2_file * f, GError ** error)
+{
+  ct2_reader r = { f->file, (const guint8 *) g_mapped_file_get_contents (f->map),
+    g_mapped_file_get_length (f->map), 0, error };
+  guint32 version, revision, n_vars, n_aliases;
+  char shape[96];
+
+  if (!ct2_u32 (&r, &version, "the binary version"))
+    return FALSE;
+  if (version == 0x67676d6c) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: this is a whisper.cpp ggml file, not a CTranslate2 model.bin: "
+        "give the file itself as the model", f->file);
+    return FALSE;
+  }
+  if (version != CT2_BINARY_VERSION) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: not a CTranslate2 model.bin of binary version %d (found %u)",
+        f->file, CT2_BINARY_VERSION, version);
+    return FALSE;
+  }
+  const char *spec = ct2_string (&r, "the spec name");
+  if (!spec || !ct2_u32 (&r, &revision, "the spec revision"))
+    return FALSE;
+  if (strcmp (spec, "WhisperSpec") != 0) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: model spec is '%s', not a Whisper model (WhisperSpec)", f->file,
+        spec);
+    return FALSE;
+  }
+  if (!ct2_u32 (&r, &n_vars, "the variable count"))
+    return FALSE;
+  /* every variable takes at least 9 bytes: bound the allocation */
+  if (n_vars > (r.size - r.off) / 9) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: truncated: %u variables cannot fit in the %zu bytes left",
+        f->file, n_vars, r.size - r.off);
+    return FALSE;
+  }
+  f->vars = g_new0 (whisper_src_tensor, n_vars ? n_vars : 1);
+  f->n_vars = n_vars;
+  f->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint32 i = 0; i < n_vars; i++) {
+    whisper_src_tensor *t = &f->vars[i];
+    guint8 rank, dtype;
+    guint32 n_bytes;
+    if (!(t->name = ct2_string (&r, "a variable name")))
+      return FALSE;
+    if (!ct2_u8 (&r, &rank, "a variable rank"))
+      return FALSE;
+    if (rank > WHISPER_MAX_DIMS) {
+      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+          "%s: variable '%s' has rank %u (at most %d supported)", f->file,
+          t->name, rank, WHISPER_MAX_DIMS);
+      return FALSE;
+    }
+    t->n_dims = rank;
+    size_t n_elem = 1;
+    for (int d = 0; d < rank; d++) {
+      guint32 dim;
+      if (!ct2_u32 (&r, &dim, "a variable dimension"))
+        return FALSE;
+      t->ne[d] = dim;
+      if (!g_size_checked_mul (&n_elem, n_elem, dim)) {
+        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+            "%s: variable '%s' dimensions overflow", f->file, t->name);
+        return FALSE;
+      }
+    }
+    if (!ct2_u8 (&r, &dtype, "a variable dtype"))
+      return FALSE;
+    static const whisper_dtype ids[] = { WHISPER_DTYPE_F32, WHISPER_DTYPE_I8,
+      WHISPER_DTYPE_I16, WHISPER_DTYPE_I32, WHISPER_DTYPE_F16,
+      WHISPER_DTYPE_BF16 };
+    if (dtype >= G_N_ELEMENTS (ids)) {
+      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+          "%s: variable '%s' has unknown dtype id %u", f->file, t->name,
+          dtype);
+      return FALSE;
+    }
+    t->dtype = ids[dtype];
+    if (!ct2_u32 (&r, &n_bytes, "a variable size"))
+      return FALSE;
+    size_t want;
+    if (!g_size_checked_mul (&want, n_elem, whisper_dtype_size (t->dtype))
+        || want != n_bytes) {
+      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+          "%s: variable '%s' %s %s declares %u bytes", f->file, t->name,
+          whisper_dtype_name (t->dtype),
+          whisper_shape_str (shape, sizeof shape, rank, t->ne), n_bytes);
+      return FALSE;
+    }
+    if (!ct2_need (&r, n_bytes, t->name))
+      return FALSE;
+    t->data = r.data + r.off;
+    t->n_bytes = n_bytes;
+    r.off += n_bytes;
+    g_hash_table_insert (f->by_name, (gpointer) t->name, t);
+  }
+  if (!ct2_u32 (&r, &n_aliases, "the alias count"))
+    return FALSE;
+  if (n_aliases > (r.size - r.off) / 6) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: truncated: %u aliases cannot fit in the %zu bytes left",
+        f->file, n_aliases, r.size - r.off);
+    return FALSE;
+  }
+  for (guint32 i = 0; i < n_aliases; i++) {
+    const char *alias = ct2_string (&r, "an alias name");
+    const char *target = alias ? ct2_string (&r, "an alias target") : NULL;
+    if (!target)
+      return FALSE;
+    whisper_src_tensor *t = g_hash_table_lookup (f->by_name, target);
+    if (!t) {
+      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+          "%s: alias '%s' names a missing variable '%s'", f->file, alias,
+          target);
+      return FALSE;
+    }
+    g_hash_table_insert (f->by_name, (gpointer) alias, t);
+  }
+  /* attach the scales of quantised variables */
+  for (guint32 i = 0; i < n_vars; i++) {
+    whisper_src_tensor *t = &f->vars[i];
+    if (t->dtype != WHISPER_DTYPE_I8 && t->dtype != WHISPER_DTYPE_I16
+        && t->dtype != WHISPER_DTYPE_I32)
+      continue;
+    char *sname = g_strconcat (t->name, "_scale", NULL);
+    whisper_src_tensor *s = g_hash_table_lookup (f->by_name, sname);
+    g_free (sname);
+    if (s && (s->dtype == WHISPER_DTYPE_F32 || s->dtype == WHISPER_DTYPE_F16
+            || s->dtype == WHISPER_DTYPE_BF16)) {
+      t->scale = s->data;
+      t->scale_dtype = s->dtype;
+      t->n_scale = s->n_bytes / whisper_dtype_size (s->dtype);
+    }
+  }
+  return TRUE;
+}
+
+static const whisper_src_tensor *
+ct2_get (ct2_file * f, const char *name, GError ** error)
+{
+  const whisper_src_tensor *t = g_hash_table_lookup (f->by_name, name);
+  if (!t)
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: missing tensor '%s'", f->file, name);
+  return t;
+}
+
+/* A scalar (num_heads); -1 if absent or not an integer scalar. */
+static int
+ct2_scalar_int (ct2_file * f, const char *name)
+{
+  const whisper_src_tensor *t = g_hash_table_lookup (f->by_name, name);
+  if (!t || t->n_bytes != whisper_dtype_size (t->dtype))
+    return -1;
+  switch (t->dtype) {
+    case WHISPER_DTYPE_I8: return *(const gint8 *) t->data;
+    case WHISPER_DTYPE_I16: { gint16 v; memcpy (&v, t->data, 2); return GINT16_FROM_LE (v); }
+    case WHISPER_DTYPE_I32: { gint32 v; memcpy (&v, t->data, 4); return GINT32_FROM_LE (v); }
+    default: return -1;
+  }
+}
+
+static int
+ct2_count_layers (ct2_file * f, const char *fmt)
+{
+  int n = 0;
+  for (;;) {
+    char name[96];
+    g_snprintf (name, sizeof name, fmt, n);
+    if (!g_hash_table_contains (f->by_name, name))
+      return n;
+    n++;
+  }
+}
+
+/* openai name -> CTranslate2 variable (and part of a fused tensor) */
+typedef struct {
+  const char *ours, *ct2;
+  int part, n_parts;
+} ct2_map_entry;
+
+static const ct2_map_entry ct2_global[] = {
+  { "encoder.conv1.weight", "encoder/conv1/weight", 0, 1 },
+  { "encoder.conv1.bias", "encoder/conv1/bias", 0, 1 },
+  { "encoder.conv2.weight", "encoder/conv2/weight", 0, 1 },
+  { "encoder.conv2.bias", "encoder/conv2/bias", 0, 1 },
+  { "encoder.positional_embedding", "encoder/position_encodings/encodings", 0, 1 },
+  { "encoder.ln_post.weight", "encoder/layer_norm/gamma", 0, 1 },
+  { "encoder.ln_post.bias", "encoder/layer_norm/beta", 0, 1 },
+  { "decoder.token_embedding.weight", "decoder/embeddings/weight", 0, 1 },
+  { "decoder.positional_embedding", "decoder/position_encodings/encodings", 0, 1 },
+  { "decoder.ln.weight", "decoder/layer_norm/gamma", 0, 1 },
+  { "decoder.ln.bias", "decoder/layer_norm/beta", 0, 1 },
+};
+
+static const ct2_map_entry ct2_layer[] = {
+  { "attn_ln.weight", "self_attention/layer_norm/gamma", 0, 1 },
+  { "attn_ln.bias", "self_attention/layer_norm/beta", 0, 1 },
+  { "attn.query.weight", "self_attention/linear_0/weight", 0, 3 },
+  { "attn.key.weight", "self_attention/linear_0/weight", 1, 3 },
+  { "attn.value.weight", "self_attention/linear_0/weight", 2, 3 },
+  { "attn.query.bias", "self_attention/linear_0/bias", 0, 3 },
+  { "attn.value.bias", "self_attention/linear_0/bias", 2, 3 },
+  { "attn.out.weight", "self_attention/linear_1/weight", 0, 1 },
+  { "attn.out.bias", "self_attention/linear_1/bias", 0, 1 },
+  { "cross_attn_ln.weight", "attention/layer_norm/gamma", 0, 1 },
+  { "cross_attn_ln.bias", "attention/layer_norm/beta", 0, 1 },
+  { "cross_attn.query.weight", "attention/linear_0/weight", 0, 1 },
+  { "cross_attn.query.bias", "attention/linear_0/bias", 0, 1 },
+  { "cross_attn.key.weight", "attention/linear_1/weight", 0, 2 },
+  { "cross_attn.value.weight", "attention/linear_1/weight", 1, 2 },
+  { "cross_attn.value.bias", "attention/linear_1/bias", 1, 2 },
+  { "cross_attn.out.weight", "attention/linear_2/weight", 0, 1 },
+  { "cross_attn.out.bias", "attention/linear_2/bias", 0, 1 },
+  { "mlp_ln.weight", "ffn/layer_norm/gamma", 0, 1 },
+  { "mlp_ln.bias", "ffn/layer_norm/beta", 0, 1 },
+  { "mlp.0.weight", "ffn/linear_0/weight", 0, 1 },
+  { "mlp.0.bias", "ffn/linear_0/bias", 0, 1 },
+  { "mlp.2.weight", "ffn/linear_1/weight", 0, 1 },
+  { "mlp.2.bias", "ffn/linear_1/bias", 0, 1 },
+};
+
+static gboolean
+ct2_map_name (const char *ours, char *ct2, size_t size, int *part,
+    int *n_parts)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (ct2_global); i++)
+    if (strcmp (ours, ct2_global[i].ours) == 0) {
+      g_strlcpy (ct2, ct2_global[i].ct2, size);
+      *part = ct2_global[i].part;
+      *n_parts = ct2_global[i].n_parts;
+      return TRUE;
+    }
+  char side[8];
+  int layer, len = 0;
+  if (sscanf (ours, "%7[a-z].blocks.%d.%n", side, &layer, &len) != 2 || !len)
+    return FALSE;
+  const char *rest = ours + len;
+  for (size_t i = 0; i < G_N_ELEMENTS (ct2_layer); i++)
+    if (strcmp (rest, ct2_layer[i].ours) == 0) {
+      g_snprintf (ct2, size, "%s/layer_%d/%s", side, layer, ct2_layer[i].ct2);
+      *part = ct2_layer[i].part;
+      *n_parts = ct2_layer[i].n_parts;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+ct2_read_config (whisper_model * model, const char *dir, GError ** error)
+{
+  char *file = g_build_filename (dir, "config.json", NULL);
+  gchar *text = NULL;
+  gsize len;
+  gboolean ok = TRUE;
+  if (g_file_get_contents (file, &text, &len, NULL)) {
+    whisper_json *j = whisper_json_parse (text, len, file, error);
+    if (!j)
+      ok = FALSE;
+    else if (j->type != WJ_OBJECT) {
+      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+          "%s: not a JSON object", file);
+      ok = FALSE;
+    } else {
+      ok = whisper_model_read_alignment_heads (model,
+          whisper_json_get (j, "alignment_heads"), file, error);
+    }
+    whisper_json_free (j);
+  }
+  g_free (text);
+  g_free (file);
+  return ok;
+}
+
+gboolean
+whisper_load_ct2 (whisper_model * model, const char *dir, GError ** error)
+{
+  ct2_file f = { 0 };
+  whisper_slot *slots = NULL;
+  int n_slots = 0;
+  gboolean ok = FALSE;
+  whisper_hparams *hp = &model->hp;
+  const whisper_src_tensor *t;
+
+  f.file = g_build_filename (dir, "model.bin", NULL);
+  if (!(f.map = whisper_map_file (f.file, error)))
+    goto out;
+  if (!ct2_parse (&f, error))
+    goto out;
+
+  /* hyper-parameters from the tensor shapes */
+  if (!(t = ct2_get (&f, "encoder/conv1/weight", error)))
+    goto out;
+  if (t->n_dims != 3) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: tensor 'encoder/conv1/weight' has rank %d, expected 3", f.file,
+        t->n_dims);
+    goto out;
+  }
+  hp->n_audio_state = (int) MIN (t->ne[0], G_MAXINT);
+  hp->n_mels = (int) MIN (t->ne[1], G_MAXINT);
+  if (!(t = ct2_get (&f, "encoder/position_encodings/encodings", error)))
+    goto out;
+  hp->n_audio_ctx = (int) MIN (t->ne[0], G_MAXINT);
+  if (!(t = ct2_get (&f, "decoder/embeddings/weight", error)))
+    goto out;
+  if (t->n_dims != 2) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: tensor 'decoder/embeddings/weight' has rank %d, expected 2",
+        f.file, t->n_dims);
+    goto out;
+  }
+  hp->n_vocab = (int) MIN (t->ne[0], G_MAXINT);
+  hp->n_text_state = (int) MIN (t->ne[1], G_MAXINT);
+  if (!(t = ct2_get (&f, "decoder/position_encodings/encodings", error)))
+    goto out;
+  hp->n_text_ctx = (int) MIN (t->ne[0], G_MAXINT);
+  hp->n_audio_layer =
+      ct2_count_layers (&f, "encoder/layer_%d/self_attention/linear_0/weight");
+  hp->n_text_layer =
+      ct2_count_layers (&f, "decoder/layer_%d/self_attention/linear_0/weight");
+  /* Whisper's heads are 64 wide; older converters did not store num_heads */
+  hp->n_audio_head = ct2_scalar_int (&f, "encoder/num_heads");
+  if (hp->n_audio_head <= 0)
+    hp->n_audio_head = MAX (1, hp->n_audio_state / 64);
+  hp->n_text_head = ct2_scalar_int (&f, "decoder/num_heads");
+  if (hp->n_text_head <= 0)
+    hp->n_text_head = MAX (1, hp->n_text_state / 64);
+  if (!whisper_hparams_check (hp, f.file, error))
+    goto out;
+
+  if (!(slots = whisper_model_alloc (model, &n_slots,
+              g_mapped_file_get_length (f.map), f.file, error)))
+    goto out;
+  for (int i = 0; i < n_slots; i++) {
+    char name[96];
+    int part, n_parts;
+    if (!ct2_map_name (slots[i].name, name, sizeof name, &part, &n_parts)) {
+      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+          "%s: no CTranslate2 name for '%s'", f.file, slots[i].name);
+      goto out;
+    }
+    if (!(t = ct2_get (&f, name, error)))
+      goto out;
+    if (!whisper_tensor_convert (&slots[i], t, part, n_parts, f.file, error))
+      goto out;
+  }
+  t = g_hash_table_lookup (f.by_name, "encoder/layer_0/ffn/linear_0/weight");
+  model->weight_dtype = t ? whisper_dtype_name (t->dtype) : "float32";
+
+  if (!ct2_read_config (model, dir, error))
+    goto out;
+  if (!whisper_load_vocab_dir (model, dir, error))
+    goto out;
+  if (!whisper_model_find_specials (model, dir, error))
+    goto out;
+  ok = TRUE;
+
+out:
+  g_free (slots);
+  ct2_file_clear (&f);
+  return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+/* vocabulary files of CTranslate2 and Hugging Face directories */
+
+static gboolean
+vocab_check_size (whisper_model * model, int n, const char *file,
+    GError ** error)
+{
+  if (n > model->hp.n_vocab || n < 1) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: %d tokens, but the model's embedding has %d rows", file, n,
+        model->hp.n_vocab);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+vocab_from_txt (whisper_model * model, const char *text, size_t len,
+    const char *file, GError ** error)
+{
+  int n = 0;
+  for (size_t i = 0; i < len; i++)
+    n += text[i] == '\n';
+  if (len && text[len - 1] != '\n')
+    n++;
+  if (!vocab_check_size (model, n, file, error))
+    return FALSE;
+  const char *p = text, *end = text + len;
+  for (int i = 0; i < n; i++) {
+    const char *nl = memchr (p, '\n', end - p);
+    const char *e = nl ? nl : end;
+    size_t l = e - p;
+    if (l && p[l - 1] == '\r')
+      l--;
+    int bl;
+    char *bytes = whisper_token_unmap (p, l, &bl);
+    whisper_vocab_set (&model->vocab, i, bytes, bl);
+    g_free (bytes);
+    p = nl ? nl + 1 : end;
+  }
+  return TRUE;
+}
+
+static gboolean
+vocab_set_checked (whisper_model * model, int id, const whisper_json * s,
+    gboolean mapped, const char *file, GError ** error)
+{
+  if (id < 0 || id >= model->hp.n_vocab || !s || s->type != WJ_STRING) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: bad vocabulary entry (id %d; the model has %d tokens)", file, id,
+        model->hp.n_vocab);
+    return FALSE;
+  }
+  if (mapped) {
+    int bl;
+    char *bytes = whisper_token_unmap (s->str, s->str_len, &bl);
+    whisper_vocab_set (&model->vocab, id, bytes, bl);
+    g_free (bytes);
+  } else {
+    whisper_vocab_set (&model->vocab, id, s->str, (int) s->str_len);
+  }
+  return TRUE;
+}
+
+/* {"token": id, ...}: byte-mapped tokens (HF vocab.json, tokenizer.json) */
+static gboolean
+vocab_from_object (whisper_model * model, const whisper_json * obj,
+    const char *file, GError ** error)
+{
+  for (int i = 0; i < obj->n; i++) {
+    int id;
+    whisper_json key = { .type = WJ_STRING, .str = obj->keys[i],
+      .str_len = strlen (obj->keys[i]) };
+    if (!whisper_json_int (obj->items[i], &id))
+      id = -1;
+    if (!vocab_set_checked (model, id, &key, TRUE, file, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+merges_from_json (whisper_model * model, const whisper_json * m,
+    const char *file, GError ** error)
+{
+  whisper_vocab *v = &model->vocab;
+  v->merges = g_new0 (char *, m->n ? m->n : 1);
+  for (int i = 0; i < m->n; i++) {
+    const whisper_json *e = m->items[i];
+    if (e->type == WJ_STRING)
+      v->merges[i] = g_strdup (e->str);
+    else if (e->type == WJ_ARRAY && e->n == 2 && e->items[0]->type == WJ_STRING
+        && e->items[1]->type == WJ_STRING)
+      v->merges[i] = g_strconcat (e->items[0]->str, " ", e->items[1]->str, NULL);
+    else {
+      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+          "%s: merge %d is neither \"a b\" nor [\"a\", \"b\"]", file, i);
+      return FALSE;
+    }
+    v->n_merges = i + 1;
+  }
+  return TRUE;
+}
+
+static whisper_json *
+read_json_file (const char *file, gboolean * present, GError ** error)
+{
+  GMappedFile *map;
+  GError *e = NULL;
+  *present = g_file_test (file, G_FILE_TEST_EXISTS);
+  if (!*present)
+    return NULL;
+  if (!(map = g_mapped_file_new (file, FALSE, &e))) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
+        "%s: cannot read: %s", file, e->message);
+    g_error_free (e);
+    return NULL;
+  }
+  whisper_json *j = whisper_json_parse (g_mapped_file_get_contents (map),
+      g_mapped_file_get_length (map), file, error);
+  g_mapped_file_unref (map);
+  return j;
+}
+
+gboolean
+whisper_load_vocab_dir (whisper_model * model, const char *dir,
+    GError ** error)
+{
+  gboolean ok = FALSE, have_vocab = FALSE, present;
+  char *f_txt = g_build_filename (dir, "vocabulary.txt", NULL);
+  char *f_json = g_build_filename (dir, "vocabulary.json", NULL);
+  char *f_tok = g_build_filename (dir, "tokenizer.json", NULL);
+  char *f_hfv = g_build_filename (dir, "vocab.json", NULL);
+  char *f_added = g_build_filename (dir, "added_tokens.json", NULL);
+  char *f_merges = g_build_filename (dir, "merges.txt", NULL);
+  whisper_json *tok = NULL, *j = NULL;
+
+  whisper_vocab_init (&model->vocab, model->hp.n_vocab);
+
+  if (g_file_test (f_txt, G_FILE_TEST_EXISTS)) {
+    GMappedFile *map = whisper_map_file (f_txt, error);
+    if (!map)
+      goto out;
+    gboolean r = vocab_from_txt (model, g_mapped_file_get_contents (map),
+        g_mapped_file_get_length (map), f_txt, error);
+    g_mapped_file_unref (map);
+    if (!r)
+      goto out;
+    have_vocab = TRUE;
+  } else if ((j = read_json_file (f_json, &present, error)) || present) {
+    if (!j)
+      goto out;
+    if (j->type != WJ_ARRAY || !vocab_check_size (model, j->n, f_json, error)) {
+      if (j->type != WJ_ARRAY)
+        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+            "%s: expected a JSON list of tokens", f_json);
+      goto out;
+    }
+    for (int i = 0; i < j->n; i++)
+      if (!vocab_set_checked (model, i, j->items[i], TRUE, f_json, error))
+        goto out;
+    have_vocab = TRUE;
+  }
+
+  /* tokenizer.json: merges, and the vocabulary if we have none yet */
+  tok = read_json_file (f_tok, &present, error);
+  if (present && !tok)
+    goto out;
+  if (tok) {
+    const whisper_json *m = whisper_json_get (tok, "model");
+    const whisper_json *vocab = whisper_json_get (m, "vocab");
+    const whisper_json *merges = whisper_json_get (m, "merges");
+    const whisper_json *added = whisper_json_get (tok, "added_tokens");
+    if (!have_vocab && vocab && vocab->type == WJ_OBJECT) {
+      if (!vocab_from_object (model, vocab, f_tok, error))
+        goto out;
+      if (added && added->type == WJ_ARRAY)
+        for (int i = 0; i < added->n; i++) {
+          int id;
+          if (!whisper_json_int (whisper_json_get (added->items[i], "id"), &id))
+            id = -1;
+          if (!vocab_set_checked (model, id, whisper_json_get (added->items[i],
+                      "content"), FALSE, f_tok, error))
+            goto out;
+        }
+      have_vocab = TRUE;
+    }
+    if (merges && merges->type == WJ_ARRAY
+        && !merges_from_json (model, merges, f_tok, error))
+      goto out;
+  }
+
+  /* Hugging Face vocab.json + added_tokens.json + merges.txt */
+  if (!have_vocab) {
+    whisper_json *hv = read_json_file (f_hfv, &present, error);
+    if (present && !hv)
+      goto out;
+    if (hv) {
+      gboolean r = hv->type == WJ_OBJECT
+          && vocab_from_object (model, hv, f_hfv, error);
+      if (hv->type != WJ_OBJECT)
+        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+            "%s: expected a JSON object {token: id}", f_hfv);
+      whisper_json_free (hv);
+      if (!r)
+        goto out;
+      have_vocab = TRUE;
+      whisper_json *ad = read_json_file (f_added, &present, error);
+      if (present && !ad)
+        goto out;
+      if (ad && ad->type == WJ_OBJECT) {
+        for (int i = 0; i < ad->n; i++) {
+          int id;
+          whisper_json key = { .type = WJ_STRING, .str = ad->keys[i],
+            .str_len = strlen (ad->keys[i]) };
+          if (!whisper_json_int (ad->items[i], &id))
+            id = -1;
+          if (!vocab_set_checked (model, id, &key, FALSE, f_added, error)) {
+            whisper_json_free (ad);
+            goto out;
+          }
+        }
+      }
+      whisper_json_free (ad);
+    }
+  }
+  if (!have_vocab) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_NOT_FOUND,
+        "%s: no vocabulary (vocabulary.txt, vocabulary.json, tokenizer.json "
+        "or vocab.json)", dir);
+    goto out;
+  }
+  if (model->vocab.n_merges == 0 && g_file_test (f_merges, G_FILE_TEST_EXISTS)) {
+    gchar *text;
+    gsize len;
+    if (g_file_get_contents (f_merges, &text, &len, NULL)) {
+      gchar **lines = g_strsplit (text, "\n", -1);
+      GPtrArray *a = g_ptr_array_new ();
+      for (int i = 0; lines[i]; i++) {
+        g_strchomp (lines[i]);
+        if (lines[i][0] && !g_str_has_prefix (lines[i], "#version"))
+          g_ptr_array_add (a, g_strdup (lines[i]));
+      }
+      model->vocab.n_merges = a->len;
+      model->vocab.merges = (char **) g_ptr_array_free (a, FALSE);
+      g_strfreev (lines);
+      g_free (text);
+    }
+  }
+  whisper_vocab_fill_specials (&model->vocab, model->hp.n_vocab);
+  ok = TRUE;
+
+out:
+  whisper_json_free (j);
+  whisper_json_free (tok);
+  g_free (f_txt);
+  g_free (f_json);
+  g_free (f_tok);
+  g_free (f_hfv);
+  g_free (f_added);
+  g_free (f_merges);
+  return ok;
+}

@@ -1,0 +1,197 @@
+/* Internal helpers shared by the model loaders (not a public API).
+ *
+ * Every loader works the same way:
+ *   1. map the file(s) (GMappedFile) and index the stored tensors,
+ *   2. fill whisper_hparams and check them (whisper_hparams_check),
+ *   3. whisper_model_alloc(): one allocation, every weight pointer set, and
+ *      a table of "slots" (one per weight, with its PyTorch/openai name and
+ *      shape),
+ *   4. for each slot, find the stored tensor, check its shape and convert it
+ *      to float32 (whisper_tensor_convert),
+ *   5. vocabulary, special tokens, suppress list, alignment heads.
+ */
+#ifndef WHISPER_MODEL_INTERNAL_H
+#define WHISPER_MODEL_INTERNAL_H
+
+#include <glib.h>
+#include "whisper-model.h"
+#include "model-load.h"
+#include "model-write.h"
+
+G_BEGIN_DECLS
+
+/* ------------------------------------------------------------------------ */
+/* element types found in model files */
+
+typedef enum {
+  WHISPER_DTYPE_F32,
+  WHISPER_DTYPE_F16,
+  WHISPER_DTYPE_BF16,
+  WHISPER_DTYPE_I8,
+  WHISPER_DTYPE_I16,
+  WHISPER_DTYPE_I32,
+} whisper_dtype;
+
+size_t whisper_dtype_size (whisper_dtype t);
+const char *whisper_dtype_name (whisper_dtype t);
+
+float whisper_f16_to_f32 (uint16_t h);
+uint16_t whisper_f32_to_f16 (float f);        /* round to nearest even */
+float whisper_bf16_to_f32 (uint16_t h);
+
+/* ------------------------------------------------------------------------ */
+/* weight slots */
+
+#define WHISPER_MAX_DIMS 4
+
+typedef struct {
+  char name[72];        /* openai/PyTorch name: "encoder.blocks.0.attn.query.weight" */
+  float *data;          /* destination in model->storage */
+  int n_dims;
+  int64_t ne[WHISPER_MAX_DIMS];  /* outermost first (PyTorch order) */
+  size_t n;             /* number of elements */
+} whisper_slot;
+
+/* A tensor as stored in a file: data points into the mapped file. */
+typedef struct {
+  const char *name;
+  whisper_dtype dtype;
+  int n_dims;
+  int64_t ne[WHISPER_MAX_DIMS];  /* outermost first */
+  const void *data;
+  size_t n_bytes;
+  /* integer weights: float value = q / scale (CTranslate2 convention);
+   * scale has one entry per row (dim 0), or n_scale == 1 for one scale. */
+  const void *scale;
+  whisper_dtype scale_dtype;
+  size_t n_scale;
+} whisper_src_tensor;
+
+/* Checks ranges (positive, bounded, heads divide the state). */
+gboolean whisper_hparams_check (const whisper_hparams * hp, const char *file,
+    GError ** error);
+
+/* Allocates model->storage for model->hp, points every weight into it and
+ * returns the slot table (g_free it).  @file_bytes: bytes the file holds
+ * (0: no check); every weight takes at least one byte there (int8), so
+ * hyper-parameters that need more are refused before allocating.  NULL +
+ * error then, or when out of memory. */
+whisper_slot *whisper_model_alloc (whisper_model * model, int *n_slots,
+    size_t file_bytes, const char *file, GError ** error);
+
+/* The slot table of a loaded model (data = its weights; g_free it). */
+whisper_slot *whisper_model_slots (const whisper_model * model, int *n_slots);
+
+/* Converts part @part of @n_parts (split along dim 0, for fused QKV) of
+ * @src into @slot after checking the shape: src must be @n_parts x the slot
+ * along dim 0 and equal elsewhere (size-1 dims are ignored). */
+gboolean whisper_tensor_convert (const whisper_slot * slot,
+    const whisper_src_tensor * src, int part, int n_parts, const char *file,
+    GError ** error);
+
+/* "[384, 80, 3]" into buf. */
+const char *whisper_shape_str (char *buf, size_t size, int n_dims,
+    const int64_t * ne);
+
+/* ------------------------------------------------------------------------ */
+/* vocabulary */
+
+/* GPT-2 byte-to-unicode mapping: 256 code points, one per byte value. */
+void whisper_byte_encoder (gunichar table[256]);
+
+/* Byte-mapped UTF-8 token text -> raw bytes (newly allocated, NUL
+ * terminated, *len set).  Characters outside the mapping are kept as
+ * UTF-8 (special tokens are plain ASCII anyway). */
+char *whisper_token_unmap (const char *text, size_t text_len, int *len);
+
+/* Raw bytes -> byte-mapped UTF-8 (newly allocated). */
+char *whisper_token_map (const char *bytes, int len);
+
+/* Allocates vocab->token / token_len for n tokens (all NULL). */
+void whisper_vocab_init (whisper_vocab * vocab, int n_tokens);
+/* Sets token i to a copy of bytes[0..len). */
+void whisper_vocab_set (whisper_vocab * vocab, int i, const char *bytes,
+    int len);
+
+/* Fills tokens that are still NULL with the special-token names of
+ * openai's layout for a vocabulary of this size (as whisper.cpp derives
+ * them: eot = 50256 (.en) / 50257 (multilingual), languages, task tokens,
+ * timestamps).  Tokens it cannot name become "<|extra_N|>". */
+void whisper_vocab_fill_specials (whisper_vocab * vocab, int n_vocab);
+
+/* Finds the special tokens, is_multilingual and the non-speech suppress
+ * list from the vocabulary (by token text).  Error if a required token
+ * (<|endoftext|>, <|startoftranscript|>, <|notimestamps|>, <|0.00|>) is
+ * missing. */
+gboolean whisper_model_find_specials (whisper_model * model, const char *file,
+    GError ** error);
+
+/* The whisper languages in token order ("en", "zh", ... "yue"). */
+extern const char *const whisper_language_codes[100];
+
+/* ------------------------------------------------------------------------ */
+/* minimal JSON (config.json, vocabulary.json, tokenizer.json, safetensors
+ * headers) */
+
+typedef enum {
+  WJ_NULL, WJ_BOOL, WJ_NUMBER, WJ_STRING, WJ_ARRAY, WJ_OBJECT,
+} whisper_json_type;
+
+typedef struct whisper_json whisper_json;
+struct whisper_json {
+  whisper_json_type type;
+  double number;        /* WJ_NUMBER, WJ_BOOL (0/1) */
+  char *str;            /* WJ_STRING (UTF-8, NUL terminated) */
+  size_t str_len;       /* bytes (may contain NUL) */
+  int n;                /* WJ_ARRAY / WJ_OBJECT: number of children */
+  whisper_json **items; /* children */
+  char **keys;          /* WJ_OBJECT: keys of the children */
+};
+
+/* Parses text[0..len).  NULL + error naming @file on bad JSON. */
+whisper_json *whisper_json_parse (const char *text, size_t len,
+    const char *file, GError ** error);
+void whisper_json_free (whisper_json * j);
+/* Child of an object by key, or NULL. */
+const whisper_json *whisper_json_get (const whisper_json * obj,
+    const char *key);
+/* Integer value of a number node; FALSE if not an integer in int range. */
+gboolean whisper_json_int (const whisper_json * j, int *out);
+
+/* Reads optional config.json fields shared by CTranslate2 and Hugging Face
+ * directories: alignment_heads, suppress_ids (ignored: recomputed),
+ * lang_ids (checked).  Missing fields are fine. */
+gboolean whisper_model_read_alignment_heads (whisper_model * model,
+    const whisper_json * heads, const char *file, GError ** error);
+
+/* ------------------------------------------------------------------------ */
+/* loaders (path: the directory or file; model->path already set) */
+
+gboolean whisper_load_ct2 (whisper_model * model, const char *dir,
+    GError ** error);
+gboolean whisper_load_ggml (whisper_model * model, const char *file,
+    GError ** error);
+gboolean whisper_load_safetensors (whisper_model * model, const char *dir,
+    const char *file, GError ** error);
+
+/* Number of models the registry holds (loaded or loading); for tests. */
+int whisper_model_registry_size (void);
+
+/* openai name -> Hugging Face name (without the "model." prefix). */
+gboolean whisper_hf_name (const char *ours, char *hf, size_t size);
+
+/* Maps a whole file read-only; error names the file.  An empty file is a
+ * FORMAT error ("empty file"). */
+GMappedFile *whisper_map_file (const char *file, GError ** error);
+
+/* Vocabulary files shared by CT2 and HF directories:
+ * vocabulary.txt / vocabulary.json (CT2), tokenizer.json, vocab.json.
+ * Reads the first found into model->vocab (n_vocab tokens; missing ids are
+ * filled with whisper_vocab_fill_specials), merges from tokenizer.json or
+ * merges.txt when present. */
+gboolean whisper_load_vocab_dir (whisper_model * model, const char *dir,
+    GError ** error);
+
+
+G_END_DECLS
+#endif

@@ -1,0 +1,519 @@
+/* Whisper tokenizer: byte-level BPE.  See tokenizer.h. */
+#include "tokenizer.h"
+
+#include <string.h>
+
+#include "transcribe.h"
+
+struct whisper_tokenizer {
+  const whisper_model *model;
+  const whisper_vocab *vocab;
+  int eot;
+  GHashTable *text_ids;        /* GBytes (token bytes) -> id + 1, ids < eot */
+  GHashTable *special_ids;     /* GBytes -> id + 1, ids >= eot */
+  GHashTable *merge_rank;      /* GBytes (pair key) -> rank + 1 */
+  int max_token_len;           /* longest text token in bytes */
+};
+
+/* ---------------------------------------------------------------------- */
+/* GPT-2 byte <-> unicode mapping (openai/gpt-2 encoder.py bytes_to_unicode):
+ * printable bytes '!'..'~', 0xA1..0xAC, 0xAE..0xFF map to themselves, the
+ * other 68 bytes to U+0100 + n in byte order.  Merges are stored mapped. */
+static int
+gpt2_unicode_to_byte (gunichar u)
+{
+  static int table[512];
+  static gsize init = 0;
+  if (g_once_init_enter (&init)) {
+    for (int i = 0; i < 512; i++)
+      table[i] = -1;
+    int n = 0;
+    for (int b = 0; b < 256; b++) {
+      gboolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC)
+          || (b >= 0xAE);
+      if (printable)
+        table[b] = b;
+      else
+        table[256 + n++] = b;
+    }
+    g_once_init_leave (&init, 1);
+  }
+  return u < 512 ? table[u] : -1;
+}
+
+/* Mapped UTF-8 string -> raw bytes in out; returns length or -1. */
+static int
+gpt2_unmap (const char *s, const char *end, char *out)
+{
+  int n = 0;
+  while (s < end) {
+    gunichar u = g_utf8_get_char_validated (s, end - s);
+    if (u == (gunichar) - 1 || u == (gunichar) - 2)
+      return -1;
+    int b = gpt2_unicode_to_byte (u);
+    if (b < 0)
+      return -1;
+    out[n++] = (char) b;
+    s = g_utf8_next_char (s);
+  }
+  return n;
+}
+
+static GBytes *
+pair_key (const char *a, int na, const char *b, int nb)
+{
+  /* length-prefixed so that any bytes (even NUL or space) are unambiguous */
+  guint8 *k = g_malloc (2 + na + nb);
+  k[0] = (guint8) (na & 0xff);
+  k[1] = (guint8) (na >> 8);
+  memcpy (k + 2, a, na);
+  memcpy (k + 2 + na, b, nb);
+  return g_bytes_new_take (k, 2 + na + nb);
+}
+
+static int
+lookup (GHashTable * t, const char *bytes, int len)
+{
+  GBytes *k = g_bytes_new_static (bytes, len);
+  gpointer v = g_hash_table_lookup (t, k);
+  g_bytes_unref (k);
+  return GPOINTER_TO_INT (v) - 1;
+}
+
+whisper_tokenizer *
+whisper_tokenizer_new (const whisper_model * model, GError ** error)
+{
+  const whisper_vocab *voc = &model->vocab;
+  if (voc->n_tokens <= 0 || !voc->token || !voc->token_len
+      || model->tok.eot < 0 || model->tok.eot > voc->n_tokens) {
+    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_MODEL,
+        "tokenizer: the model has no usable vocabulary (%d tokens, eot %d)",
+        voc->n_tokens, model->tok.eot);
+    return NULL;
+  }
+  whisper_tokenizer *t = g_new0 (whisper_tokenizer, 1);
+  t->model = model;
+  t->vocab = voc;
+  t->eot = model->tok.eot;
+  t->text_ids = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+      (GDestroyNotify) g_bytes_unref, NULL);
+  t->special_ids = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+      (GDestroyNotify) g_bytes_unref, NULL);
+  t->merge_rank = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+      (GDestroyNotify) g_bytes_unref, NULL);
+  for (int id = 0; id < voc->n_tokens; id++) {
+    if (!voc->token[id])
+      continue;
+    GBytes *k = g_bytes_new_static (voc->token[id], voc->token_len[id]);
+    GHashTable *h = id < t->eot ? t->text_ids : t->special_ids;
+    /* first id wins for duplicates */
+    if (!g_hash_table_contains (h, k))
+      g_hash_table_insert (h, k, GINT_TO_POINTER (id + 1));
+    else
+      g_bytes_unref (k);
+    if (id < t->eot && voc->token_len[id] > t->max_token_len)
+      t->max_token_len = voc->token_len[id];
+  }
+  char a[1024], b[1024];
+  for (int r = 0; r < voc->n_merges; r++) {
+    const char *m = voc->merges[r];
+    const char *sp = m ? strchr (m, ' ') : NULL;
+    if (!sp || strlen (m) > sizeof (a))
+      continue;
+    int na = gpt2_unmap (m, sp, a);
+    int nb = gpt2_unmap (sp + 1, sp + 1 + strlen (sp + 1), b);
+    if (na <= 0 || nb <= 0)
+      continue;
+    GBytes *k = pair_key (a, na, b, nb);
+    if (!g_hash_table_contains (t->merge_rank, k))
+      g_hash_table_insert (t->merge_rank, k, GINT_TO_POINTER (r + 1));
+    else
+      g_bytes_unref (k);
+  }
+  return t;
+}
+
+void
+whisper_tokenizer_free (whisper_tokenizer * t)
+{
+  if (!t)
+    return;
+  g_hash_table_destroy (t->text_ids);
+  g_hash_table_destroy (t->special_ids);
+  g_hash_table_destroy (t->merge_rank);
+  g_free (t);
+}
+
+gboolean
+whisper_tokenizer_has_merges (const whisper_tokenizer * t)
+{
+  return g_hash_table_size (t->merge_rank) > 0;
+}
+
+const char *
+whisper_tokenizer_token_bytes (const whisper_tokenizer * t, int id, int *len)
+{
+  if (id < 0 || id >= t->vocab->n_tokens || !t->vocab->token[id]) {
+    *len = 0;
+    return "";
+  }
+  *len = t->vocab->token_len[id];
+  return t->vocab->token[id];
+}
+
+int
+whisper_tokenizer_token_id (const whisper_tokenizer * t, const char *bytes,
+    int len)
+{
+  int id = lookup (t->text_ids, bytes, len);
+  if (id < 0)
+    id = lookup (t->special_ids, bytes, len);
+  return id;
+}
+
+int
+whisper_tokenizer_language_token (const whisper_tokenizer * t,
+    const char *code)
+{
+  const whisper_special_tokens *st = &t->model->tok;
+  if (!code || st->lang_first < 0 || st->n_langs <= 0)
+    return -1;
+  char *s = g_strdup_printf ("<|%s|>", code);
+  int id = lookup (t->special_ids, s, strlen (s));
+  g_free (s);
+  if (id < st->lang_first || id >= st->lang_first + st->n_langs)
+    return -1;
+  return id;
+}
+
+char *
+whisper_tokenizer_language_code (const whisper_tokenizer * t, int id)
+{
+  const whisper_special_tokens *st = &t->model->tok;
+  if (st->lang_first < 0 || id < st->lang_first
+      || id >= st->lang_first + st->n_langs)
+    return NULL;
+  int len;
+  const char *b = whisper_tokenizer_token_bytes (t, id, &len);
+  if (len < 5 || strncmp (b, "<|", 2) != 0 || strncmp (b + len - 2, "|>", 2))
+    return NULL;
+  return g_strndup (b + 2, len - 4);
+}
+
+/* ---------------------------------------------------------------------- */
+/* UTF-8 streaming */
+
+void
+whisper_utf8_stream_init (whisper_utf8_stream * s)
+{
+  s->n_pending = 0;
+}
+
+#define REPLACEMENT "\xef\xbf\xbd"   /* U+FFFD */
+
+static int
+utf8_seq_len (unsigned char c)
+{
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xC2 && c <= 0xDF)
+    return 2;
+  if (c >= 0xE0 && c <= 0xEF)
+    return 3;
+  if (c >= 0xF0 && c <= 0xF4)
+    return 4;
+  return 0;                     /* continuation byte or invalid lead */
+}
+
+void
+whisper_utf8_stream_push (whisper_utf8_stream * s, const char *bytes,
+    int len, GString * out)
+{
+  for (int i = 0; i < len; i++) {
+    unsigned char c = (unsigned char) bytes[i];
+    if (s->n_pending == 0) {
+      int n = utf8_seq_len (c);
+      if (n == 1)
+        g_string_append_c (out, (char) c);
+      else if (n == 0)
+        g_string_append (out, REPLACEMENT);
+      else
+        s->pending[s->n_pending++] = c;
+      continue;
+    }
+    if ((c & 0xC0) != 0x80) {
+      /* sequence cut short: replace it, then start over with this byte */
+      g_string_append (out, REPLACEMENT);
+      s->n_pending = 0;
+      i--;
+      continue;
+    }
+    s->pending[s->n_pending++] = c;
+    if (s->n_pending == utf8_seq_len (s->pending[0])) {
+      if (g_utf8_validate ((const char *) s->pending, s->n_pending, NULL))
+        g_string_append_len (out, (const char *) s->pending, s->n_pending);
+      else
+        g_string_append (out, REPLACEMENT);
+      s->n_pending = 0;
+    }
+  }
+}
+
+void
+whisper_utf8_stream_flush (whisper_utf8_stream * s, GString * out)
+{
+  if (s->n_pending > 0)
+    g_string_append (out, REPLACEMENT);
+  s->n_pending = 0;
+}
+
+char *
+whisper_tokenizer_decode (const whisper_tokenizer * t, const int *ids,
+    int n_ids)
+{
+  GString *out = g_string_new (NULL);
+  whisper_utf8_stream s;
+  whisper_utf8_stream_init (&s);
+  for (int i = 0; i < n_ids; i++) {
+    if (ids[i] < 0 || ids[i] >= t->eot)
+      continue;
+    int len;
+    const char *b = whisper_tokenizer_token_bytes (t, ids[i], &len);
+    whisper_utf8_stream_push (&s, b, len, out);
+  }
+  whisper_utf8_stream_flush (&s, out);
+  return g_string_free (out, FALSE);
+}
+
+/* ---------------------------------------------------------------------- */
+/* encoding */
+
+static gboolean
+is_letter (gunichar u)
+{
+  return g_unichar_isalpha (u);          /* \p{L}: Lu Ll Lt Lm Lo */
+}
+
+static gboolean
+is_number (gunichar u)
+{
+  GUnicodeType ty = g_unichar_type (u);  /* \p{N}: Nd Nl No */
+  return ty == G_UNICODE_DECIMAL_NUMBER || ty == G_UNICODE_LETTER_NUMBER
+      || ty == G_UNICODE_OTHER_NUMBER;
+}
+
+static gboolean
+is_space (gunichar u)
+{
+  return g_unichar_isspace (u);
+}
+
+/* Length in bytes of the GPT-2 pre-token starting at s (s < end). */
+static int
+pretoken_len (const char *s, const char *end)
+{
+  /* 's 't 're 've 'm 'll 'd */
+  if (s[0] == '\'') {
+    static const char *contr[] = { "s", "t", "re", "ve", "m", "ll", "d" };
+    for (unsigned k = 0; k < G_N_ELEMENTS (contr); k++) {
+      size_t n = strlen (contr[k]);
+      if ((size_t) (end - s - 1) >= n && strncmp (s + 1, contr[k], n) == 0)
+        return 1 + n;
+    }
+  }
+  /* " ?" followed by a run of one class */
+  const char *p = s;
+  if (*p == ' ' && p + 1 < end)
+    p++;
+  gunichar u = g_utf8_get_char (p);
+  int cls = is_letter (u) ? 1 : is_number (u) ? 2 : is_space (u) ? 0 : 3;
+  if (cls != 0) {
+    const char *q = p;
+    while (q < end) {
+      gunichar v = g_utf8_get_char (q);
+      int c2 = is_letter (v) ? 1 : is_number (v) ? 2 : is_space (v) ? 0 : 3;
+      if (c2 != cls)
+        break;
+      q = g_utf8_next_char (q);
+    }
+    return q - s;
+  }
+  /* whitespace: \s+(?!\S) | \s+ */
+  const char *q = s, *last = s;
+  int n = 0;
+  while (q < end && is_space (g_utf8_get_char (q))) {
+    last = q;
+    q = g_utf8_next_char (q);
+    n++;
+  }
+  if (q >= end || n == 1)
+    return q - s;               /* run reaches the end, or \s+ of one char */
+  return last - s;              /* leave the last space to prefix the word */
+}
+
+typedef struct {
+  int start, len;               /* byte range inside the piece */
+} bpe_sym;
+
+/* BPE inside one piece (GPT-2 encoder.py bpe()): repeatedly merge the
+ * adjacent pair with the lowest rank, all its occurrences left to right. */
+static void
+bpe_piece (const whisper_tokenizer * t, const char *piece, int n, GArray * ids)
+{
+  bpe_sym *sym = g_new (bpe_sym, n);
+  int ns = n;
+  for (int i = 0; i < n; i++) {
+    sym[i].start = i;
+    sym[i].len = 1;
+  }
+  for (;;) {
+    int best_rank = G_MAXINT;
+    for (int i = 0; i + 1 < ns; i++) {
+      GBytes *k = pair_key (piece + sym[i].start, sym[i].len,
+          piece + sym[i + 1].start, sym[i + 1].len);
+      int r = GPOINTER_TO_INT (g_hash_table_lookup (t->merge_rank, k)) - 1;
+      g_bytes_unref (k);
+      if (r >= 0 && r < best_rank)
+        best_rank = r;
+    }
+    if (best_rank == G_MAXINT)
+      break;
+    int o = 0;
+    for (int i = 0; i < ns; i++) {
+      if (i + 1 < ns) {
+        GBytes *k = pair_key (piece + sym[i].start, sym[i].len,
+            piece + sym[i + 1].start, sym[i + 1].len);
+        int r = GPOINTER_TO_INT (g_hash_table_lookup (t->merge_rank, k)) - 1;
+        g_bytes_unref (k);
+        if (r == best_rank) {
+          sym[o].start = sym[i].start;
+          sym[o].len = sym[i].len + sym[i + 1].len;
+          o++;
+          i++;
+          continue;
+        }
+      }
+      sym[o++] = sym[i];
+    }
+    ns = o;
+  }
+  for (int i = 0; i < ns; i++) {
+    int id = lookup (t->text_ids, piece + sym[i].start, sym[i].len);
+    if (id >= 0) {
+      g_array_append_val (ids, id);
+    } else {
+      /* not in the vocabulary (cannot happen with a consistent model):
+       * fall back to single bytes */
+      for (int j = 0; j < sym[i].len; j++) {
+        int bid = lookup (t->text_ids, piece + sym[i].start + j, 1);
+        if (bid >= 0)
+          g_array_append_val (ids, bid);
+      }
+    }
+  }
+  g_free (sym);
+}
+
+/* No merges (ggml files): greedy longest match, as whisper.cpp does. */
+static void
+longest_match_piece (const whisper_tokenizer * t, const char *piece, int n,
+    GArray * ids)
+{
+  int i = 0;
+  while (i < n) {
+    int j = MIN (n, i + t->max_token_len);
+    int id = -1;
+    for (; j > i; j--) {
+      id = lookup (t->text_ids, piece + i, j - i);
+      if (id >= 0)
+        break;
+    }
+    if (id < 0) {               /* unknown byte: skip it */
+      i++;
+      continue;
+    }
+    g_array_append_val (ids, id);
+    i = j;
+  }
+}
+
+int *
+whisper_tokenizer_encode (const whisper_tokenizer * t, const char *text,
+    int *n_ids, GError ** error)
+{
+  size_t n = strlen (text);
+  if (!g_utf8_validate (text, n, NULL)) {
+    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_MODEL,
+        "tokenizer: text is not valid UTF-8");
+    *n_ids = 0;
+    return NULL;
+  }
+  gboolean bpe = whisper_tokenizer_has_merges (t);
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (int));
+  const char *s = text, *end = text + n;
+  while (s < end) {
+    int len = pretoken_len (s, end);
+    if (len <= 0)
+      len = g_utf8_next_char (s) - s;
+    if (bpe)
+      bpe_piece (t, s, len, ids);
+    else
+      longest_match_piece (t, s, len, ids);
+    s += len;
+  }
+  *n_ids = ids->len;
+  return (int *) g_array_free (ids, FALSE);
+}
+
+/* ---------------------------------------------------------------------- */
+/* openai-whisper tokenizer.py Tokenizer.non_speech_tokens */
+
+static int
+int_cmp (const void *a, const void *b)
+{
+  return *(const int *) a - *(const int *) b;
+}
+
+int *
+whisper_tokenizer_non_speech_tokens (const whisper_tokenizer * t, int *n_out)
+{
+  static const char *symbols[] = {
+    "\"", "#", "(", ")", "*", "+", "/", ":", ";", "<", "=", ">", "@", "[",
+    "\\", "]", "^", "_", "`", "{", "|", "}", "~", "「", "」", "『", "』",
+    "<<", ">>", "<<<", ">>>", "--", "---", "-(", "-[", "('", "(\"", "((",
+    "))", "(((", ")))", "[[", "]]", "{{", "}}", "♪♪", "♪♪♪",
+  };
+  /* U+2640..U+267F: always take the first token, even when split */
+  static const char *misc[] = { "♩", "♪", "♫", "♬", "♭", "♮", "♯" };
+  GArray *res = g_array_new (FALSE, FALSE, sizeof (int));
+  int n, *ids;
+
+  const char *first[] = { " -", " '" };
+  for (unsigned i = 0; i < G_N_ELEMENTS (first); i++) {
+    ids = whisper_tokenizer_encode (t, first[i], &n, NULL);
+    if (ids && n > 0)
+      g_array_append_val (res, ids[0]);
+    g_free (ids);
+  }
+  for (unsigned k = 0; k < G_N_ELEMENTS (symbols) + G_N_ELEMENTS (misc); k++) {
+    gboolean is_misc = k >= G_N_ELEMENTS (symbols);
+    const char *sym = is_misc ? misc[k - G_N_ELEMENTS (symbols)] : symbols[k];
+    for (int sp = 0; sp < 2; sp++) {
+      char *s = g_strconcat (sp ? " " : "", sym, NULL);
+      ids = whisper_tokenizer_encode (t, s, &n, NULL);
+      if (ids && (n == 1 || (is_misc && n > 0)))
+        g_array_append_val (res, ids[0]);
+      g_free (ids);
+      g_free (s);
+    }
+  }
+  /* sort, unique */
+  qsort (res->data, res->len, sizeof (int), int_cmp);
+  int *a = (int *) res->data;
+  int m = 0;
+  for (guint i = 0; i < res->len; i++)
+    if (m == 0 || a[m - 1] != a[i])
+      a[m++] = a[i];
+  *n_out = m;
+  return (int *) g_array_free (res, FALSE);
+}

@@ -1,0 +1,508 @@
+/* One 30 s window of encoder output -> timed segments.
+ *
+ * Mirrors openai-whisper: whisper/transcribe.py transcribe() (prompt from
+ * the previous text, temperature fallback, no-speech skip, segment split at
+ * timestamp pairs, seek) and whisper/decoding.py DecodingTask (prompt and
+ * SOT sequence, language detection, suppress list).  See transcribe.h.
+ */
+#include "transcribe.h"
+
+#include <math.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "decoder.h"
+#include "search.h"
+#include "tokenizer.h"
+
+/* openai-whisper constants */
+#define INPUT_STRIDE 2                  /* mel frames per timestamp step (20 ms) */
+#define PROMPT_RESET_ON_TEMPERATURE 0.5f /* transcribe() default */
+
+struct whisper_decoder {
+  const whisper_model *model;
+  whisper_tokenizer *tok;
+  whisper_text_decoder *text;
+  whisper_rng rng;
+  uint64_t seed;
+  GArray *prev_tokens;          /* int: text of previous windows (prompt) */
+  gboolean started;             /* the initial prompt was taken */
+  int detected_lang;            /* language token detected on the first
+                                   window since reset, -1 before */
+  int *non_speech;              /* openai Tokenizer.non_speech_tokens */
+  int n_non_speech;
+  int *blank;                   /* tokenizer.encode(" ") */
+  int n_blank;
+};
+
+G_DEFINE_QUARK (whisper-decoder-error-quark, whisper_decoder_error)
+
+whisper_decode_params
+whisper_decode_params_default (void)
+{
+  whisper_decode_params p = {
+    .beam_size = 5,
+    .best_of = 5,
+    .temperatures = { 0.0f, 0.2f, 0.4f, 0.6f, 0.8f, 1.0f },
+    .n_temperatures = 6,
+    .compression_ratio_threshold = 2.4f,
+    .logprob_threshold = -1.0f,
+    .no_speech_threshold = 0.6f,
+    .condition_on_previous_text = 1,
+    .initial_prompt = NULL,
+    .language = NULL,
+    .task = WHISPER_TASK_TRANSCRIBE,
+    .suppress_blank = 1,
+    .suppress_tokens = NULL,
+    .n_suppress_tokens = 0,
+    .max_initial_timestamp = 1.0f,
+    .without_timestamps = 0,
+    .seed = 0,
+  };
+  return p;
+}
+
+whisper_decoder *
+whisper_decoder_new (const whisper_model * model, GError ** error)
+{
+  const whisper_special_tokens *st = &model->tok;
+  if (st->eot < 0 || st->sot < 0 || st->timestamp_begin < 0
+      || st->timestamp_begin >= model->hp.n_vocab) {
+    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_MODEL,
+        "decoder: the model's vocabulary lacks special tokens "
+        "(eot %d, sot %d, timestamp_begin %d)", st->eot, st->sot,
+        st->timestamp_begin);
+    return NULL;
+  }
+  whisper_decoder *d = g_new0 (whisper_decoder, 1);
+  d->model = model;
+  d->tok = whisper_tokenizer_new (model, error);
+  if (!d->tok)
+    goto fail;
+  d->text = whisper_text_decoder_new (model, 5, error);
+  if (!d->text)
+    goto fail;
+  d->prev_tokens = g_array_new (FALSE, FALSE, sizeof (int));
+  if (whisper_tokenizer_has_merges (d->tok))
+    d->non_speech = whisper_tokenizer_non_speech_tokens (d->tok,
+        &d->n_non_speech);
+  d->blank = whisper_tokenizer_encode (d->tok, " ", &d->n_blank, NULL);
+  whisper_rng_seed (&d->rng, 0);
+  d->detected_lang = -1;
+  return d;
+
+fail:
+  whisper_decoder_free (d);
+  return NULL;
+}
+
+void
+whisper_decoder_free (whisper_decoder * d)
+{
+  if (!d)
+    return;
+  whisper_text_decoder_free (d->text);
+  whisper_tokenizer_free (d->tok);
+  if (d->prev_tokens)
+    g_array_unref (d->prev_tokens);
+  g_free (d->non_speech);
+  g_free (d->blank);
+  g_free (d);
+}
+
+void
+whisper_decoder_reset (whisper_decoder * d)
+{
+  g_array_set_size (d->prev_tokens, 0);
+  d->started = FALSE;
+  d->detected_lang = -1;
+}
+
+void
+whisper_window_result_clear (whisper_window_result * r)
+{
+  for (int i = 0; i < r->n_segments; i++) {
+    g_free (r->segments[i].text);
+    g_free (r->segments[i].tokens);
+  }
+  g_free (r->segments);
+  g_free (r->language);
+  memset (r, 0, sizeof (*r));
+}
+
+/* transcribe.py / utils.py compression_ratio: len(bytes) / len(zlib(bytes)),
+ * zlib at its default level as Python's zlib.compress. */
+static float
+compression_ratio (const char *text)
+{
+  uLong n = strlen (text);
+  if (n == 0)
+    return 0.0f;
+  uLongf cap = compressBound (n);
+  Bytef *buf = g_malloc (cap);
+  float r = 0.0f;
+  if (compress2 (buf, &cap, (const Bytef *) text, n, Z_DEFAULT_COMPRESSION)
+      == Z_OK && cap > 0)
+    r = (float) n / (float) cap;
+  g_free (buf);
+  return r;
+}
+
+/* DecodingTask._get_suppress_tokens: -1 (or NULL) = the non-speech tokens;
+ * always add transcribe, translate, sot, sot_prev, sot_lm, no_speech. */
+static int *
+resolve_suppress (whisper_decoder * d, const whisper_decode_params * p,
+    int *n_out)
+{
+  const whisper_special_tokens *st = &d->model->tok;
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (int));
+  gboolean use_default = p->suppress_tokens == NULL;
+  for (int i = 0; p->suppress_tokens && i < p->n_suppress_tokens; i++) {
+    if (p->suppress_tokens[i] == -1)
+      use_default = TRUE;
+    else if (p->suppress_tokens[i] >= 0)
+      g_array_append_val (a, p->suppress_tokens[i]);
+  }
+  if (use_default) {
+    if (d->non_speech)
+      g_array_append_vals (a, d->non_speech, d->n_non_speech);
+    else if (d->model->suppress_tokens)      /* no merges: the file's list */
+      g_array_append_vals (a, d->model->suppress_tokens,
+          d->model->n_suppress_tokens);
+  }
+  int specials[] = { st->transcribe, st->translate, st->sot, st->sot_prev,
+    st->sot_lm, st->no_speech
+  };
+  for (unsigned i = 0; i < G_N_ELEMENTS (specials); i++)
+    if (specials[i] >= 0)
+      g_array_append_val (a, specials[i]);
+  *n_out = a->len;
+  return (int *) g_array_free (a, FALSE);
+}
+
+/* DecodingTask._detect_language: logits after [sot], only language tokens. */
+static int
+detect_language (whisper_decoder * d)
+{
+  const whisper_special_tokens *st = &d->model->tok;
+  const int V = d->model->hp.n_vocab;
+  int sot = st->sot, row = 0;
+  whisper_text_decoder_clear_cache (d->text);
+  if (whisper_text_decoder_forward (d->text, &sot, 1, 1) != 0)
+    return -1;
+  float *logits = g_new (float, V);
+  whisper_text_decoder_logits (d->text, &row, 1, logits);
+  int best = -1;
+  for (int i = st->lang_first; i < st->lang_first + st->n_langs && i < V; i++)
+    if (best < 0 || logits[i] > logits[best])
+      best = i;
+  g_free (logits);
+  whisper_text_decoder_clear_cache (d->text);
+  return best;
+}
+
+static char *
+strip_dup (const char *s)
+{
+  return g_strstrip (g_strdup (s));
+}
+
+static void
+add_segment (whisper_decoder * d, GArray * segs, const int *tokens, int n,
+    int64_t t0, int64_t t1, const whisper_search_result * r, float temperature,
+    float cr)
+{
+  const int ts_begin = d->model->tok.timestamp_begin;
+  char *text = whisper_tokenizer_decode (d->tok, tokens, n);
+  char *stripped = strip_dup (text);
+  gboolean empty = stripped[0] == '\0';
+  g_free (stripped);
+  /* transcribe.py: a segment that is instantaneous or has no text is
+   * dropped (and its tokens do not go into the prompt) */
+  if (t0 == t1 || empty) {
+    g_free (text);
+    return;
+  }
+  (void) ts_begin;
+  whisper_segment s = {
+    .t0_frame = t0,
+    .t1_frame = t1,
+    .text = text,
+    .tokens = g_memdup2 (tokens, sizeof (int) * MAX (n, 1)),
+    .n_tokens = n,
+    .avg_logprob = r->avg_logprob,
+    .no_speech_prob = r->no_speech_prob,
+    .temperature = temperature,
+    .compression_ratio = cr,
+  };
+  g_array_append_val (segs, s);
+}
+
+gboolean
+whisper_decoder_decode_window (whisper_decoder * d,
+    const whisper_decode_params * p, const float *enc, int64_t window_start,
+    int n_real_frames, whisper_window_result * result, GError ** error)
+{
+  const whisper_model *m = d->model;
+  const whisper_special_tokens *st = &m->tok;
+  const int T = m->hp.n_text_ctx;
+  const int ts_begin = st->timestamp_begin;
+  gboolean ok = FALSE;
+  int *suppress = NULL, n_suppress = 0;
+  int *prompt = NULL;
+  whisper_search_result best = { 0 };
+  GArray *segs = NULL;
+
+  memset (result, 0, sizeof (*result));
+  if (n_real_frames < 1 || !enc) {
+    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_ARGUMENT,
+        "decoder: a window needs encoder output and at least one real frame "
+        "(got %d)", n_real_frames);
+    return FALSE;
+  }
+  const int segment_size = MIN (n_real_frames, 3000);
+
+  /* decoder sized for the largest batch any temperature needs */
+  int need = MAX (1, MAX (p->beam_size, p->best_of));
+  if (need > whisper_text_decoder_max_batch (d->text)) {
+    whisper_text_decoder *nt = whisper_text_decoder_new (m, need, error);
+    if (!nt)
+      return FALSE;
+    whisper_text_decoder_free (d->text);
+    d->text = nt;
+  }
+  whisper_text_decoder_set_audio (d->text, enc);
+
+  /* ---- language and task: the SOT sequence ---- */
+  int sot_seq[4], n_sot = 0;
+  sot_seq[n_sot++] = st->sot;
+  if (m->is_multilingual && st->lang_first >= 0 && st->n_langs > 0) {
+    int lang;
+    if (!p->language || !p->language[0]
+        || g_ascii_strcasecmp (p->language, "auto") == 0) {
+      /* transcribe(): detected once, on the first window, then kept for
+       * the whole stream (until whisper_decoder_reset()) */
+      if (d->detected_lang < 0)
+        d->detected_lang = detect_language (d);
+      lang = d->detected_lang;
+    } else {
+      lang = whisper_tokenizer_language_token (d->tok, p->language);
+      if (lang < 0) {
+        g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_ARGUMENT,
+            "decoder: unknown language '%s' for this model", p->language);
+        return FALSE;
+      }
+    }
+    if (lang < 0) {
+      g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_FAILED,
+          "decoder: language detection failed");
+      return FALSE;
+    }
+    sot_seq[n_sot++] = lang;
+    result->language = whisper_tokenizer_language_code (d->tok, lang);
+    int task = p->task == WHISPER_TASK_TRANSLATE ? st->translate : st->transcribe;
+    if (task >= 0)
+      sot_seq[n_sot++] = task;
+  } else {
+    result->language = g_strdup ("en");
+  }
+  if (p->without_timestamps && st->no_timestamps >= 0)
+    sot_seq[n_sot++] = st->no_timestamps;
+
+  /* ---- prompt: [sot_prev] + last (T/2 - 1) previous tokens, SOT seq ---- */
+  if (!d->started) {
+    d->started = TRUE;
+    whisper_rng_seed (&d->rng, p->seed);
+    if (p->initial_prompt && p->initial_prompt[0]) {
+      /* transcribe(): tokenizer.encode(" " + initial_prompt.strip()) */
+      char *s = strip_dup (p->initial_prompt);
+      char *s2 = g_strconcat (" ", s, NULL);
+      int n_ip;
+      int *ip = whisper_tokenizer_encode (d->tok, s2, &n_ip, error);
+      g_free (s);
+      g_free (s2);
+      if (!ip)
+        return FALSE;
+      g_array_append_vals (d->prev_tokens, ip, n_ip);
+      g_free (ip);
+    }
+  }
+  int n_prev = MIN ((int) d->prev_tokens->len, T / 2 - 1);
+  prompt = g_new (int, 1 + n_prev + n_sot);
+  int n_prompt = 0;
+  if (n_prev > 0 && st->sot_prev >= 0) {
+    prompt[n_prompt++] = st->sot_prev;
+    memcpy (prompt + n_prompt,
+        (int *) d->prev_tokens->data + d->prev_tokens->len - n_prev,
+        sizeof (int) * n_prev);
+    n_prompt += n_prev;
+  }
+  int sot_index = n_prompt;
+  memcpy (prompt + n_prompt, sot_seq, sizeof (int) * n_sot);
+  n_prompt += n_sot;
+
+  /* ---- search with temperature fallback (transcribe.py
+   * decode_with_fallback) ---- */
+  suppress = resolve_suppress (d, p, &n_suppress);
+  whisper_search_opts so = {
+    .beam_size = MAX (1, p->beam_size),
+    .patience = 1.0f,
+    .best_of = MAX (1, p->best_of),
+    .sample_len = T / 2,
+    .suppress_blank = p->suppress_blank,
+    .blank_tokens = d->blank,
+    .n_blank_tokens = d->n_blank,
+    .suppress_tokens = suppress,
+    .n_suppress_tokens = n_suppress,
+    .timestamps = !p->without_timestamps,
+    .max_initial_timestamp_index = p->max_initial_timestamp >= 0 ?
+        (int) lrintf (p->max_initial_timestamp / 0.02f) : -1,
+  };
+  float best_temp = 0.0f, best_cr = 0.0f;
+  gboolean have_best = FALSE, best_below_cr = FALSE;
+  int n_temps = CLAMP (p->n_temperatures, 1, 8);
+  float temp = 0.0f, cr = 0.0f;
+  gboolean all_failed = TRUE;
+  whisper_search_result r = { 0 };
+  for (int ti = 0; ti < n_temps; ti++) {
+    temp = p->n_temperatures > 0 ? p->temperatures[ti] : 0.0f;
+    so.temperature = temp;
+    if (!whisper_search_run (d->text, m, &so, prompt, n_prompt, sot_index,
+            &d->rng, &r, error))
+      goto out;
+    char *text = whisper_tokenizer_decode (d->tok, r.tokens, r.n_tokens);
+    char *stripped = strip_dup (text);
+    cr = compression_ratio (stripped);
+    g_free (stripped);
+    g_free (text);
+
+    gboolean needs_fallback = FALSE;
+    gboolean below_cr = TRUE;
+    if (p->compression_ratio_threshold > 0
+        && cr > p->compression_ratio_threshold) {
+      needs_fallback = TRUE;    /* too repetitive */
+      below_cr = FALSE;
+    }
+    if (r.avg_logprob < p->logprob_threshold)
+      needs_fallback = TRUE;    /* average log probability is too low */
+    if (p->no_speech_threshold > 0 && r.no_speech_prob > p->no_speech_threshold
+        && r.avg_logprob < p->logprob_threshold)
+      needs_fallback = FALSE;   /* silence */
+
+    /* if every temperature fails, keep the attempt with the best average
+     * logprob among those below the compression threshold (or among all):
+     * faster-whisper's choice; openai keeps the last attempt */
+    gboolean better = !have_best || (below_cr && !best_below_cr)
+        || (below_cr == best_below_cr && r.avg_logprob > best.avg_logprob);
+    if (!needs_fallback || better) {
+      whisper_search_result_clear (&best);
+      best = r;
+      memset (&r, 0, sizeof (r));
+      best_temp = temp;
+      best_cr = cr;
+      best_below_cr = below_cr;
+      have_best = TRUE;
+    } else {
+      whisper_search_result_clear (&r);
+    }
+    if (!needs_fallback) {
+      all_failed = FALSE;
+      break;
+    }
+  }
+  /* all failed: the kept attempt reports the last temperature tried, so
+   * that the prompt is reset after it (faster-whisper) */
+  if (!all_failed)
+    temp = best_temp;
+  cr = best_cr;
+
+  /* ---- no-speech skip (transcribe.py) ---- */
+  result->next_frame = window_start + segment_size;
+  if (p->no_speech_threshold > 0 && best.no_speech_prob > p->no_speech_threshold
+      && !(best.avg_logprob > p->logprob_threshold)) {
+    result->no_speech = 1;
+    ok = TRUE;
+    goto out;
+  }
+
+  /* ---- segments from timestamp pairs ---- */
+  segs = g_array_new (FALSE, FALSE, sizeof (whisper_segment));
+  const int *tk = best.tokens;
+  const int n = best.n_tokens;
+  gboolean single_ts_ending = n >= 2 && tk[n - 2] < ts_begin
+      && tk[n - 1] >= ts_begin;
+  int n_consec = 0;
+  for (int i = 1; i < n; i++)
+    if (tk[i] >= ts_begin && tk[i - 1] >= ts_begin)
+      n_consec++;
+  if (n_consec > 0) {
+    int last_slice = 0;
+    for (int i = 1; i <= n; i++) {
+      gboolean cut = (i < n && tk[i] >= ts_begin && tk[i - 1] >= ts_begin)
+          || (i == n && single_ts_ending);
+      if (!cut)
+        continue;
+      const int *sl = tk + last_slice;
+      int nsl = i - last_slice;
+      int64_t t0 = window_start + (int64_t) (sl[0] - ts_begin) * INPUT_STRIDE;
+      int64_t t1 = window_start
+          + (int64_t) (sl[nsl - 1] - ts_begin) * INPUT_STRIDE;
+      add_segment (d, segs, sl, nsl, t0, t1, &best, temp, cr);
+      last_slice = i;
+    }
+    if (single_ts_ending) {
+      /* single timestamp at the end: no speech after it */
+      result->next_frame = window_start + segment_size;
+    } else {
+      /* ignore the unfinished segment, seek to the last timestamp */
+      int last_pos = tk[last_slice - 1] - ts_begin;
+      result->next_frame = window_start + (int64_t) last_pos * INPUT_STRIDE;
+    }
+  } else {
+    /* no consecutive timestamps: the whole window is one segment, ending at
+     * the last timestamp if there is one */
+    int64_t dur = segment_size;
+    for (int i = n - 1; i >= 0; i--)
+      if (tk[i] >= ts_begin) {
+        if (tk[i] != ts_begin)
+          dur = (int64_t) (tk[i] - ts_begin) * INPUT_STRIDE;
+        break;
+      }
+    add_segment (d, segs, tk, n, window_start, window_start + dur, &best, temp,
+        cr);
+  }
+  /* never stall: a window always moves on */
+  if (result->next_frame <= window_start)
+    result->next_frame = window_start + segment_size;
+
+  /* ---- previous text for the next prompt ---- */
+  for (guint i = 0; i < segs->len; i++) {
+    whisper_segment *s = &g_array_index (segs, whisper_segment, i);
+    g_array_append_vals (d->prev_tokens, s->tokens, s->n_tokens);
+  }
+  if (!p->condition_on_previous_text || temp > PROMPT_RESET_ON_TEMPERATURE)
+    g_array_set_size (d->prev_tokens, 0);
+
+  result->n_segments = segs->len;
+  result->segments = (whisper_segment *) g_array_free (segs, FALSE);
+  segs = NULL;
+  ok = TRUE;
+
+out:
+  if (segs) {
+    for (guint i = 0; i < segs->len; i++) {
+      g_free (g_array_index (segs, whisper_segment, i).text);
+      g_free (g_array_index (segs, whisper_segment, i).tokens);
+    }
+    g_array_free (segs, TRUE);
+  }
+  whisper_search_result_clear (&r);
+  whisper_search_result_clear (&best);
+  g_free (suppress);
+  g_free (prompt);
+  if (!ok) {
+    g_free (result->language);
+    result->language = NULL;
+  }
+  return ok;
+}

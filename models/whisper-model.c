@@ -1,0 +1,864 @@
+/* The in-memory Whisper model: allocation, weight slots, dtype conversion,
+ * vocabulary helpers, special tokens and the non-speech suppress list.
+ * See whisper-model.h for the layout and model-internal.h for how the
+ * loaders use these helpers. */
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#if defined(__F16C__) && defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+#include "model-internal.h"
+
+G_DEFINE_QUARK (whisper-model-error-quark, whisper_model_error)
+
+/* ------------------------------------------------------------------------ */
+/* dtypes */
+
+size_t
+whisper_dtype_size (whisper_dtype t)
+{
+  switch (t) {
+    case WHISPER_DTYPE_F32: return 4;
+    case WHISPER_DTYPE_F16: return 2;
+    case WHISPER_DTYPE_BF16: return 2;
+    case WHISPER_DTYPE_I8: return 1;
+    case WHISPER_DTYPE_I16: return 2;
+    case WHISPER_DTYPE_I32: return 4;
+  }
+  return 0;
+}
+
+const char *
+whisper_dtype_name (whisper_dtype t)
+{
+  switch (t) {
+    case WHISPER_DTYPE_F32: return "float32";
+    case WHISPER_DTYPE_F16: return "float16";
+    case WHISPER_DTYPE_BF16: return "bfloat16";
+    case WHISPER_DTYPE_I8: return "int8";
+    case WHISPER_DTYPE_I16: return "int16";
+    case WHISPER_DTYPE_I32: return "int32";
+  }
+  return "?";
+}
+
+static inline float
+bits_to_f32 (uint32_t u)
+{
+  float f;
+  memcpy (&f, &u, 4);
+  return f;
+}
+
+static inline uint32_t
+f32_to_bits (float f)
+{
+  uint32_t u;
+  memcpy (&u, &f, 4);
+  return u;
+}
+
+/* IEEE half -> single, exact (subnormals, inf, NaN kept). */
+float
+whisper_f16_to_f32 (uint16_t h)
+{
+  uint32_t sign = (uint32_t) (h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  if (exp == 0) {
+    if (mant == 0)
+      return bits_to_f32 (sign);
+    /* subnormal: value = mant * 2^-24; normalise */
+    uint32_t e = 127 - 15 + 1;
+    while (!(mant & 0x400)) {
+      mant <<= 1;
+      e--;
+    }
+    mant &= 0x3ff;
+    return bits_to_f32 (sign | (e << 23) | (mant << 13));
+  }
+  if (exp == 31)
+    return bits_to_f32 (sign | 0x7f800000u | (mant << 13));
+  return bits_to_f32 (sign | ((exp + 112) << 23) | (mant << 13));
+}
+
+/* single -> half, round to nearest even (what numpy's astype does). */
+uint16_t
+whisper_f32_to_f16 (float f)
+{
+  uint32_t x = f32_to_bits (f);
+  uint16_t sign = (x >> 16) & 0x8000;
+  uint32_t a = x & 0x7fffffff;
+  if (a > 0x7f800000u) {        /* NaN: keep it a quiet NaN */
+    return sign | 0x7e00 | ((a >> 13) & 0x3ff);
+  }
+  if (a >= 0x477ff000u)         /* >= 65520 rounds to infinity */
+    return sign | 0x7c00;
+  if (a < 0x38800000u) {        /* below the smallest normal half 2^-14 */
+    uint32_t e = a >> 23;
+    if (e < 102)                /* < 2^-25: rounds to zero */
+      return sign;
+    uint32_t m = (a & 0x7fffff) | 0x800000;
+    uint32_t shift = 126 - e;   /* 14 .. 24 */
+    uint32_t r = m >> shift;
+    uint32_t rem = m & ((1u << shift) - 1);
+    uint32_t half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (r & 1)))
+      r++;
+    return sign | (uint16_t) r;
+  }
+  uint32_t h = (a - 0x38000000u) >> 13;
+  uint32_t rem = a & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
+    h++;
+  return sign | (uint16_t) h;
+}
+
+/* n halves (unaligned, little-endian) -> floats; F16C when the build
+ * targets it (x86-64-v3), else the exact scalar code above.  Both are exact
+ * for every non-NaN half. */
+static void
+f16_row_to_f32 (float *dst, const unsigned char *src, size_t n)
+{
+  size_t i = 0;
+#if defined(__F16C__) && defined(__AVX__) && G_BYTE_ORDER == G_LITTLE_ENDIAN
+  for (; i + 8 <= n; i += 8) {
+    __m128i h = _mm_loadu_si128 ((const __m128i *) (src + 2 * i));
+    _mm256_storeu_ps (dst + i, _mm256_cvtph_ps (h));
+  }
+#endif
+  for (; i < n; i++) {
+    uint16_t h;
+    memcpy (&h, src + 2 * i, 2);
+    dst[i] = whisper_f16_to_f32 (GUINT16_FROM_LE (h));
+  }
+}
+
+float
+whisper_bf16_to_f32 (uint16_t h)
+{
+  return bits_to_f32 ((uint32_t) h << 16);
+}
+
+/* ------------------------------------------------------------------------ */
+/* hyper-parameters */
+
+gboolean
+whisper_hparams_check (const whisper_hparams * hp, const char *file,
+    GError ** error)
+{
+  struct { const char *name; int v, lo, hi; } r[] = {
+    { "n_vocab", hp->n_vocab, 8, 1 << 20 },
+    { "n_audio_ctx", hp->n_audio_ctx, 1, 1 << 16 },
+    { "n_audio_state", hp->n_audio_state, 2, 1 << 15 },
+    { "n_audio_head", hp->n_audio_head, 1, 1 << 10 },
+    { "n_audio_layer", hp->n_audio_layer, 1, 1 << 8 },
+    { "n_text_ctx", hp->n_text_ctx, 1, 1 << 16 },
+    { "n_text_state", hp->n_text_state, 2, 1 << 15 },
+    { "n_text_head", hp->n_text_head, 1, 1 << 10 },
+    { "n_text_layer", hp->n_text_layer, 1, 1 << 8 },
+    { "n_mels", hp->n_mels, 1, 1 << 10 },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (r); i++) {
+    if (r[i].v < r[i].lo || r[i].v > r[i].hi) {
+      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+          "%s: hyper-parameter %s = %d is out of range [%d, %d]", file,
+          r[i].name, r[i].v, r[i].lo, r[i].hi);
+      return FALSE;
+    }
+  }
+  if (hp->n_audio_state % hp->n_audio_head || hp->n_text_state % hp->n_text_head) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: the head count does not divide the state size "
+        "(audio %d / %d, text %d / %d)", file, hp->n_audio_state,
+        hp->n_audio_head, hp->n_text_state, hp->n_text_head);
+    return FALSE;
+  }
+  if (hp->n_audio_state != hp->n_text_state) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: n_audio_state %d != n_text_state %d (Whisper uses one width)",
+        file, hp->n_audio_state, hp->n_text_state);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* allocation: one block, 64-byte aligned tensors */
+
+typedef struct {
+  whisper_slot *s;
+  float ***field;               /* where to store each slot's pointer */
+  int n, cap;
+  size_t off;                   /* in floats */
+} slot_list;
+
+static void
+slot_add (slot_list * l, float **field, const char *name, int n_dims,
+    int64_t d0, int64_t d1, int64_t d2)
+{
+  if (l->n == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 64;
+    l->s = g_renew (whisper_slot, l->s, l->cap);
+    l->field = g_renew (float **, l->field, l->cap);
+  }
+  whisper_slot *s = &l->s[l->n];
+  memset (s, 0, sizeof *s);
+  g_strlcpy (s->name, name, sizeof s->name);
+  s->n_dims = n_dims;
+  s->ne[0] = d0;
+  s->ne[1] = d1;
+  s->ne[2] = d2;
+  s->n = 1;
+  for (int i = 0; i < n_dims; i++)
+    s->n *= (size_t) s->ne[i];
+  s->data = (float *) (uintptr_t) l->off;       /* offset for now */
+  l->field[l->n] = field;
+  l->off += (s->n + 15) & ~(size_t) 15;
+  l->n++;
+}
+
+static void
+add_attn (slot_list * l, whisper_attn_weights * a, const char *pre, int64_t C)
+{
+  char name[72];
+#define A(field, suffix, nd, d0, d1) \
+  g_snprintf (name, sizeof name, "%s.%s", pre, suffix); \
+  slot_add (l, &a->field, name, nd, d0, d1, 0);
+  A (q_w, "query.weight", 2, C, C);
+  A (q_b, "query.bias", 1, C, 0);
+  A (k_w, "key.weight", 2, C, C);
+  A (v_w, "value.weight", 2, C, C);
+  A (v_b, "value.bias", 1, C, 0);
+  A (o_w, "out.weight", 2, C, C);
+  A (o_b, "out.bias", 1, C, 0);
+#undef A
+}
+
+/* The slot table of model->hp with offsets (in floats) as data; the
+ * layer arrays w->enc / w->dec must exist. */
+static void
+build_slots (whisper_model * model, slot_list * lp)
+{
+  const whisper_hparams *hp = &model->hp;
+  whisper_weights *w = &model->w;
+  const int64_t C = hp->n_audio_state, M = hp->n_mels, A = hp->n_audio_ctx;
+  const int64_t D = hp->n_text_state, V = hp->n_vocab, T = hp->n_text_ctx;
+  slot_list l = { 0 };
+  char name[72];
+
+  slot_add (&l, &w->conv1_w, "encoder.conv1.weight", 3, C, M, 3);
+  slot_add (&l, &w->conv1_b, "encoder.conv1.bias", 1, C, 0, 0);
+  slot_add (&l, &w->conv2_w, "encoder.conv2.weight", 3, C, C, 3);
+  slot_add (&l, &w->conv2_b, "encoder.conv2.bias", 1, C, 0, 0);
+  slot_add (&l, &w->enc_pos, "encoder.positional_embedding", 2, A, C, 0);
+  for (int i = 0; i < hp->n_audio_layer; i++) {
+    whisper_encoder_layer *e = &w->enc[i];
+#define S(field, suffix, nd, d0, d1) \
+    g_snprintf (name, sizeof name, "encoder.blocks.%d.%s", i, suffix); \
+    slot_add (&l, &e->field, name, nd, d0, d1, 0);
+    S (attn_ln_w, "attn_ln.weight", 1, C, 0);
+    S (attn_ln_b, "attn_ln.bias", 1, C, 0);
+    g_snprintf (name, sizeof name, "encoder.blocks.%d.attn", i);
+    add_attn (&l, &e->attn, name, C);
+    S (mlp_ln_w, "mlp_ln.weight", 1, C, 0);
+    S (mlp_ln_b, "mlp_ln.bias", 1, C, 0);
+    S (fc1_w, "mlp.0.weight", 2, 4 * C, C);
+    S (fc1_b, "mlp.0.bias", 1, 4 * C, 0);
+    S (fc2_w, "mlp.2.weight", 2, C, 4 * C);
+    S (fc2_b, "mlp.2.bias", 1, C, 0);
+#undef S
+  }
+  slot_add (&l, &w->enc_ln_w, "encoder.ln_post.weight", 1, C, 0, 0);
+  slot_add (&l, &w->enc_ln_b, "encoder.ln_post.bias", 1, C, 0, 0);
+
+  slot_add (&l, &w->tok_emb, "decoder.token_embedding.weight", 2, V, D, 0);
+  slot_add (&l, &w->dec_pos, "decoder.positional_embedding", 2, T, D, 0);
+  for (int i = 0; i < hp->n_text_layer; i++) {
+    whisper_decoder_layer *d = &w->dec[i];
+#define S(field, suffix, nd, d0, d1) \
+    g_snprintf (name, sizeof name, "decoder.blocks.%d.%s", i, suffix); \
+    slot_add (&l, &d->field, name, nd, d0, d1, 0);
+    S (attn_ln_w, "attn_ln.weight", 1, D, 0);
+    S (attn_ln_b, "attn_ln.bias", 1, D, 0);
+    g_snprintf (name, sizeof name, "decoder.blocks.%d.attn", i);
+    add_attn (&l, &d->attn, name, D);
+    S (cross_ln_w, "cross_attn_ln.weight", 1, D, 0);
+    S (cross_ln_b, "cross_attn_ln.bias", 1, D, 0);
+    g_snprintf (name, sizeof name, "decoder.blocks.%d.cross_attn", i);
+    add_attn (&l, &d->cross, name, D);
+    S (mlp_ln_w, "mlp_ln.weight", 1, D, 0);
+    S (mlp_ln_b, "mlp_ln.bias", 1, D, 0);
+    S (fc1_w, "mlp.0.weight", 2, 4 * D, D);
+    S (fc1_b, "mlp.0.bias", 1, 4 * D, 0);
+    S (fc2_w, "mlp.2.weight", 2, D, 4 * D);
+    S (fc2_b, "mlp.2.bias", 1, D, 0);
+#undef S
+  }
+  slot_add (&l, &w->dec_ln_w, "decoder.ln.weight", 1, D, 0, 0);
+  slot_add (&l, &w->dec_ln_b, "decoder.ln.bias", 1, D, 0, 0);
+  *lp = l;
+}
+
+whisper_slot *
+whisper_model_slots (const whisper_model * model, int *n_slots)
+{
+  slot_list l = { 0 };
+  build_slots ((whisper_model *) model, &l);
+  for (int i = 0; i < l.n; i++)
+    l.s[i].data = *l.field[i];
+  g_free (l.field);
+  *n_slots = l.n;
+  return l.s;
+}
+
+whisper_slot *
+whisper_model_alloc (whisper_model * model, int *n_slots, size_t file_bytes,
+    const char *file, GError ** error)
+{
+  const whisper_hparams *hp = &model->hp;
+  whisper_weights *w = &model->w;
+  slot_list l = { 0 };
+
+  g_return_val_if_fail (model->storage == NULL, NULL);
+  w->enc = g_new0 (whisper_encoder_layer, hp->n_audio_layer);
+  w->dec = g_new0 (whisper_decoder_layer, hp->n_text_layer);
+  build_slots (model, &l);
+
+  size_t n_weights = 0;
+  for (int i = 0; i < l.n; i++)
+    n_weights += l.s[i].n;
+  if (file_bytes && n_weights > file_bytes) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: truncated: the hyper-parameters need %zu weights, more than "
+        "the file's %zu bytes can hold", file, n_weights, file_bytes);
+    goto fail;
+  }
+  /* hparams_check bounds every dim, so l.off * 4 cannot overflow size_t on
+   * 64-bit; still guard it for 32-bit hosts. */
+  if (l.off > SIZE_MAX / sizeof (float)) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: the model is too large for this machine", file);
+    goto fail;
+  }
+  size_t bytes = l.off * sizeof (float);
+  void *mem = NULL;
+  if (posix_memalign (&mem, 64, bytes ? bytes : 64) != 0) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
+        "%s: cannot allocate %zu bytes for the weights", file, bytes);
+    goto fail;
+  }
+  model->storage = mem;
+  model->storage_size = bytes;
+  for (int i = 0; i < l.n; i++) {
+    l.s[i].data = (float *) mem + (uintptr_t) l.s[i].data;
+    *l.field[i] = l.s[i].data;
+  }
+  g_free (l.field);
+  *n_slots = l.n;
+  return l.s;
+
+fail:
+  g_free (l.s);
+  g_free (l.field);
+  g_free (w->enc);
+  g_free (w->dec);
+  w->enc = NULL;
+  w->dec = NULL;
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* tensor conversion */
+
+const char *
+whisper_shape_str (char *buf, size_t size, int n_dims, const int64_t * ne)
+{
+  size_t o = g_strlcpy (buf, "[", size);
+  for (int i = 0; i < n_dims && o < size; i++)
+    o += g_snprintf (buf + o, size - o, "%s%" G_GINT64_FORMAT, i ? ", " : "",
+        ne[i]);
+  if (o < size)
+    g_strlcpy (buf + o, "]", size - o);
+  return buf;
+}
+
+/* Drops size-1 dims; returns the new rank. */
+static int
+squeeze (int n_dims, const int64_t * ne, int64_t * out)
+{
+  int k = 0;
+  for (int i = 0; i < n_dims; i++)
+    if (ne[i] != 1)
+      out[k++] = ne[i];
+  return k;
+}
+
+static inline float
+load_scalar (const void *p, whisper_dtype t, size_t i)
+{
+  switch (t) {
+    case WHISPER_DTYPE_F32: { float v; memcpy (&v, (const char *) p + 4 * i, 4); return v; }
+    case WHISPER_DTYPE_F16: { uint16_t v; memcpy (&v, (const char *) p + 2 * i, 2); return whisper_f16_to_f32 (v); }
+    case WHISPER_DTYPE_BF16: { uint16_t v; memcpy (&v, (const char *) p + 2 * i, 2); return whisper_bf16_to_f32 (v); }
+    case WHISPER_DTYPE_I8: return ((const int8_t *) p)[i];
+    case WHISPER_DTYPE_I16: { int16_t v; memcpy (&v, (const char *) p + 2 * i, 2); return v; }
+    case WHISPER_DTYPE_I32: { int32_t v; memcpy (&v, (const char *) p + 4 * i, 4); return (float) v; }
+  }
+  return 0.0f;
+}
+
+gboolean
+whisper_tensor_convert (const whisper_slot * slot,
+    const whisper_src_tensor * src, int part, int n_parts, const char *file,
+    GError ** error)
+{
+  int64_t a[WHISPER_MAX_DIMS], b[WHISPER_MAX_DIMS];
+  char sa[96], sb[96];
+  int na = squeeze (slot->n_dims, slot->ne, a);
+  int nb = squeeze (src->n_dims, src->ne, b);
+  if (na == 0) {                /* a [1] slot */
+    a[0] = 1;
+    na = 1;
+  }
+  if (nb == 0) {
+    b[0] = 1;
+    nb = 1;
+  }
+  gboolean ok = na == nb && b[0] == a[0] * n_parts;
+  for (int i = 1; ok && i < na; i++)
+    ok = (a[i] == b[i]);
+  if (!ok) {
+    int64_t want[WHISPER_MAX_DIMS];
+    memcpy (want, slot->ne, sizeof want);
+    want[0] *= n_parts;
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: tensor '%s' has shape %s, expected %s", file, src->name,
+        whisper_shape_str (sa, sizeof sa, src->n_dims, src->ne),
+        whisper_shape_str (sb, sizeof sb, slot->n_dims, want));
+    return FALSE;
+  }
+  size_t es = whisper_dtype_size (src->dtype);
+  size_t total = slot->n * (size_t) n_parts;
+  if (src->n_bytes != total * es) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: tensor '%s' has %zu bytes of data, expected %zu for %s %s",
+        file, src->name, src->n_bytes, total * es,
+        whisper_dtype_name (src->dtype),
+        whisper_shape_str (sa, sizeof sa, src->n_dims, src->ne));
+    return FALSE;
+  }
+
+  size_t off = (size_t) part * slot->n;
+  float *dst = slot->data;
+  const char *p = (const char *) src->data + off * es;
+  switch (src->dtype) {
+    case WHISPER_DTYPE_F32:
+      memcpy (dst, p, slot->n * 4);
+      break;
+    case WHISPER_DTYPE_F16:
+      f16_row_to_f32 (dst, (const unsigned char *) p, slot->n);
+      break;
+    case WHISPER_DTYPE_BF16:
+      for (size_t i = 0; i < slot->n; i++) {
+        uint16_t h;
+        memcpy (&h, p + 2 * i, 2);
+        dst[i] = whisper_bf16_to_f32 (h);
+      }
+      break;
+    case WHISPER_DTYPE_I8:
+    case WHISPER_DTYPE_I16:
+    case WHISPER_DTYPE_I32:{
+      /* CTranslate2 quantisation: q = round(w * scale), per output row
+       * (int8) or one scale for the tensor (int16). */
+      size_t rows = (size_t) src->ne[0];
+      size_t row_len = rows ? total / rows : 0;
+      if (!src->scale || !(src->n_scale == 1 || src->n_scale == rows)) {
+        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+            "%s: integer tensor '%s' has %s scale (need 1 or %zu values)",
+            file, src->name, src->scale ? "a misshaped" : "no", rows);
+        return FALSE;
+      }
+      for (size_t i = 0; i < slot->n; i++) {
+        size_t g = off + i;
+        size_t si = src->n_scale == 1 ? 0 : g / row_len;
+        float s = load_scalar (src->scale, src->scale_dtype, si);
+        if (!(s != 0.0f && isfinite (s))) {
+          g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+              "%s: tensor '%s' has an invalid scale %g in row %zu", file,
+              src->name, s, si);
+          return FALSE;
+        }
+        dst[i] = load_scalar (p, src->dtype, i) / s;
+      }
+      break;
+    }
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* vocabulary */
+
+/* GPT-2's bytes_to_unicode(): printable Latin-1 bytes map to themselves,
+ * the others to U+0100 + n in byte order. */
+void
+whisper_byte_encoder (gunichar table[256])
+{
+  int n = 0;
+  for (int b = 0; b < 256; b++) {
+    gboolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC)
+        || (b >= 0xAE && b <= 0xFF);
+    table[b] = printable ? (gunichar) b : (gunichar) (256 + n++);
+  }
+}
+
+static const int *
+byte_decoder (void)
+{
+  /* code point (< 324) -> byte, -1 if unmapped */
+  static int dec[324];
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    gunichar enc[256];
+    whisper_byte_encoder (enc);
+    for (int i = 0; i < 324; i++)
+      dec[i] = -1;
+    for (int b = 0; b < 256; b++)
+      dec[enc[b]] = b;
+    g_once_init_leave (&once, 1);
+  }
+  return dec;
+}
+
+char *
+whisper_token_unmap (const char *text, size_t text_len, int *len)
+{
+  const int *dec = byte_decoder ();
+  char *out = g_malloc (text_len + 1);
+  size_t o = 0;
+  const char *p = text, *end = text + text_len;
+  while (p < end) {
+    gunichar c = g_utf8_get_char_validated (p, end - p);
+    if (c == (gunichar) - 1 || c == (gunichar) - 2) {
+      out[o++] = *p++;          /* invalid UTF-8: keep the byte */
+      continue;
+    }
+    const char *next = g_utf8_next_char (p);
+    if (c < 324 && dec[c] >= 0) {
+      out[o++] = (char) dec[c];
+    } else {
+      memcpy (out + o, p, next - p);
+      o += next - p;
+    }
+    p = next;
+  }
+  out[o] = 0;
+  *len = (int) o;
+  return out;
+}
+
+char *
+whisper_token_map (const char *bytes, int len)
+{
+  gunichar enc[256];
+  whisper_byte_encoder (enc);
+  GString *s = g_string_sized_new (len * 2 + 1);
+  for (int i = 0; i < len; i++)
+    g_string_append_unichar (s, enc[(unsigned char) bytes[i]]);
+  return g_string_free (s, FALSE);
+}
+
+void
+whisper_vocab_init (whisper_vocab * vocab, int n_tokens)
+{
+  vocab->n_tokens = n_tokens;
+  vocab->token = g_new0 (char *, n_tokens);
+  vocab->token_len = g_new0 (int, n_tokens);
+}
+
+void
+whisper_vocab_set (whisper_vocab * vocab, int i, const char *bytes, int len)
+{
+  g_free (vocab->token[i]);
+  vocab->token[i] = g_malloc (len + 1);
+  memcpy (vocab->token[i], bytes, len);
+  vocab->token[i][len] = 0;
+  vocab->token_len[i] = len;
+}
+
+/* openai/whisper tokenizer.py LANGUAGES, in token order. */
+const char *const whisper_language_codes[100] = {
+  "en", "zh", "de", "es", "ru", "ko", "fr", "ja", "pt", "tr", "pl", "ca",
+  "nl", "ar", "sv", "it", "id", "hi", "fi", "vi", "he", "uk", "el", "ms",
+  "cs", "ro", "da", "hu", "ta", "no", "th", "ur", "hr", "bg", "lt", "la",
+  "mi", "ml", "cy", "sk", "te", "fa", "lv", "bn", "sr", "az", "sl", "kn",
+  "et", "mk", "br", "eu", "is", "hy", "ne", "mn", "bs", "kk", "sq", "sw",
+  "gl", "mr", "pa", "si", "km", "sn", "yo", "so", "af", "oc", "ka", "be",
+  "tg", "sd", "gu", "am", "yi", "lo", "uz", "fo", "ht", "ps", "tk", "nn",
+  "mt", "sa", "lb", "my", "bo", "tl", "mg", "as", "tt", "haw", "ln", "ha",
+  "ba", "jw", "su", "yue",
+};
+
+void
+whisper_vocab_fill_specials (whisper_vocab * vocab, int n_vocab)
+{
+  /* Layout as whisper.cpp derives it from n_vocab: .en 51864, multilingual
+   * 51865 (99 languages), large-v3 51866 (100 languages). */
+  gboolean multi = n_vocab >= 51865;
+  int n_langs = multi ? n_vocab - 51765 - 1 : 99;
+  int eot = multi ? 50257 : 50256;
+  int sot = eot + 1;
+  int translate = sot + 1 + n_langs;
+  int beg = translate + 6;
+  for (int i = 0; i < vocab->n_tokens; i++) {
+    if (vocab->token[i])
+      continue;
+    char buf[48];
+    if (i == eot)
+      g_strlcpy (buf, "<|endoftext|>", sizeof buf);
+    else if (i == sot)
+      g_strlcpy (buf, "<|startoftranscript|>", sizeof buf);
+    else if (i > sot && i < translate && i - sot - 1 < 100)
+      g_snprintf (buf, sizeof buf, "<|%s|>", whisper_language_codes[i - sot - 1]);
+    else if (i == translate)
+      g_strlcpy (buf, "<|translate|>", sizeof buf);
+    else if (i == translate + 1)
+      g_strlcpy (buf, "<|transcribe|>", sizeof buf);
+    else if (i == translate + 2)
+      g_strlcpy (buf, "<|startoflm|>", sizeof buf);
+    else if (i == translate + 3)
+      g_strlcpy (buf, "<|startofprev|>", sizeof buf);
+    else if (i == translate + 4)
+      g_strlcpy (buf, multi ? "<|nospeech|>" : "<|nocaptions|>", sizeof buf);
+    else if (i == translate + 5)
+      g_strlcpy (buf, "<|notimestamps|>", sizeof buf);
+    else if (i >= beg)
+      g_snprintf (buf, sizeof buf, "<|%d.%02d|>", (i - beg) * 2 / 100,
+          (i - beg) * 2 % 100);
+    else
+      g_snprintf (buf, sizeof buf, "<|extra_%d|>", i);
+    whisper_vocab_set (vocab, i, buf, strlen (buf));
+  }
+}
+
+static int
+find_token (const whisper_vocab * v, GHashTable * ids, const char *s)
+{
+  gpointer val;
+  if (g_hash_table_lookup_extended (ids, s, NULL, &val))
+    return GPOINTER_TO_INT (val);
+  return -1;
+}
+
+/* First token of the (greedy longest-prefix) encoding of s. */
+static int
+first_token (GHashTable * ids, const char *s)
+{
+  char buf[64];
+  size_t n = strlen (s);
+  if (n >= sizeof buf)
+    return -1;
+  for (size_t k = n; k > 0; k--) {
+    memcpy (buf, s, k);
+    buf[k] = 0;
+    gpointer val;
+    if (g_hash_table_lookup_extended (ids, buf, NULL, &val))
+      return GPOINTER_TO_INT (val);
+  }
+  return -1;
+}
+
+static int
+cmp_int (const void *a, const void *b)
+{
+  int x = *(const int *) a, y = *(const int *) b;
+  return (x > y) - (x < y);
+}
+
+/* openai/whisper tokenizer.py non_speech_tokens(): symbols that are single
+ * tokens, with or without a leading space, plus the first token of the
+ * musical symbols, " -" and " '".  We look tokens up by their bytes instead
+ * of running BPE: a string that is one vocabulary entry is one token. */
+static void
+find_non_speech (whisper_model * m, GHashTable * ids)
+{
+  static const char *const symbols[] = {
+    "\"", "#", "(", ")", "*", "+", "/", ":", ";", "<", "=", ">", "@", "[",
+    "\\", "]", "^", "_", "`", "{", "|", "}", "~", "「", "」", "『", "』",
+    "<<", ">>", "<<<", ">>>", "--", "---", "-(", "-[", "('", "(\"", "((",
+    "))", "(((", ")))", "[[", "]]", "{{", "}}", "♪♪", "♪♪♪",
+  };
+  static const char *const misc[] = { "♩", "♪", "♫", "♬", "♭", "♮", "♯" };
+  GArray *res = g_array_new (FALSE, FALSE, sizeof (int));
+  int t;
+  if ((t = first_token (ids, " -")) >= 0)
+    g_array_append_val (res, t);
+  if ((t = first_token (ids, " '")) >= 0)
+    g_array_append_val (res, t);
+  for (size_t i = 0; i < G_N_ELEMENTS (symbols); i++) {
+    char sp[64];
+    g_snprintf (sp, sizeof sp, " %s", symbols[i]);
+    if ((t = find_token (&m->vocab, ids, symbols[i])) >= 0)
+      g_array_append_val (res, t);
+    if ((t = find_token (&m->vocab, ids, sp)) >= 0)
+      g_array_append_val (res, t);
+  }
+  for (size_t i = 0; i < G_N_ELEMENTS (misc); i++) {
+    char sp[64];
+    g_snprintf (sp, sizeof sp, " %s", misc[i]);
+    if ((t = first_token (ids, misc[i])) >= 0)
+      g_array_append_val (res, t);
+    if ((t = first_token (ids, sp)) >= 0)
+      g_array_append_val (res, t);
+  }
+  /* sort, unique */
+  g_array_sort (res, cmp_int);
+  int n = 0;
+  for (guint i = 0; i < res->len; i++)
+    if (n == 0 || g_array_index (res, int, n - 1) != g_array_index (res, int, i))
+      g_array_index (res, int, n++) = g_array_index (res, int, i);
+  g_free (m->suppress_tokens);
+  m->n_suppress_tokens = n;
+  m->suppress_tokens = (int *) g_array_free (res, FALSE);
+}
+
+/* "<|xx|>" with 2-3 lowercase letters (openai's codes, and "iw" for
+ * Hebrew in some Hugging Face vocabularies) */
+static gboolean
+is_language_token (const char *s)
+{
+  if (!s || !g_str_has_prefix (s, "<|") || !g_str_has_suffix (s, "|>"))
+    return FALSE;
+  size_t n = strlen (s) - 4;
+  if (n < 2 || n > 3)
+    return FALSE;
+  for (size_t i = 0; i < n; i++)
+    if (!g_ascii_islower (s[2 + i]))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+whisper_model_find_specials (whisper_model * m, const char *file,
+    GError ** error)
+{
+  whisper_vocab *v = &m->vocab;
+  whisper_special_tokens *t = &m->tok;
+  /* bytes -> first id with these bytes (tokens with a NUL are skipped) */
+  GHashTable *ids = g_hash_table_new (g_str_hash, g_str_equal);
+  for (int i = v->n_tokens - 1; i >= 0; i--)
+    if (v->token[i] && (int) strlen (v->token[i]) == v->token_len[i])
+      g_hash_table_insert (ids, v->token[i], GINT_TO_POINTER (i));
+
+  t->eot = find_token (v, ids, "<|endoftext|>");
+  t->sot = find_token (v, ids, "<|startoftranscript|>");
+  t->translate = find_token (v, ids, "<|translate|>");
+  t->transcribe = find_token (v, ids, "<|transcribe|>");
+  t->sot_lm = find_token (v, ids, "<|startoflm|>");
+  t->sot_prev = find_token (v, ids, "<|startofprev|>");
+  t->no_speech = find_token (v, ids, "<|nospeech|>");
+  if (t->no_speech < 0)
+    t->no_speech = find_token (v, ids, "<|nocaptions|>");
+  t->no_timestamps = find_token (v, ids, "<|notimestamps|>");
+  t->timestamp_begin = find_token (v, ids, "<|0.00|>");
+
+  const char *missing = NULL;
+  if (t->eot < 0)
+    missing = "<|endoftext|>";
+  else if (t->sot < 0)
+    missing = "<|startoftranscript|>";
+  else if (t->no_timestamps < 0)
+    missing = "<|notimestamps|>";
+  else if (t->timestamp_begin < 0)
+    missing = "<|0.00|>";
+  if (missing) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: the vocabulary has no %s token", file, missing);
+    g_hash_table_destroy (ids);
+    return FALSE;
+  }
+
+  /* Language tokens follow <|startoftranscript|> up to <|translate|>.
+   * openai: multilingual iff n_vocab >= 51865.  The English-only vocabulary
+   * (51864) lists the language tokens too but the model never uses them.
+   * Smaller (synthetic) vocabularies are multilingual iff they have
+   * language tokens. */
+  int n_langs = 0;
+  while (t->sot + 1 + n_langs < v->n_tokens && n_langs < 100) {
+    if (!is_language_token (v->token[t->sot + 1 + n_langs]))
+      break;
+    n_langs++;
+  }
+  if (m->hp.n_vocab >= 51865)
+    m->is_multilingual = 1;
+  else if (m->hp.n_vocab == 51864)
+    m->is_multilingual = 0;
+  else
+    m->is_multilingual = n_langs > 0;
+  t->lang_first = m->is_multilingual && n_langs > 0 ? t->sot + 1 : -1;
+  t->n_langs = m->is_multilingual ? n_langs : 0;
+
+  find_non_speech (m, ids);
+  g_hash_table_destroy (ids);
+  return TRUE;
+}
+
+gboolean
+whisper_model_read_alignment_heads (whisper_model * model,
+    const whisper_json * heads, const char *file, GError ** error)
+{
+  if (!heads || heads->type == WJ_NULL)
+    return TRUE;
+  if (heads->type != WJ_ARRAY)
+    goto bad;
+  int (*h)[2] = g_malloc0_n (heads->n ? heads->n : 1, sizeof *h);
+  for (int i = 0; i < heads->n; i++) {
+    const whisper_json *p = heads->items[i];
+    int l, hd;
+    if (p->type != WJ_ARRAY || p->n != 2 || !whisper_json_int (p->items[0], &l)
+        || !whisper_json_int (p->items[1], &hd) || l < 0
+        || l >= model->hp.n_text_layer || hd < 0 || hd >= model->hp.n_text_head) {
+      g_free (h);
+      goto bad;
+    }
+    h[i][0] = l;
+    h[i][1] = hd;
+  }
+  g_free (model->alignment_heads);
+  model->alignment_heads = h;
+  model->n_alignment_heads = heads->n;
+  return TRUE;
+bad:
+  g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      "%s: alignment_heads must be a list of [layer, head] pairs within "
+      "the decoder's %d layers x %d heads", file, model->hp.n_text_layer,
+      model->hp.n_text_head);
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------------ */
+
+void
+whisper_model_free (whisper_model * model)
+{
+  if (!model)
+    return;
+  free (model->storage);
+  g_free (model->w.enc);
+  g_free (model->w.dec);
+  for (int i = 0; i < model->vocab.n_tokens; i++)
+    g_free (model->vocab.token ? model->vocab.token[i] : NULL);
+  g_free (model->vocab.token);
+  g_free (model->vocab.token_len);
+  for (int i = 0; i < model->vocab.n_merges; i++)
+    g_free (model->vocab.merges[i]);
+  g_free (model->vocab.merges);
+  g_free (model->alignment_heads);
+  g_free (model->suppress_tokens);
+  g_free (model->path);
+  g_free (model->format);
+  g_free (model);
+}

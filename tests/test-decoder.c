@@ -1,0 +1,623 @@
+/* Engine unit tests for the decoder side, no model files needed:
+ *   - the decoder forward pass (KV cache, batch, beam reorder) against a
+ *     naive re-implementation on a small random model,
+ *   - openai-whisper's logit filters on hand-made cases,
+ *   - greedy search against a step-by-step argmax,
+ *   - the UTF-8 stream and BPE encoding on a hand-made vocabulary.
+ * Exit status non-zero on failure; prints the max differences.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decoder.h"
+#include "search.h"
+#include "tokenizer.h"
+
+static int n_fail = 0;
+
+#define CHECK(cond, ...) do { \
+    if (!(cond)) { \
+      n_fail++; \
+      fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+      fprintf (stderr, __VA_ARGS__); \
+      fprintf (stderr, "\n"); \
+    } \
+  } while (0)
+
+/* ---------------------------------------------------------------------- */
+/* a small random model: V = 48 tokens (30 text, 8 special, 10 timestamps) */
+
+enum { V = 48, A = 12, D = 16, H = 2, L = 2, T = 24 };
+enum { EOT = 30, SOT = 31, TRANSLATE = 32, TRANSCRIBE = 33, SOT_LM = 34,
+  SOT_PREV = 35, NO_SPEECH = 36, NO_TS = 37, TS0 = 38 };
+
+static uint64_t rng_state = 12345;
+static float
+frand (void)                    /* uniform [-1, 1) */
+{
+  rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+  return ((rng_state >> 40) / (float) (1 << 24)) * 2.0f - 1.0f;
+}
+
+static float *
+rnd (float **p, size_t n, float scale, float offset)
+{
+  float *r = *p;
+  for (size_t i = 0; i < n; i++)
+    r[i] = frand () * scale + offset;
+  *p += n;
+  return r;
+}
+
+static void
+random_attn (whisper_attn_weights * a, float **p)
+{
+  float s = 1.0f / sqrtf (D);
+  a->q_w = rnd (p, D * D, s, 0);
+  a->q_b = rnd (p, D, 0.1f, 0);
+  a->k_w = rnd (p, D * D, s, 0);
+  a->v_w = rnd (p, D * D, s, 0);
+  a->v_b = rnd (p, D, 0.1f, 0);
+  a->o_w = rnd (p, D * D, s, 0);
+  a->o_b = rnd (p, D, 0.1f, 0);
+}
+
+static void
+random_model (whisper_model * m)
+{
+  memset (m, 0, sizeof (*m));
+  m->hp = (whisper_hparams) {
+  .n_vocab = V,.n_audio_ctx = A,.n_audio_state = D,.n_audio_head = H,
+        .n_audio_layer = L,.n_text_ctx = T,.n_text_state = D,
+        .n_text_head = H,.n_text_layer = L,.n_mels = 80};
+  size_t n = (size_t) V * D + T * D + 2 * D
+      + L * (6 * D + 2 * (4 * D * D + 3 * D) + 8 * D * D + 5 * D);
+  float *p = g_new (float, n);
+  m->storage = p;
+  m->w.tok_emb = rnd (&p, V * D, 1.0f, 0);
+  /* multiples of 1/256 in [-1, 1]: exact in float16, so that the decoder
+   * may take its half-float logits path when weight_dtype says float16 */
+  for (int i = 0; i < V * D; i++)
+    m->w.tok_emb[i] = roundf (m->w.tok_emb[i] * 256.0f) / 256.0f;
+  m->w.dec_pos = rnd (&p, T * D, 0.3f, 0);
+  m->w.dec_ln_w = rnd (&p, D, 0.1f, 1.0f);
+  m->w.dec_ln_b = rnd (&p, D, 0.1f, 0);
+  m->w.dec = g_new0 (whisper_decoder_layer, L);
+  for (int l = 0; l < L; l++) {
+    whisper_decoder_layer *d = &m->w.dec[l];
+    d->attn_ln_w = rnd (&p, D, 0.1f, 1.0f);
+    d->attn_ln_b = rnd (&p, D, 0.1f, 0);
+    random_attn (&d->attn, &p);
+    d->cross_ln_w = rnd (&p, D, 0.1f, 1.0f);
+    d->cross_ln_b = rnd (&p, D, 0.1f, 0);
+    random_attn (&d->cross, &p);
+    d->mlp_ln_w = rnd (&p, D, 0.1f, 1.0f);
+    d->mlp_ln_b = rnd (&p, D, 0.1f, 0);
+    d->fc1_w = rnd (&p, 4 * D * D, 1.0f / sqrtf (D), 0);
+    d->fc1_b = rnd (&p, 4 * D, 0.1f, 0);
+    d->fc2_w = rnd (&p, 4 * D * D, 1.0f / sqrtf (4 * D), 0);
+    d->fc2_b = rnd (&p, D, 0.1f, 0);
+  }
+  g_assert ((size_t) (p - (float *) m->storage) <= n);
+  m->tok = (whisper_special_tokens) {
+  .eot = EOT,.sot = SOT,.translate = TRANSLATE,.transcribe = TRANSCRIBE,
+        .sot_lm = SOT_LM,.sot_prev = SOT_PREV,.no_speech = NO_SPEECH,
+        .no_timestamps = NO_TS,.timestamp_begin = TS0,.lang_first = -1,
+        .n_langs = 0};
+}
+
+static void
+free_model (whisper_model * m)
+{
+  g_free (m->w.dec);
+  g_free (m->storage);
+}
+
+/* ---------------------------------------------------------------------- */
+/* naive reference: full sequence, no cache, double precision */
+
+static void
+ref_ln (double *y, const double *x, const float *w, const float *b)
+{
+  double mean = 0, var = 0;
+  for (int i = 0; i < D; i++)
+    mean += x[i];
+  mean /= D;
+  for (int i = 0; i < D; i++)
+    var += (x[i] - mean) * (x[i] - mean);
+  var /= D;
+  for (int i = 0; i < D; i++)
+    y[i] = (x[i] - mean) / sqrt (var + 1e-5) * w[i] + b[i];
+}
+
+static void
+ref_lin (double *y, const double *x, const float *W, const float *b, int nin,
+    int nout)
+{
+  for (int o = 0; o < nout; o++) {
+    double s = b ? b[o] : 0.0;
+    for (int i = 0; i < nin; i++)
+      s += W[(size_t) o * nin + i] * x[i];
+    y[o] = s;
+  }
+}
+
+/* attention of queries q[nq][D] over keys/values k, v [nk][D]; query i sees
+ * keys 0 .. lim[i] */
+static void
+ref_attn (double *out, const double *q, const double *k, const double *v,
+    int nq, int nk, const int *lim)
+{
+  int dh = D / H;
+  for (int i = 0; i < nq; i++)
+    for (int h = 0; h < H; h++) {
+      double s[64], mx = -1e300, sum = 0;
+      int n = lim ? lim[i] + 1 : nk;
+      for (int j = 0; j < n; j++) {
+        double dot = 0;
+        for (int c = 0; c < dh; c++)
+          dot += q[i * D + h * dh + c] * k[j * D + h * dh + c];
+        s[j] = dot / sqrt (dh);
+        if (s[j] > mx)
+          mx = s[j];
+      }
+      for (int j = 0; j < n; j++) {
+        s[j] = exp (s[j] - mx);
+        sum += s[j];
+      }
+      for (int c = 0; c < dh; c++) {
+        double acc = 0;
+        for (int j = 0; j < n; j++)
+          acc += s[j] / sum * v[j * D + h * dh + c];
+        out[i * D + h * dh + c] = acc;
+      }
+    }
+}
+
+/* logits [n][V] of every position of tokens[n] */
+static void
+ref_forward (const whisper_model * m, const float *xa, const int *tokens,
+    int n, double *logits)
+{
+  const whisper_weights *w = &m->w;
+  double x[T * D], hbuf[T * D], q[T * D], k[T * D], v[T * D], att[T * D];
+  double xk[A * D], xv[A * D], xad[A * D], f[4 * D], t[D];
+  int lim[T];
+  for (int i = 0; i < A * D; i++)
+    xad[i] = xa[i];
+  for (int i = 0; i < n; i++) {
+    lim[i] = i;
+    for (int c = 0; c < D; c++)
+      x[i * D + c] = w->tok_emb[tokens[i] * D + c] + w->dec_pos[i * D + c];
+  }
+  for (int l = 0; l < L; l++) {
+    const whisper_decoder_layer *d = &w->dec[l];
+    for (int i = 0; i < n; i++) {
+      ref_ln (hbuf + i * D, x + i * D, d->attn_ln_w, d->attn_ln_b);
+      ref_lin (q + i * D, hbuf + i * D, d->attn.q_w, d->attn.q_b, D, D);
+      ref_lin (k + i * D, hbuf + i * D, d->attn.k_w, NULL, D, D);
+      ref_lin (v + i * D, hbuf + i * D, d->attn.v_w, d->attn.v_b, D, D);
+    }
+    ref_attn (att, q, k, v, n, n, lim);
+    for (int i = 0; i < n; i++) {
+      ref_lin (t, att + i * D, d->attn.o_w, d->attn.o_b, D, D);
+      for (int c = 0; c < D; c++)
+        x[i * D + c] += t[c];
+    }
+    for (int j = 0; j < A; j++) {
+      ref_lin (xk + j * D, xad + j * D, d->cross.k_w, NULL, D, D);
+      ref_lin (xv + j * D, xad + j * D, d->cross.v_w, d->cross.v_b, D, D);
+    }
+    for (int i = 0; i < n; i++) {
+      ref_ln (hbuf + i * D, x + i * D, d->cross_ln_w, d->cross_ln_b);
+      ref_lin (q + i * D, hbuf + i * D, d->cross.q_w, d->cross.q_b, D, D);
+    }
+    ref_attn (att, q, xk, xv, n, A, NULL);
+    for (int i = 0; i < n; i++) {
+      ref_lin (t, att + i * D, d->cross.o_w, d->cross.o_b, D, D);
+      for (int c = 0; c < D; c++)
+        x[i * D + c] += t[c];
+    }
+    for (int i = 0; i < n; i++) {
+      ref_ln (hbuf + i * D, x + i * D, d->mlp_ln_w, d->mlp_ln_b);
+      ref_lin (f, hbuf + i * D, d->fc1_w, d->fc1_b, D, 4 * D);
+      for (int c = 0; c < 4 * D; c++)
+        f[c] = 0.5 * f[c] * (1.0 + erf (f[c] / sqrt (2.0)));
+      ref_lin (t, f, d->fc2_w, d->fc2_b, 4 * D, D);
+      for (int c = 0; c < D; c++)
+        x[i * D + c] += t[c];
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    ref_ln (hbuf, x + i * D, w->dec_ln_w, w->dec_ln_b);
+    for (int o = 0; o < V; o++) {
+      double s = 0;
+      for (int c = 0; c < D; c++)
+        s += hbuf[c] * w->tok_emb[o * D + c];
+      logits[i * V + o] = s;
+    }
+  }
+}
+
+static double
+maxdiff (const float *a, const double *b, int n)
+{
+  double m = 0;
+  for (int i = 0; i < n; i++)
+    m = fmax (m, fabs (a[i] - b[i]));
+  return m;
+}
+
+static void
+test_forward (void)
+{
+  whisper_model m;
+  random_model (&m);
+  float xa[A * D];
+  for (int i = 0; i < A * D; i++)
+    xa[i] = frand ();
+  whisper_text_decoder *dec = whisper_text_decoder_new (&m, 3, NULL);
+  g_assert (dec);
+  whisper_text_decoder_set_audio (dec, xa);
+
+  /* whole prompt at once; 10 rows take the BLAS path, up to 8 the
+   * small-rows kernels */
+  int toks[10] = { SOT, 5, 17, 3, 29, 11, 0, 28, 14, 1 };
+  double ref[10 * V];
+  float got[10 * V];
+  ref_forward (&m, xa, toks, 10, ref);
+  CHECK (whisper_text_decoder_forward (dec, toks, 1, 10) == 0, "forward");
+  int rows[10] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  whisper_text_decoder_logits (dec, rows, 10, got);
+  double d1 = maxdiff (got, ref, 10 * V);
+  printf ("forward N=10 vs reference: max diff %.3g\n", d1);
+  CHECK (d1 < 1e-3, "prompt logits differ by %g", d1);
+  whisper_text_decoder_clear_cache (dec);
+  CHECK (whisper_text_decoder_forward (dec, toks, 1, 6) == 0, "forward");
+  whisper_text_decoder_logits (dec, rows, 6, got);
+  d1 = maxdiff (got, ref, 6 * V);
+  printf ("forward N=6 vs reference: max diff %.3g\n", d1);
+  CHECK (d1 < 1e-3, "prompt logits differ by %g", d1);
+
+  /* one token at a time through the KV cache */
+  whisper_text_decoder_clear_cache (dec);
+  double d2 = 0;
+  for (int i = 0; i < 6; i++) {
+    int r = 0;
+    CHECK (whisper_text_decoder_forward (dec, toks + i, 1, 1) == 0, "step");
+    whisper_text_decoder_logits (dec, &r, 1, got);
+    d2 = fmax (d2, maxdiff (got, ref + i * V, V));
+  }
+  printf ("forward incremental vs reference: max diff %.3g\n", d2);
+  CHECK (d2 < 1e-3, "incremental logits differ by %g", d2);
+
+  /* batch of 3 after a shared prefix, then a beam reorder */
+  whisper_text_decoder_clear_cache (dec);
+  CHECK (whisper_text_decoder_forward (dec, toks, 1, 2) == 0, "prefix");
+  int src0[3] = { 0, 0, 0 };
+  whisper_text_decoder_reorder (dec, src0, 3);
+  int step1[3] = { 7, 8, 9 };
+  CHECK (whisper_text_decoder_forward (dec, step1, 3, 1) == 0, "batch step");
+  int src[3] = { 2, 0, 2 };     /* beams become [.. 9], [.. 7], [.. 9] */
+  whisper_text_decoder_reorder (dec, src, 3);
+  int step2[3] = { 1, 2, 4 };
+  CHECK (whisper_text_decoder_forward (dec, step2, 3, 1) == 0, "batch step 2");
+  float bl[3 * V];
+  int brows[3] = { 0, 1, 2 };
+  whisper_text_decoder_logits (dec, brows, 3, bl);
+  int first[3] = { 9, 7, 9 };
+  double d3 = 0;
+  for (int b = 0; b < 3; b++) {
+    int seq[4] = { toks[0], toks[1], first[b], step2[b] };
+    double r4[4 * V];
+    ref_forward (&m, xa, seq, 4, r4);
+    d3 = fmax (d3, maxdiff (bl + b * V, r4 + 3 * V, V));
+  }
+  printf ("forward batch + reorder vs reference: max diff %.3g\n", d3);
+  CHECK (d3 < 1e-3, "beam logits differ by %g", d3);
+
+  /* the same with the half-float copy of the output projection */
+  m.weight_dtype = "float16";
+  whisper_text_decoder *d16 = whisper_text_decoder_new (&m, 3, NULL);
+  whisper_text_decoder_set_audio (d16, xa);
+  CHECK (whisper_text_decoder_forward (d16, toks, 1, 6) == 0, "forward f16");
+  whisper_text_decoder_logits (d16, rows, 6, got);
+  double d4 = maxdiff (got, ref, 6 * V);
+  int last = 5;
+  whisper_text_decoder_logits (d16, &last, 1, got);
+  d4 = fmax (d4, maxdiff (got, ref + 5 * V, V));
+  printf ("forward, float16 output projection vs reference: max diff %.3g\n",
+      d4);
+  CHECK (d4 < 1e-3, "float16 logits differ by %g", d4);
+  whisper_text_decoder_free (d16);
+  m.weight_dtype = NULL;
+
+  /* out of range */
+  int bad = V;
+  CHECK (whisper_text_decoder_forward (dec, &bad, 1, 1) != 0, "bad id taken");
+  whisper_text_decoder_clear_cache (dec);
+  int many[T + 1];
+  for (int i = 0; i <= T; i++)
+    many[i] = 1;
+  CHECK (whisper_text_decoder_forward (dec, many, 1, T + 1) != 0,
+      "context overflow taken");
+
+  whisper_text_decoder_free (dec);
+  free_model (&m);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static whisper_search_opts
+default_opts (void)
+{
+  static const int blank[] = { 0 };
+  static const int suppress[] = { 2, SOT, NO_SPEECH };
+  whisper_search_opts o = {
+    .temperature = 0,.beam_size = 1,.patience = 1,.best_of = 1,
+    .sample_len = 12,.suppress_blank = 1,.blank_tokens = blank,
+    .n_blank_tokens = 1,.suppress_tokens = suppress,.n_suppress_tokens = 3,
+    .timestamps = 1,.max_initial_timestamp_index = 3,
+  };
+  return o;
+}
+
+static void
+test_filters (void)
+{
+  whisper_model m;
+  memset (&m, 0, sizeof (m));
+  m.hp.n_vocab = V;
+  m.tok = (whisper_special_tokens) {
+  .eot = EOT,.sot = SOT,.no_speech = NO_SPEECH,.no_timestamps = NO_TS,
+        .timestamp_begin = TS0,.lang_first = -1};
+  whisper_search_opts o = default_opts ();
+  float lg[V];
+
+  /* first step: only timestamps 0 .. 3 (max_initial_timestamp) */
+  for (int i = 0; i < V; i++)
+    lg[i] = 0.0f;
+  whisper_apply_logit_filters (&m, &o, NULL, 0, lg);
+  for (int i = 0; i < V; i++) {
+    gboolean allowed = i >= TS0 && i <= TS0 + 3;
+    CHECK (allowed == (lg[i] > -INFINITY), "first step token %d %s", i,
+        allowed ? "suppressed" : "allowed");
+  }
+
+  /* after <|ts1|> text: text, EOT, timestamps >= ts2 */
+  int s1[] = { TS0 + 1, 5 };
+  for (int i = 0; i < V; i++)
+    lg[i] = (i < EOT) ? 5.0f : 0.0f;       /* text dominates */
+  whisper_apply_logit_filters (&m, &o, s1, 2, lg);
+  CHECK (lg[5] == 5.0f && lg[0] == 5.0f, "text suppressed after text");
+  CHECK (lg[2] == -INFINITY, "suppress_tokens not applied");
+  CHECK (lg[NO_TS] == -INFINITY, "no_timestamps allowed");
+  CHECK (lg[TS0 + 1] == -INFINITY && lg[TS0 + 2] == 0.0f,
+      "monotonic rule: ts1 %g ts2 %g", lg[TS0 + 1], lg[TS0 + 2]);
+  CHECK (lg[EOT] == 0.0f, "eot suppressed after the first step");
+
+  /* after <|ts1|> text <|ts4|>: no text; EOT and timestamps >= ts4 */
+  int s2[] = { TS0 + 1, 5, TS0 + 4 };
+  for (int i = 0; i < V; i++)
+    lg[i] = 0.0f;
+  lg[EOT] = 5.0f;               /* EOT beats the timestamps' total */
+  whisper_apply_logit_filters (&m, &o, s2, 3, lg);
+  CHECK (lg[5] == -INFINITY, "text allowed after a single timestamp");
+  CHECK (lg[EOT] > -INFINITY, "eot suppressed after a single timestamp");
+  CHECK (lg[TS0 + 3] == -INFINITY && lg[TS0 + 4] > -INFINITY,
+      "pair rule: ts3 %g ts4 %g", lg[TS0 + 3], lg[TS0 + 4]);
+
+  /* after a pair <|ts4|><|ts4|>: no timestamp */
+  int s3[] = { TS0 + 1, 5, TS0 + 4, TS0 + 4 };
+  for (int i = 0; i < V; i++)
+    lg[i] = 0.0f;
+  whisper_apply_logit_filters (&m, &o, s3, 4, lg);
+  for (int i = TS0; i < V; i++)
+    CHECK (lg[i] == -INFINITY, "timestamp %d allowed after a pair", i);
+  CHECK (lg[5] > -INFINITY, "text suppressed after a pair");
+
+  /* timestamps' total probability beats every text token: text is masked.
+   * 10 timestamps at 0 (total log 10 = 2.30) vs one text token at 2.0 */
+  int s4[] = { TS0 + 1, 5 };
+  for (int i = 0; i < V; i++)
+    lg[i] = i >= TS0 ? 0.0f : -10.0f;
+  lg[7] = 2.0f;
+  whisper_apply_logit_filters (&m, &o, s4, 2, lg);
+  CHECK (lg[7] == -INFINITY, "text kept although timestamps win");
+  /* and not when the text token is stronger (2.5 > 2.30) */
+  for (int i = 0; i < V; i++)
+    lg[i] = i >= TS0 ? 0.0f : -10.0f;
+  lg[7] = 2.5f;
+  whisper_apply_logit_filters (&m, &o, s4, 2, lg);
+  CHECK (lg[7] == 2.5f, "text masked although it wins");
+
+  /* without timestamps: only blank + suppress list */
+  o.timestamps = 0;
+  for (int i = 0; i < V; i++)
+    lg[i] = 0.0f;
+  whisper_apply_logit_filters (&m, &o, NULL, 0, lg);
+  CHECK (lg[0] == -INFINITY && lg[EOT] == -INFINITY && lg[1] == 0.0f
+      && lg[TS0] == 0.0f, "suppress_blank without timestamps");
+}
+
+/* greedy search == argmax of the filtered logits, step by step */
+static void
+test_greedy (void)
+{
+  whisper_model m;
+  random_model (&m);
+  float xa[A * D];
+  for (int i = 0; i < A * D; i++)
+    xa[i] = frand ();
+  whisper_text_decoder *dec = whisper_text_decoder_new (&m, 5, NULL);
+  whisper_text_decoder_set_audio (dec, xa);
+  whisper_search_opts o = default_opts ();
+  o.timestamps = 0;
+  o.max_initial_timestamp_index = -1;
+  int prompt[] = { SOT_PREV, 4, 9, SOT };
+  whisper_rng rng;
+  whisper_rng_seed (&rng, 1);
+  whisper_search_result r;
+  gboolean ok = whisper_search_run (dec, &m, &o, prompt, 4, 3, &rng, &r, NULL);
+  CHECK (ok, "greedy search failed");
+
+  /* manual */
+  int seq[T], n = 4;
+  memcpy (seq, prompt, sizeof (prompt));
+  double ref[T * V];
+  int n_sampled = 0;
+  float lg[V], lp[V];
+  double sum = 0;
+  while (n_sampled < o.sample_len) {
+    ref_forward (&m, xa, seq, n, ref);
+    for (int i = 0; i < V; i++)
+      lg[i] = ref[(n - 1) * V + i];
+    whisper_apply_logit_filters (&m, &o, seq + 4, n_sampled, lg);
+    whisper_log_softmax (lg, lp, V);
+    int best = 0;
+    for (int i = 1; i < V; i++)
+      if (lg[i] > lg[best])
+        best = i;
+    sum += lp[best];
+    if (best == EOT)
+      break;
+    seq[n++] = best;
+    n_sampled++;
+  }
+  CHECK (ok && r.n_tokens == n_sampled
+      && memcmp (r.tokens, seq + 4, sizeof (int) * n_sampled) == 0,
+      "greedy tokens differ (%d vs %d)", r.n_tokens, n_sampled);
+  CHECK (fabs (r.sum_logprob - sum) < 1e-3, "sum logprob %g vs %g",
+      r.sum_logprob, sum);
+  /* no-speech probability at the SOT position */
+  ref_forward (&m, xa, prompt, 4, ref);
+  for (int i = 0; i < V; i++)
+    lg[i] = ref[3 * V + i];
+  whisper_log_softmax (lg, lp, V);
+  CHECK (fabs (r.no_speech_prob - expf (lp[NO_SPEECH])) < 1e-4,
+      "no_speech_prob %g vs %g", r.no_speech_prob, expf (lp[NO_SPEECH]));
+  printf ("greedy: %d tokens, sum logprob %.4f (ref %.4f)\n", r.n_tokens,
+      r.sum_logprob, sum);
+  whisper_search_result_clear (&r);
+
+  /* beam search with beam 5 finds a sequence at least as likely per token
+   * as the one greedy found (true for this fixed random model), and
+   * sampling is reproducible */
+  float greedy_score = sum / MAX (n_sampled, 1);
+  o.beam_size = 5;
+  whisper_search_result rb;
+  ok = whisper_search_run (dec, &m, &o, prompt, 4, 3, &rng, &rb, NULL);
+  CHECK (ok && rb.n_tokens >= 0, "beam search failed");
+  printf ("beam 5: %d tokens, sum logprob %.4f\n", rb.n_tokens,
+      rb.sum_logprob);
+  CHECK (ok && rb.sum_logprob / MAX (rb.n_tokens, 1) >= greedy_score - 1e-4,
+      "beam score %g below greedy %g", rb.sum_logprob / MAX (rb.n_tokens, 1),
+      greedy_score);
+  whisper_search_result_clear (&rb);
+
+  o.temperature = 1.0f;
+  o.best_of = 3;
+  whisper_search_result s1, s2;
+  whisper_rng_seed (&rng, 7);
+  ok = whisper_search_run (dec, &m, &o, prompt, 4, 3, &rng, &s1, NULL);
+  whisper_rng_seed (&rng, 7);
+  ok = ok && whisper_search_run (dec, &m, &o, prompt, 4, 3, &rng, &s2, NULL);
+  CHECK (ok && s1.n_tokens == s2.n_tokens
+      && memcmp (s1.tokens, s2.tokens, sizeof (int) * s1.n_tokens) == 0,
+      "sampling with the same seed differs");
+  whisper_search_result_clear (&s1);
+  whisper_search_result_clear (&s2);
+
+  whisper_text_decoder_free (dec);
+  free_model (&m);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void
+test_utf8_stream (void)
+{
+  whisper_utf8_stream s;
+  GString *out = g_string_new (NULL);
+  whisper_utf8_stream_init (&s);
+  whisper_utf8_stream_push (&s, "a\xc3", 2, out);       /* 'a' + half of é */
+  CHECK (strcmp (out->str, "a") == 0, "half a character emitted: '%s'",
+      out->str);
+  whisper_utf8_stream_push (&s, "\xa9\xe2\x99", 3, out); /* rest of é, 2/3 of ♪ */
+  CHECK (strcmp (out->str, "a\xc3\xa9") == 0, "é not completed: '%s'",
+      out->str);
+  whisper_utf8_stream_push (&s, "\xaa", 1, out);
+  CHECK (strcmp (out->str, "a\xc3\xa9\xe2\x99\xaa") == 0, "♪ not completed");
+  whisper_utf8_stream_push (&s, "\xff" "b\xe2", 3, out);
+  whisper_utf8_stream_flush (&s, out);
+  CHECK (strcmp (out->str, "a\xc3\xa9\xe2\x99\xaa\xef\xbf\xbd" "b\xef\xbf\xbd")
+      == 0, "invalid bytes not replaced: '%s'", out->str);
+  CHECK (g_utf8_validate (out->str, -1, NULL), "invalid output");
+  g_string_free (out, TRUE);
+}
+
+/* BPE on a hand-made vocabulary: bytes + merges "a b", "ab c", "Ġ ab" */
+static void
+test_bpe (void)
+{
+  whisper_model m;
+  memset (&m, 0, sizeof (m));
+  const char *extra[] = { "ab", "abc", " ab", "'s" };
+  int n = 256 + 4 + 1;
+  m.vocab.n_tokens = n;
+  m.vocab.token = g_new0 (char *, n);
+  m.vocab.token_len = g_new0 (int, n);
+  for (int b = 0; b < 256; b++) {
+    m.vocab.token[b] = g_malloc0 (2);
+    m.vocab.token[b][0] = (char) b;
+    m.vocab.token_len[b] = 1;
+  }
+  for (int i = 0; i < 4; i++) {
+    m.vocab.token[256 + i] = g_strdup (extra[i]);
+    m.vocab.token_len[256 + i] = strlen (extra[i]);
+  }
+  m.vocab.token[260] = g_strdup ("<|endoftext|>");
+  m.vocab.token_len[260] = 13;
+  char *merges[] = { "a b", "ab c", "\xc4\xa0 ab", "' s" };   /* Ġ = U+0120 */
+  m.vocab.merges = merges;
+  m.vocab.n_merges = 4;
+  m.tok.eot = 260;
+  m.tok.lang_first = -1;
+  whisper_tokenizer *t = whisper_tokenizer_new (&m, NULL);
+  g_assert (t);
+  int nid;
+  int *ids = whisper_tokenizer_encode (t, "abc ab's  x\n", &nid, NULL);
+  /* pieces: "abc" " ab" "'s" " " " x" "\n" */
+  int want[] = { 257, 258, 259, ' ', ' ', 'x', '\n' };
+  CHECK (nid == 7 && memcmp (ids, want, sizeof (want)) == 0,
+      "BPE ids wrong (%d ids)", nid);
+  char *txt = whisper_tokenizer_decode (t, ids, nid);
+  CHECK (strcmp (txt, "abc ab's  x\n") == 0, "round trip '%s'", txt);
+  g_free (txt);
+  g_free (ids);
+  CHECK (whisper_tokenizer_token_id (t, "<|endoftext|>", 13) == 260,
+      "special token lookup");
+  whisper_tokenizer_free (t);
+  for (int i = 0; i < n; i++)
+    g_free (m.vocab.token[i]);
+  g_free (m.vocab.token);
+  g_free (m.vocab.token_len);
+}
+
+int
+main (void)
+{
+  test_forward ();
+  test_filters ();
+  test_greedy ();
+  test_utf8_stream ();
+  test_bpe ();
+  if (n_fail) {
+    fprintf (stderr, "%d check(s) failed\n", n_fail);
+    return 1;
+  }
+  printf ("all decoder unit tests passed\n");
+  return 0;
+}
