@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-espeak-ng -s 150 -w "$work/speech.wav" \
-  "The quick brown fox jumps over the lazy dog. \
-Whisper turns speech into text inside a GStreamer pipeline."
+espeak-ng -v en-us -s 130 -w "$work/speech.wav" \
+  "Hello, and welcome. This recording was made by a speech synthesizer, \
+and now it is turned into subtitles."
 "$top/examples/transcribe.sh" "$work/speech.wav" "$work/speech.srt" tiny.en

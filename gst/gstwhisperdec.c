@@ -43,7 +43,7 @@
  * * `avg-logprob` (double): average log-probability of its tokens
  * * `no-speech-prob` (double): probability of no speech in its window
  * * `temperature` (double): the sampling temperature that produced it
- * * `compression-ratio` (double): gzip compression ratio of the window text
+ * * `compression-ratio` (double): zlib compression ratio of the window text
  * * `window-start` (#GstClockTime): start time of the window it came from
  *
  * Latency: the element holds no data back; in a non-live pipeline it adds
@@ -369,7 +369,7 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
       PROP_COMPRESSION_RATIO_THRESHOLD,
       g_param_spec_double ("compression-ratio-threshold",
           "Compression ratio threshold",
-          "gzip compression ratio of the text above which a window is "
+          "zlib compression ratio of the text above which a window is "
           "re-decoded at a higher temperature (repetition; 0 = never)", 0.0,
           100.0,
           DEFAULT_COMPRESSION_RATIO_THRESHOLD, PROP_FLAGS));

@@ -48,6 +48,7 @@
 
 #include "gstwhisperencnpu.h"
 #include "whisper-caps.h"
+#include "whisper-element-common.h"
 #include "model-load.h"
 
 GST_DEBUG_CATEGORY_STATIC (whisper_enc_npu_debug);
@@ -979,11 +980,10 @@ gst_whisper_enc_npu_sink_query (GstPad * pad, GstObject * parent,
 
   switch (GST_QUERY_TYPE (query)) {
     case GST_QUERY_CAPS:{
-      GstCaps *filter, *caps;
+      GstCaps *caps;
       gint n_mels;
 
       /* once the model is known, offer only its n-mels */
-      gst_query_parse_caps (query, &filter);
       caps = gst_pad_get_pad_template_caps (pad);
       GST_OBJECT_LOCK (self);
       n_mels = self->n_mels;
@@ -992,15 +992,7 @@ gst_whisper_enc_npu_sink_query (GstPad * pad, GstObject * parent,
         caps = gst_caps_make_writable (caps);
         gst_caps_set_simple (caps, "n-mels", G_TYPE_INT, n_mels, NULL);
       }
-      if (filter) {
-        GstCaps *tmp = gst_caps_intersect_full (filter, caps,
-            GST_CAPS_INTERSECT_FIRST);
-        gst_caps_unref (caps);
-        caps = tmp;
-      }
-      gst_query_set_caps_result (query, caps);
-      gst_caps_unref (caps);
-      return TRUE;
+      return whisper_element_answer_caps_query (query, caps);
     }
     default:
       return gst_pad_query_default (pad, parent, query);
@@ -1052,26 +1044,12 @@ gst_whisper_enc_npu_src_query (GstPad * pad, GstObject * parent,
   GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (parent);
 
   switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_LATENCY:{
-      gboolean res, live;
-      GstClockTime min, max;
-
+    case GST_QUERY_LATENCY:
       /* a window is pushed once its 30 s of frames are in (the
        * decoder-driven seek only moves the start earlier, so a window never
        * waits for more); the policy for live sources is still to come */
-      res = gst_pad_peer_query (self->sinkpad, query);
-      if (res) {
-        gst_query_parse_latency (query, &live, &min, &max);
-        min += WHISPER_WINDOW_LATENCY;
-        if (GST_CLOCK_TIME_IS_VALID (max))
-          max += WHISPER_WINDOW_LATENCY;
-        gst_query_set_latency (query, live, min, max);
-        GST_DEBUG_OBJECT (self, "latency: live %d, min %" GST_TIME_FORMAT
-            ", max %" GST_TIME_FORMAT, live, GST_TIME_ARGS (min),
-            GST_TIME_ARGS (max));
-      }
-      return res;
-    }
+      return whisper_element_answer_latency_query (GST_ELEMENT (self),
+          self->sinkpad, query, WHISPER_WINDOW_LATENCY);
     default:
       return gst_pad_query_default (pad, parent, query);
   }

@@ -58,9 +58,8 @@ struct _GstWhisperEncNpu
   /* streaming state, under the sink pad's stream lock */
   gboolean caps_ok;             /* input caps accepted, src caps set */
   GstSegment segment;           /* input segment (TIME) */
-  gfloat *frames;               /* [n_frames][M] from frames_start on */
+  gfloat *frames;               /* [n_frames][M] from window_start on */
   gsize frames_alloc;           /* capacity in frames */
-  guint64 frames_start;         /* stream index of frames[0] */
   guint64 n_frames;             /* frames held */
   guint64 window_start;         /* stream index of the next window */
   gboolean have_base;           /* base_pts/base_offset known */

@@ -55,6 +55,7 @@
 
 #include "gstwhispermel.h"
 #include "whisper-caps.h"
+#include "whisper-element-common.h"
 
 GST_DEBUG_CATEGORY_STATIC (whisper_mel_debug);
 #define GST_CAT_DEFAULT whisper_mel_debug
@@ -667,40 +668,17 @@ gst_whisper_mel_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 
   switch (GST_QUERY_TYPE (query)) {
     case GST_QUERY_CAPS:{
-      GstCaps *filter, *caps;
       gint n_mels;
 
       GST_OBJECT_LOCK (self);
       n_mels = self->n_mels;
       GST_OBJECT_UNLOCK (self);
-      gst_query_parse_caps (query, &filter);
-      caps = gst_whisper_mel_src_caps (n_mels);
-      if (filter) {
-        GstCaps *tmp = gst_caps_intersect_full (filter, caps,
-            GST_CAPS_INTERSECT_FIRST);
-        gst_caps_unref (caps);
-        caps = tmp;
-      }
-      gst_query_set_caps_result (query, caps);
-      gst_caps_unref (caps);
-      return TRUE;
+      return whisper_element_answer_caps_query (query,
+          gst_whisper_mel_src_caps (n_mels));
     }
-    case GST_QUERY_LATENCY:{
-      gboolean live;
-      GstClockTime min, max;
-
-      if (!gst_pad_peer_query (self->sinkpad, query))
-        return FALSE;
-      gst_query_parse_latency (query, &live, &min, &max);
-      min += WHISPER_MEL_LATENCY;
-      if (GST_CLOCK_TIME_IS_VALID (max))
-        max += WHISPER_MEL_LATENCY;
-      GST_DEBUG_OBJECT (self, "latency: live %d, min %" GST_TIME_FORMAT
-          ", max %" GST_TIME_FORMAT, live, GST_TIME_ARGS (min),
-          GST_TIME_ARGS (max));
-      gst_query_set_latency (query, live, min, max);
-      return TRUE;
-    }
+    case GST_QUERY_LATENCY:
+      return whisper_element_answer_latency_query (GST_ELEMENT (self),
+          self->sinkpad, query, WHISPER_MEL_LATENCY);
     default:
       return gst_pad_query_default (pad, parent, query);
   }

@@ -56,8 +56,9 @@ gelu_forward (float *out, const float *inp, size_t N)
  * order.
  */
 
-static void
-softmax_row (float *out, const float *inp, int N)
+/* out[j] = exp (inp[j] - max_j inp[j]); returns the sum.  out may be inp. */
+static inline float
+softmax_exp_row (float *out, const float *inp, int N)
 {
   float maxv = -INFINITY;
 #pragma omp simd reduction(max:maxv)
@@ -70,7 +71,13 @@ softmax_row (float *out, const float *inp, int N)
     out[j] = e;
     sum += e;
   }
-  float inv = 1.0f / sum;
+  return sum;
+}
+
+static void
+softmax_row (float *out, const float *inp, int N)
+{
+  float inv = 1.0f / softmax_exp_row (out, inp, N);
   for (int j = 0; j < N; j++)
     out[j] *= inv;
 }
@@ -81,18 +88,7 @@ softmax_exp_rows_forward (float *x, float *inv_sum, int T, int N)
   /* x [T][N] in place, inv_sum [T] */
   for (int t = 0; t < T; t++) {
     float *row = x + (size_t) t * N;
-    float maxv = -INFINITY;
-#pragma omp simd reduction(max:maxv)
-    for (int j = 0; j < N; j++)
-      maxv = row[j] > maxv ? row[j] : maxv;
-    float sum = 0.0f;
-#pragma omp simd reduction(+:sum)
-    for (int j = 0; j < N; j++) {
-      float e = kmath_exp (row[j] - maxv);
-      row[j] = e;
-      sum += e;
-    }
-    inv_sum[t] = 1.0f / sum;
+    inv_sum[t] = 1.0f / softmax_exp_row (row, row, N);
   }
 }
 

@@ -29,40 +29,10 @@
 
 #define CT2_BINARY_VERSION 6
 
-typedef struct {
-  const char *file;
-  const guint8 *data;
-  size_t size, off;
-  GError **error;
-} ct2_reader;
-
 static gboolean
-ct2_need (ct2_reader * r, size_t n, const char *what)
+ct2_u8 (whisper_reader * r, guint8 * v, const char *what)
 {
-  if (n > r->size - r->off) {
-    g_set_error (r->error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
-        "%s: truncated: %s at offset %zu needs %zu bytes, %zu left", r->file,
-        what, r->off, n, r->size - r->off);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-ct2_u32 (ct2_reader * r, guint32 * v, const char *what)
-{
-  if (!ct2_need (r, 4, what))
-    return FALSE;
-  memcpy (v, r->data + r->off, 4);
-  *v = GUINT32_FROM_LE (*v);
-  r->off += 4;
-  return TRUE;
-}
-
-static gboolean
-ct2_u8 (ct2_reader * r, guint8 * v, const char *what)
-{
-  if (!ct2_need (r, 1, what))
+  if (!whisper_reader_need (r, 1, what))
     return FALSE;
   *v = r->data[r->off++];
   return TRUE;
@@ -70,15 +40,15 @@ ct2_u8 (ct2_reader * r, guint8 * v, const char *what)
 
 /* Returns a pointer into the file (NUL-terminated there). */
 static const char *
-ct2_string (ct2_reader * r, const char *what)
+ct2_string (whisper_reader * r, const char *what)
 {
   guint16 len;
-  if (!ct2_need (r, 2, what))
+  if (!whisper_reader_need (r, 2, what))
     return NULL;
   memcpy (&len, r->data + r->off, 2);
   len = GUINT16_FROM_LE (len);
   r->off += 2;
-  if (!ct2_need (r, len, what))
+  if (!whisper_reader_need (r, len, what))
     return NULL;
   const char *s = (const char *) r->data + r->off;
   if (len == 0 || s[len - 1] != 0 || memchr (s, 0, len) != s + len - 1) {
@@ -113,12 +83,12 @@ ct2_file_clear (ct2_file * f)
 static gboolean
 ct2_parse (ct2_file * f, GError ** error)
 {
-  ct2_reader r = { f->file, (const guint8 *) g_mapped_file_get_contents (f->map),
+  whisper_reader r = { f->file, (const guint8 *) g_mapped_file_get_contents (f->map),
     g_mapped_file_get_length (f->map), 0, error };
   guint32 version, revision, n_vars, n_aliases;
   char shape[96];
 
-  if (!ct2_u32 (&r, &version, "the binary version"))
+  if (!whisper_reader_u32 (&r, &version, "the binary version"))
     return FALSE;
   if (version == 0x67676d6c) {
     g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
@@ -133,7 +103,7 @@ ct2_parse (ct2_file * f, GError ** error)
     return FALSE;
   }
   const char *spec = ct2_string (&r, "the spec name");
-  if (!spec || !ct2_u32 (&r, &revision, "the spec revision"))
+  if (!spec || !whisper_reader_u32 (&r, &revision, "the spec revision"))
     return FALSE;
   if (strcmp (spec, "WhisperSpec") != 0) {
     g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
@@ -141,7 +111,7 @@ ct2_parse (ct2_file * f, GError ** error)
         spec);
     return FALSE;
   }
-  if (!ct2_u32 (&r, &n_vars, "the variable count"))
+  if (!whisper_reader_u32 (&r, &n_vars, "the variable count"))
     return FALSE;
   /* every variable takes at least 9 bytes: bound the allocation */
   if (n_vars > (r.size - r.off) / 9) {
@@ -171,7 +141,7 @@ ct2_parse (ct2_file * f, GError ** error)
     size_t n_elem = 1;
     for (int d = 0; d < rank; d++) {
       guint32 dim;
-      if (!ct2_u32 (&r, &dim, "a variable dimension"))
+      if (!whisper_reader_u32 (&r, &dim, "a variable dimension"))
         return FALSE;
       t->ne[d] = dim;
       if (!g_size_checked_mul (&n_elem, n_elem, dim)) {
@@ -192,7 +162,7 @@ ct2_parse (ct2_file * f, GError ** error)
       return FALSE;
     }
     t->dtype = ids[dtype];
-    if (!ct2_u32 (&r, &n_bytes, "a variable size"))
+    if (!whisper_reader_u32 (&r, &n_bytes, "a variable size"))
       return FALSE;
     size_t want;
     if (!g_size_checked_mul (&want, n_elem, whisper_dtype_size (t->dtype))
@@ -203,14 +173,14 @@ ct2_parse (ct2_file * f, GError ** error)
           whisper_shape_str (shape, sizeof shape, rank, t->ne), n_bytes);
       return FALSE;
     }
-    if (!ct2_need (&r, n_bytes, t->name))
+    if (!whisper_reader_need (&r, n_bytes, t->name))
       return FALSE;
     t->data = r.data + r.off;
     t->n_bytes = n_bytes;
     r.off += n_bytes;
     g_hash_table_insert (f->by_name, (gpointer) t->name, t);
   }
-  if (!ct2_u32 (&r, &n_aliases, "the alias count"))
+  if (!whisper_reader_u32 (&r, &n_aliases, "the alias count"))
     return FALSE;
   if (n_aliases > (r.size - r.off) / 6) {
     g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,

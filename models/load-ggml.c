@@ -22,34 +22,13 @@
 
 #define GGML_MAGIC 0x67676d6c
 
-typedef struct {
-  const char *file;
-  const guint8 *data;
-  size_t size, off;
-  GError **error;
-} ggml_reader;
-
 static gboolean
-gg_need (ggml_reader * r, size_t n, const char *what)
+gg_i32 (whisper_reader * r, gint32 * v, const char *what)
 {
-  if (n > r->size - r->off) {
-    g_set_error (r->error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
-        "%s: truncated: %s at offset %zu needs %zu bytes, %zu left", r->file,
-        what, r->off, n, r->size - r->off);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-gg_i32 (ggml_reader * r, gint32 * v, const char *what)
-{
-  if (!gg_need (r, 4, what))
-    return FALSE;
   guint32 u;
-  memcpy (&u, r->data + r->off, 4);
-  *v = (gint32) GUINT32_FROM_LE (u);
-  r->off += 4;
+  if (!whisper_reader_u32 (r, &u, what))
+    return FALSE;
+  *v = (gint32) u;
   return TRUE;
 }
 
@@ -76,7 +55,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
 
   if (!(map = whisper_map_file (file, error)))
     return FALSE;
-  ggml_reader r = { file, (const guint8 *) g_mapped_file_get_contents (map),
+  whisper_reader r = { file, (const guint8 *) g_mapped_file_get_contents (map),
     g_mapped_file_get_length (map), 0, error };
 
   gint32 magic;
@@ -127,7 +106,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
     goto out;
   }
   size_t fbytes = (size_t) f_mel * (size_t) f_fft * 4;
-  if (!gg_need (&r, fbytes, "the mel filters"))
+  if (!whisper_reader_need (&r, fbytes, "the mel filters"))
     goto out;
   r.off += fbytes;
 
@@ -151,7 +130,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
           "%s: token %d has a bad length %d", file, i, len);
       goto out;
     }
-    if (!gg_need (&r, len, "a token"))
+    if (!whisper_reader_need (&r, len, "a token"))
       goto out;
     whisper_vocab_set (&model->vocab, i, (const char *) r.data + r.off, len);
     r.off += len;
@@ -183,7 +162,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
     for (int d = 0; d < n_dims; d++)
       if (!gg_i32 (&r, &ne[d], "tensor dimensions"))
         goto out;
-    if (!gg_need (&r, name_len, "a tensor name"))
+    if (!whisper_reader_need (&r, name_len, "a tensor name"))
       goto out;
     char name[256];
     memcpy (name, r.data + r.off, name_len);
@@ -221,7 +200,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
           "%s: tensor '%s' dimensions overflow", file, name);
       goto out;
     }
-    if (!gg_need (&r, t.n_bytes, name))
+    if (!whisper_reader_need (&r, t.n_bytes, name))
       goto out;
     t.data = r.data + r.off;
     r.off += t.n_bytes;

@@ -184,6 +184,20 @@ gboolean whisper_hf_name (const char *ours, char *hf, size_t size);
  * FORMAT error ("empty file"). */
 GMappedFile *whisper_map_file (const char *file, GError ** error);
 
+/* Bounds-checked reads through a mapped file (ggml, CTranslate2). */
+typedef struct {
+  const char *file;
+  const guint8 *data;
+  size_t size, off;
+  GError **error;
+} whisper_reader;
+
+/* FALSE + a "truncated" FORMAT error naming @what unless @n bytes are left. */
+gboolean whisper_reader_need (whisper_reader * r, size_t n, const char *what);
+/* Reads a little-endian u32. */
+gboolean whisper_reader_u32 (whisper_reader * r, guint32 * v,
+    const char *what);
+
 /* Vocabulary files shared by CT2 and HF directories:
  * vocabulary.txt / vocabulary.json (CT2), tokenizer.json, vocab.json.
  * Reads the first found into model->vocab (n_vocab tokens; missing ids are

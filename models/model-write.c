@@ -67,6 +67,14 @@ w_str (wfile * w, const char *s)
   w_bytes (w, s, strlen (s));
 }
 
+/* CTranslate2 string: u16 length including the NUL, bytes, NUL */
+static void
+w_ct2_str (wfile * w, const char *s)
+{
+  w_u16 (w, strlen (s) + 1);
+  w_bytes (w, s, strlen (s) + 1);
+}
+
 static gboolean
 w_close (wfile * w, GError ** error)
 {
@@ -127,9 +135,9 @@ json_string (GString * s, const char *str, size_t len)
   g_string_append_c (s, '"');
 }
 
+/* Writes @s (freed) to dir/name. */
 static gboolean
-write_text (const char *dir, const char *name, const GString * s,
-    GError ** error)
+write_text (const char *dir, const char *name, GString * s, GError ** error)
 {
   char *file = g_build_filename (dir, name, NULL);
   wfile w;
@@ -139,6 +147,7 @@ write_text (const char *dir, const char *name, const GString * s,
     ok = w_close (&w, error);
   }
   g_free (file);
+  g_string_free (s, TRUE);
   return ok;
 }
 
@@ -407,49 +416,19 @@ concat_rows (const float *const *blocks, int k, size_t block_n)
   return x;
 }
 
+/* "<pre>/<linear>/weight" [rows][cols] (quantisable) and
+ * "<pre>/<linear>/bias" [rows] */
 static void
-ct2_add_attn (GPtrArray * vars, const char *pre, const whisper_attn_weights * a,
-    gboolean fused_qkv, int C, whisper_save_type type)
+ct2_add_linear (GPtrArray * vars, const char *pre, const char *linear,
+    int rows, int cols, const float *w, const float *b,
+    whisper_save_type type)
 {
   char name[128];
-  size_t CC = (size_t) C * C;
-  if (fused_qkv) {
-    const float *wb[3] = { a->q_w, a->k_w, a->v_w };
-    const float *bb[3] = { a->q_b, NULL, a->v_b };
-    float *w = concat_rows (wb, 3, CC), *b = concat_rows (bb, 3, C);
-    guint32 dw[2] = { 3 * C, C }, db[1] = { 3 * C };
-    g_snprintf (name, sizeof name, "%s/linear_0/weight", pre);
-    ct2_add (vars, name, 2, dw, w, type, TRUE);
-    g_snprintf (name, sizeof name, "%s/linear_0/bias", pre);
-    ct2_add (vars, name, 1, db, b, type, FALSE);
-    g_free (w);
-    g_free (b);
-    const guint32 d2[2] = { C, C }, d1[1] = { C };
-    g_snprintf (name, sizeof name, "%s/linear_1/weight", pre);
-    ct2_add (vars, name, 2, d2, a->o_w, type, TRUE);
-    g_snprintf (name, sizeof name, "%s/linear_1/bias", pre);
-    ct2_add (vars, name, 1, d1, a->o_b, type, FALSE);
-  } else {
-    const guint32 d2[2] = { C, C }, d1[1] = { C };
-    g_snprintf (name, sizeof name, "%s/linear_0/weight", pre);
-    ct2_add (vars, name, 2, d2, a->q_w, type, TRUE);
-    g_snprintf (name, sizeof name, "%s/linear_0/bias", pre);
-    ct2_add (vars, name, 1, d1, a->q_b, type, FALSE);
-    const float *wb[2] = { a->k_w, a->v_w };
-    const float *bb[2] = { NULL, a->v_b };
-    float *w = concat_rows (wb, 2, CC), *b = concat_rows (bb, 2, C);
-    guint32 dw[2] = { 2 * C, C }, db[1] = { 2 * C };
-    g_snprintf (name, sizeof name, "%s/linear_1/weight", pre);
-    ct2_add (vars, name, 2, dw, w, type, TRUE);
-    g_snprintf (name, sizeof name, "%s/linear_1/bias", pre);
-    ct2_add (vars, name, 1, db, b, type, FALSE);
-    g_free (w);
-    g_free (b);
-    g_snprintf (name, sizeof name, "%s/linear_2/weight", pre);
-    ct2_add (vars, name, 2, d2, a->o_w, type, TRUE);
-    g_snprintf (name, sizeof name, "%s/linear_2/bias", pre);
-    ct2_add (vars, name, 1, d1, a->o_b, type, FALSE);
-  }
+  guint32 dw[2] = { rows, cols }, db[1] = { rows };
+  g_snprintf (name, sizeof name, "%s/%s/weight", pre, linear);
+  ct2_add (vars, name, 2, dw, w, type, TRUE);
+  g_snprintf (name, sizeof name, "%s/%s/bias", pre, linear);
+  ct2_add (vars, name, 1, db, b, type, FALSE);
 }
 
 static void
@@ -464,24 +443,46 @@ ct2_add_ln (GPtrArray * vars, const char *pre, const float *g, const float *b,
   ct2_add (vars, name, 1, d, b, type, FALSE);
 }
 
+/* Attention "<pre>" with its "<pre>/layer_norm" */
+static void
+ct2_add_attn (GPtrArray * vars, const char *pre, const whisper_attn_weights * a,
+    const float *ln_w, const float *ln_b, gboolean fused_qkv, int C,
+    whisper_save_type type)
+{
+  char name[128];
+  size_t CC = (size_t) C * C;
+  g_snprintf (name, sizeof name, "%s/layer_norm", pre);
+  ct2_add_ln (vars, name, ln_w, ln_b, C, type);
+  if (fused_qkv) {
+    const float *wb[3] = { a->q_w, a->k_w, a->v_w };
+    const float *bb[3] = { a->q_b, NULL, a->v_b };
+    float *w = concat_rows (wb, 3, CC), *b = concat_rows (bb, 3, C);
+    ct2_add_linear (vars, pre, "linear_0", 3 * C, C, w, b, type);
+    g_free (w);
+    g_free (b);
+    ct2_add_linear (vars, pre, "linear_1", C, C, a->o_w, a->o_b, type);
+  } else {
+    ct2_add_linear (vars, pre, "linear_0", C, C, a->q_w, a->q_b, type);
+    const float *wb[2] = { a->k_w, a->v_w };
+    const float *bb[2] = { NULL, a->v_b };
+    float *w = concat_rows (wb, 2, CC), *b = concat_rows (bb, 2, C);
+    ct2_add_linear (vars, pre, "linear_1", 2 * C, C, w, b, type);
+    g_free (w);
+    g_free (b);
+    ct2_add_linear (vars, pre, "linear_2", C, C, a->o_w, a->o_b, type);
+  }
+}
+
 static void
 ct2_add_ffn (GPtrArray * vars, const char *pre, const float *ln_w,
     const float *ln_b, const float *fc1_w, const float *fc1_b,
     const float *fc2_w, const float *fc2_b, int C, whisper_save_type type)
 {
   char name[128];
-  guint32 d1[2] = { 4 * C, C }, b1[1] = { 4 * C }, d2[2] = { C, 4 * C },
-      b2[1] = { C };
   g_snprintf (name, sizeof name, "%s/layer_norm", pre);
   ct2_add_ln (vars, name, ln_w, ln_b, C, type);
-  g_snprintf (name, sizeof name, "%s/linear_0/weight", pre);
-  ct2_add (vars, name, 2, d1, fc1_w, type, TRUE);
-  g_snprintf (name, sizeof name, "%s/linear_0/bias", pre);
-  ct2_add (vars, name, 1, b1, fc1_b, type, FALSE);
-  g_snprintf (name, sizeof name, "%s/linear_1/weight", pre);
-  ct2_add (vars, name, 2, d2, fc2_w, type, TRUE);
-  g_snprintf (name, sizeof name, "%s/linear_1/bias", pre);
-  ct2_add (vars, name, 1, b2, fc2_b, type, FALSE);
+  ct2_add_linear (vars, pre, "linear_0", 4 * C, C, fc1_w, fc1_b, type);
+  ct2_add_linear (vars, pre, "linear_1", C, 4 * C, fc2_w, fc2_b, type);
 }
 
 gboolean
@@ -522,9 +523,8 @@ whisper_model_save_ct2 (const whisper_model * m, const char *dir,
   for (int l = 0; l < hp->n_audio_layer; l++) {
     const whisper_encoder_layer *e = &W->enc[l];
     g_snprintf (pre, sizeof pre, "encoder/layer_%d/self_attention", l);
-    ct2_add_attn (vars, pre, &e->attn, TRUE, C, type);
-    g_snprintf (pre, sizeof pre, "encoder/layer_%d/self_attention/layer_norm", l);
-    ct2_add_ln (vars, pre, e->attn_ln_w, e->attn_ln_b, C, type);
+    ct2_add_attn (vars, pre, &e->attn, e->attn_ln_w, e->attn_ln_b, TRUE, C,
+        type);
     g_snprintf (pre, sizeof pre, "encoder/layer_%d/ffn", l);
     ct2_add_ffn (vars, pre, e->mlp_ln_w, e->mlp_ln_b, e->fc1_w, e->fc1_b,
         e->fc2_w, e->fc2_b, C, type);
@@ -539,13 +539,11 @@ whisper_model_save_ct2 (const whisper_model * m, const char *dir,
   for (int l = 0; l < hp->n_text_layer; l++) {
     const whisper_decoder_layer *d = &W->dec[l];
     g_snprintf (pre, sizeof pre, "decoder/layer_%d/self_attention", l);
-    ct2_add_attn (vars, pre, &d->attn, TRUE, D, type);
-    g_snprintf (pre, sizeof pre, "decoder/layer_%d/self_attention/layer_norm", l);
-    ct2_add_ln (vars, pre, d->attn_ln_w, d->attn_ln_b, D, type);
+    ct2_add_attn (vars, pre, &d->attn, d->attn_ln_w, d->attn_ln_b, TRUE, D,
+        type);
     g_snprintf (pre, sizeof pre, "decoder/layer_%d/attention", l);
-    ct2_add_attn (vars, pre, &d->cross, FALSE, D, type);
-    g_snprintf (pre, sizeof pre, "decoder/layer_%d/attention/layer_norm", l);
-    ct2_add_ln (vars, pre, d->cross_ln_w, d->cross_ln_b, D, type);
+    ct2_add_attn (vars, pre, &d->cross, d->cross_ln_w, d->cross_ln_b, FALSE,
+        D, type);
     g_snprintf (pre, sizeof pre, "decoder/layer_%d/ffn", l);
     ct2_add_ffn (vars, pre, d->mlp_ln_w, d->mlp_ln_b, d->fc1_w, d->fc1_b,
         d->fc2_w, d->fc2_b, D, type);
@@ -558,14 +556,12 @@ whisper_model_save_ct2 (const whisper_model * m, const char *dir,
   if (ok) {
     const char *spec = "WhisperSpec";
     w_u32 (&w, 6);
-    w_u16 (&w, strlen (spec) + 1);
-    w_bytes (&w, spec, strlen (spec) + 1);
+    w_ct2_str (&w, spec);
     w_u32 (&w, 3);
     w_u32 (&w, vars->len);
     for (guint i = 0; i < vars->len; i++) {
       const ct2_var *v = g_ptr_array_index (vars, i);
-      w_u16 (&w, strlen (v->name) + 1);
-      w_bytes (&w, v->name, strlen (v->name) + 1);
+      w_ct2_str (&w, v->name);
       w_u8 (&w, v->rank);
       for (int d = 0; d < v->rank; d++)
         w_u32 (&w, v->dims[d]);
@@ -576,10 +572,8 @@ whisper_model_save_ct2 (const whisper_model * m, const char *dir,
     const char *alias = "decoder/projection/weight";
     const char *target = "decoder/embeddings/weight";
     w_u32 (&w, 1);
-    w_u16 (&w, strlen (alias) + 1);
-    w_bytes (&w, alias, strlen (alias) + 1);
-    w_u16 (&w, strlen (target) + 1);
-    w_bytes (&w, target, strlen (target) + 1);
+    w_ct2_str (&w, alias);
+    w_ct2_str (&w, target);
     ok = w_close (&w, error);
   }
   g_free (file);
@@ -612,9 +606,7 @@ whisper_model_save_ct2 (const whisper_model * m, const char *dir,
       space = i;
   g_string_append_printf (s, "],\n  \"suppress_ids_begin\": [%d, %d]\n}\n",
       space, t->eot);
-  ok = write_text (dir, "config.json", s, error);
-  g_string_free (s, TRUE);
-  if (!ok)
+  if (!write_text (dir, "config.json", s, error))
     return FALSE;
 
   /* vocabulary: .txt for English-only models, .json for multilingual ones
@@ -634,16 +626,11 @@ whisper_model_save_ct2 (const whisper_model * m, const char *dir,
   }
   if (m->is_multilingual)
     g_string_append (s, "]\n");
-  ok = write_text (dir, m->is_multilingual ? "vocabulary.json" :
-      "vocabulary.txt", s, error);
-  g_string_free (s, TRUE);
-  if (!ok)
+  if (!write_text (dir, m->is_multilingual ? "vocabulary.json" :
+          "vocabulary.txt", s, error))
     return FALSE;
 
-  s = tokenizer_json (m);
-  ok = write_text (dir, "tokenizer.json", s, error);
-  g_string_free (s, TRUE);
-  return ok;
+  return write_text (dir, "tokenizer.json", tokenizer_json (m), error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -717,9 +704,7 @@ whisper_model_save_safetensors (const whisper_model * m, const char *dir,
       4 * hp->n_text_state, hp->n_mels, hp->n_audio_ctx, hp->n_text_ctx,
       hp->n_vocab, m->tok.eot, m->tok.sot, dt == WHISPER_DTYPE_F16 ?
       "float16" : dt == WHISPER_DTYPE_BF16 ? "bfloat16" : "float32");
-  ok = write_text (dir, "config.json", s, error);
-  g_string_free (s, TRUE);
-  if (!ok)
+  if (!write_text (dir, "config.json", s, error))
     return FALSE;
 
   s = g_string_new ("{\n  \"alignment_heads\": ");
@@ -727,15 +712,10 @@ whisper_model_save_safetensors (const whisper_model * m, const char *dir,
   g_string_append_printf (s, ",\n  \"eos_token_id\": %d,\n"
       "  \"decoder_start_token_id\": %d,\n  \"is_multilingual\": %s\n}\n",
       m->tok.eot, m->tok.sot, m->is_multilingual ? "true" : "false");
-  ok = write_text (dir, "generation_config.json", s, error);
-  g_string_free (s, TRUE);
-  if (!ok)
+  if (!write_text (dir, "generation_config.json", s, error))
     return FALSE;
 
-  s = tokenizer_json (m);
-  ok = write_text (dir, "tokenizer.json", s, error);
-  g_string_free (s, TRUE);
-  return ok;
+  return write_text (dir, "tokenizer.json", tokenizer_json (m), error);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -321,8 +321,11 @@ whisper_decoder_decode_window (whisper_decoder * d,
       int *ip = whisper_tokenizer_encode (d->tok, s2, &n_ip, error);
       g_free (s);
       g_free (s2);
-      if (!ip)
+      if (!ip) {
+        g_free (result->language);
+        result->language = NULL;
         return FALSE;
+      }
       g_array_append_vals (d->prev_tokens, ip, n_ip);
       g_free (ip);
     }

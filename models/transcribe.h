@@ -31,23 +31,29 @@ typedef enum {
 
 /* Keep in sync with whisper_decode_params_default(). */
 typedef struct {
-  int beam_size;                    /* 5; 1 = greedy */
+  int beam_size;                    /* 5; 1 = greedy (at temperature 0) */
   int best_of;                      /* 5: candidates when sampling at T > 0 */
   float temperatures[8];            /* 0, 0.2, ... 1.0 */
   int n_temperatures;               /* 6 */
-  float compression_ratio_threshold;/* 2.4 */
-  float logprob_threshold;          /* -1.0 */
-  float no_speech_threshold;        /* 0.6 */
+  float compression_ratio_threshold;/* 2.4; <= 0 disables */
+  float logprob_threshold;          /* -1.0; -INFINITY disables */
+  float no_speech_threshold;        /* 0.6; <= 0 disables the skip */
   int condition_on_previous_text;   /* 1 */
-  const char *initial_prompt;       /* NULL */
+  const char *initial_prompt;       /* NULL; prompt of the first window
+                                       after new/reset */
   const char *language;             /* NULL or "auto": detect (multilingual
                                        models) on the first window after
                                        new/reset, then keep it (openai) */
   whisper_task task;                /* transcribe */
   int suppress_blank;               /* 1 */
-  const int *suppress_tokens;       /* NULL: the model's non-speech list */
+  const int *suppress_tokens;       /* NULL (or a -1 in the list): the
+                                       non-speech tokens; a non-NULL list
+                                       with n = 0: none.  The special tokens
+                                       (sot, sot_prev, sot_lm, transcribe,
+                                       translate, no_speech) are always
+                                       suppressed (openai) */
   int n_suppress_tokens;
-  float max_initial_timestamp;      /* 1.0 s */
+  float max_initial_timestamp;      /* 1.0 s; < 0: no cap */
   int without_timestamps;           /* 0 */
   uint64_t seed;                    /* sampling RNG seed */
 } whisper_decode_params;

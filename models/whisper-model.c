@@ -143,6 +143,32 @@ whisper_bf16_to_f32 (uint16_t h)
 }
 
 /* ------------------------------------------------------------------------ */
+/* file reader */
+
+gboolean
+whisper_reader_need (whisper_reader * r, size_t n, const char *what)
+{
+  if (n > r->size - r->off) {
+    g_set_error (r->error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: truncated: %s at offset %zu needs %zu bytes, %zu left", r->file,
+        what, r->off, n, r->size - r->off);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+whisper_reader_u32 (whisper_reader * r, guint32 * v, const char *what)
+{
+  if (!whisper_reader_need (r, 4, what))
+    return FALSE;
+  memcpy (v, r->data + r->off, 4);
+  *v = GUINT32_FROM_LE (*v);
+  r->off += 4;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
 /* hyper-parameters */
 
 gboolean
@@ -220,21 +246,48 @@ slot_add (slot_list * l, float **field, const char *name, int n_dims,
   l->n++;
 }
 
+/* Slot "<pre>.<sub>.<suffix>" of a block. */
 static void
-add_attn (slot_list * l, whisper_attn_weights * a, const char *pre, int64_t C)
+slot_add_sub (slot_list * l, float **field, const char *pre, const char *sub,
+    const char *suffix, int n_dims, int64_t d0, int64_t d1)
 {
   char name[72];
-#define A(field, suffix, nd, d0, d1) \
-  g_snprintf (name, sizeof name, "%s.%s", pre, suffix); \
-  slot_add (l, &a->field, name, nd, d0, d1, 0);
-  A (q_w, "query.weight", 2, C, C);
-  A (q_b, "query.bias", 1, C, 0);
-  A (k_w, "key.weight", 2, C, C);
-  A (v_w, "value.weight", 2, C, C);
-  A (v_b, "value.bias", 1, C, 0);
-  A (o_w, "out.weight", 2, C, C);
-  A (o_b, "out.bias", 1, C, 0);
-#undef A
+  g_snprintf (name, sizeof name, "%s.%s.%s", pre, sub, suffix);
+  slot_add (l, field, name, n_dims, d0, d1, 0);
+}
+
+/* LayerNorm "<pre>.<ln>": weight, bias [C] */
+static void
+add_ln (slot_list * l, float **w, float **b, const char *pre, const char *ln,
+    int64_t C)
+{
+  slot_add_sub (l, w, pre, ln, "weight", 1, C, 0);
+  slot_add_sub (l, b, pre, ln, "bias", 1, C, 0);
+}
+
+/* Attention "<pre>.<sub>": query, key (no bias), value, out [C][C] */
+static void
+add_attn (slot_list * l, whisper_attn_weights * a, const char *pre,
+    const char *sub, int64_t C)
+{
+  slot_add_sub (l, &a->q_w, pre, sub, "query.weight", 2, C, C);
+  slot_add_sub (l, &a->q_b, pre, sub, "query.bias", 1, C, 0);
+  slot_add_sub (l, &a->k_w, pre, sub, "key.weight", 2, C, C);
+  slot_add_sub (l, &a->v_w, pre, sub, "value.weight", 2, C, C);
+  slot_add_sub (l, &a->v_b, pre, sub, "value.bias", 1, C, 0);
+  slot_add_sub (l, &a->o_w, pre, sub, "out.weight", 2, C, C);
+  slot_add_sub (l, &a->o_b, pre, sub, "out.bias", 1, C, 0);
+}
+
+/* MLP "<pre>.mlp": fc1 "mlp.0" [4C][C], fc2 "mlp.2" [C][4C] */
+static void
+add_mlp (slot_list * l, float **fc1_w, float **fc1_b, float **fc2_w,
+    float **fc2_b, const char *pre, int64_t C)
+{
+  slot_add_sub (l, fc1_w, pre, "mlp", "0.weight", 2, 4 * C, C);
+  slot_add_sub (l, fc1_b, pre, "mlp", "0.bias", 1, 4 * C, 0);
+  slot_add_sub (l, fc2_w, pre, "mlp", "2.weight", 2, C, 4 * C);
+  slot_add_sub (l, fc2_b, pre, "mlp", "2.bias", 1, C, 0);
 }
 
 /* The slot table of model->hp with offsets (in floats) as data; the
@@ -247,7 +300,7 @@ build_slots (whisper_model * model, slot_list * lp)
   const int64_t C = hp->n_audio_state, M = hp->n_mels, A = hp->n_audio_ctx;
   const int64_t D = hp->n_text_state, V = hp->n_vocab, T = hp->n_text_ctx;
   slot_list l = { 0 };
-  char name[72];
+  char pre[48];
 
   slot_add (&l, &w->conv1_w, "encoder.conv1.weight", 3, C, M, 3);
   slot_add (&l, &w->conv1_b, "encoder.conv1.bias", 1, C, 0, 0);
@@ -256,49 +309,27 @@ build_slots (whisper_model * model, slot_list * lp)
   slot_add (&l, &w->enc_pos, "encoder.positional_embedding", 2, A, C, 0);
   for (int i = 0; i < hp->n_audio_layer; i++) {
     whisper_encoder_layer *e = &w->enc[i];
-#define S(field, suffix, nd, d0, d1) \
-    g_snprintf (name, sizeof name, "encoder.blocks.%d.%s", i, suffix); \
-    slot_add (&l, &e->field, name, nd, d0, d1, 0);
-    S (attn_ln_w, "attn_ln.weight", 1, C, 0);
-    S (attn_ln_b, "attn_ln.bias", 1, C, 0);
-    g_snprintf (name, sizeof name, "encoder.blocks.%d.attn", i);
-    add_attn (&l, &e->attn, name, C);
-    S (mlp_ln_w, "mlp_ln.weight", 1, C, 0);
-    S (mlp_ln_b, "mlp_ln.bias", 1, C, 0);
-    S (fc1_w, "mlp.0.weight", 2, 4 * C, C);
-    S (fc1_b, "mlp.0.bias", 1, 4 * C, 0);
-    S (fc2_w, "mlp.2.weight", 2, C, 4 * C);
-    S (fc2_b, "mlp.2.bias", 1, C, 0);
-#undef S
+    g_snprintf (pre, sizeof pre, "encoder.blocks.%d", i);
+    add_ln (&l, &e->attn_ln_w, &e->attn_ln_b, pre, "attn_ln", C);
+    add_attn (&l, &e->attn, pre, "attn", C);
+    add_ln (&l, &e->mlp_ln_w, &e->mlp_ln_b, pre, "mlp_ln", C);
+    add_mlp (&l, &e->fc1_w, &e->fc1_b, &e->fc2_w, &e->fc2_b, pre, C);
   }
-  slot_add (&l, &w->enc_ln_w, "encoder.ln_post.weight", 1, C, 0, 0);
-  slot_add (&l, &w->enc_ln_b, "encoder.ln_post.bias", 1, C, 0, 0);
+  add_ln (&l, &w->enc_ln_w, &w->enc_ln_b, "encoder", "ln_post", C);
 
   slot_add (&l, &w->tok_emb, "decoder.token_embedding.weight", 2, V, D, 0);
   slot_add (&l, &w->dec_pos, "decoder.positional_embedding", 2, T, D, 0);
   for (int i = 0; i < hp->n_text_layer; i++) {
     whisper_decoder_layer *d = &w->dec[i];
-#define S(field, suffix, nd, d0, d1) \
-    g_snprintf (name, sizeof name, "decoder.blocks.%d.%s", i, suffix); \
-    slot_add (&l, &d->field, name, nd, d0, d1, 0);
-    S (attn_ln_w, "attn_ln.weight", 1, D, 0);
-    S (attn_ln_b, "attn_ln.bias", 1, D, 0);
-    g_snprintf (name, sizeof name, "decoder.blocks.%d.attn", i);
-    add_attn (&l, &d->attn, name, D);
-    S (cross_ln_w, "cross_attn_ln.weight", 1, D, 0);
-    S (cross_ln_b, "cross_attn_ln.bias", 1, D, 0);
-    g_snprintf (name, sizeof name, "decoder.blocks.%d.cross_attn", i);
-    add_attn (&l, &d->cross, name, D);
-    S (mlp_ln_w, "mlp_ln.weight", 1, D, 0);
-    S (mlp_ln_b, "mlp_ln.bias", 1, D, 0);
-    S (fc1_w, "mlp.0.weight", 2, 4 * D, D);
-    S (fc1_b, "mlp.0.bias", 1, 4 * D, 0);
-    S (fc2_w, "mlp.2.weight", 2, D, 4 * D);
-    S (fc2_b, "mlp.2.bias", 1, D, 0);
-#undef S
+    g_snprintf (pre, sizeof pre, "decoder.blocks.%d", i);
+    add_ln (&l, &d->attn_ln_w, &d->attn_ln_b, pre, "attn_ln", D);
+    add_attn (&l, &d->attn, pre, "attn", D);
+    add_ln (&l, &d->cross_ln_w, &d->cross_ln_b, pre, "cross_attn_ln", D);
+    add_attn (&l, &d->cross, pre, "cross_attn", D);
+    add_ln (&l, &d->mlp_ln_w, &d->mlp_ln_b, pre, "mlp_ln", D);
+    add_mlp (&l, &d->fc1_w, &d->fc1_b, &d->fc2_w, &d->fc2_b, pre, D);
   }
-  slot_add (&l, &w->dec_ln_w, "decoder.ln.weight", 1, D, 0, 0);
-  slot_add (&l, &w->dec_ln_b, "decoder.ln.bias", 1, D, 0, 0);
+  add_ln (&l, &w->dec_ln_w, &w->dec_ln_b, "decoder", "ln", D);
   *lp = l;
 }
 

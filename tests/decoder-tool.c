@@ -13,6 +13,9 @@
  *                                       the whole engine (mel, encoder,
  *                                       decoder, seek) on 16 kHz mono float
  *                                       samples
+ *   decoder-tool windows MODEL LIST [options]
+ *                                       one independent window per line
+ *                                       "ENC.f32 FRAMES" of LIST
  *   decoder-tool window MODEL ENC.f32 [options]
  *     decode one window of encoder output given as a raw file
  *     ENC.f32: float32 [1500][n_audio_state] encoder output (e.g. dumped
@@ -250,15 +253,71 @@ cmd_transcribe (int argc, char **argv, whisper_decode_params * p)
   return 0;
 }
 
+/* windows MODEL LIST [options]: each line of LIST is "ENC.f32 FRAMES"; one
+ * independent window per line (decoder reset between them), output blocks
+ * start with "== ENC.f32". */
+static int
+cmd_window_list (whisper_model * model, const char *list,
+    const whisper_decode_params * p)
+{
+  GError *err = NULL;
+  gchar *text = NULL;
+  if (!g_file_get_contents (list, &text, NULL, &err)) {
+    fprintf (stderr, "%s\n", err->message);
+    return 1;
+  }
+  whisper_decoder *dec = whisper_decoder_new (model, &err);
+  if (!dec) {
+    fprintf (stderr, "%s\n", err->message);
+    return 1;
+  }
+  size_t want = (size_t) model->hp.n_audio_ctx * model->hp.n_audio_state
+      * sizeof (float);
+  gchar **lines = g_strsplit (text, "\n", -1);
+  int ret = 0;
+  for (int i = 0; lines[i] && ret == 0; i++) {
+    gchar **f = g_strsplit (g_strstrip (lines[i]), " ", 2);
+    if (!f[0] || !f[0][0] || !f[1]) {
+      g_strfreev (f);
+      continue;
+    }
+    gchar *data = NULL;
+    gsize len = 0;
+    whisper_window_result res = { 0 };
+    whisper_decoder_reset (dec);
+    if (!g_file_get_contents (f[0], &data, &len, &err) || len != want
+        || !whisper_decoder_decode_window (dec, p, (const float *) data, 0,
+            atoi (f[1]), &res, &err)) {
+      fprintf (stderr, "%s: %s\n", f[0], err ? err->message : "bad size");
+      ret = 1;
+    } else {
+      printf ("== %s\n", f[0]);
+      print_segments (&res);
+      printf ("next_frame %" G_GINT64_FORMAT " no_speech %d language %s\n",
+          res.next_frame, res.no_speech, res.language ? res.language : "-");
+    }
+    whisper_window_result_clear (&res);
+    g_free (data);
+    g_strfreev (f);
+  }
+  g_strfreev (lines);
+  g_free (text);
+  whisper_decoder_free (dec);
+  whisper_model_free (model);
+  return ret;
+}
+
 int
 main (int argc, char **argv)
 {
   if (argc >= 6 && strcmp (argv[1], "logits") == 0)
     return cmd_logits (argc, argv);
   if (argc >= 3 && strcmp (argv[1], "window") != 0
+      && strcmp (argv[1], "windows") != 0
       && strcmp (argv[1], "transcribe") != 0)
     return cmd_tokenizer (argc, argv);
   gboolean transcribe = strcmp (argv[1], "transcribe") == 0;
+  gboolean list = strcmp (argv[1], "windows") == 0;
   argc--;
   argv++;
   if (argc < 3) {
@@ -317,6 +376,10 @@ main (int argc, char **argv)
   whisper_model *model = load (argv[1]);
   if (!model)
     return 1;
+  if (list) {
+    /* ENC argument is a list file: "enc_path frames" per line */
+    return cmd_window_list (model, argv[2], &p);
+  }
   gchar *data = NULL;
   gsize len = 0;
   size_t want = (size_t) model->hp.n_audio_ctx * model->hp.n_audio_state

@@ -5,11 +5,15 @@ Cases (argv[1]):
   tokenizer MODEL   ids of a set of strings == Hugging Face tokenizers on the
                     model's tokenizer.json; decode round trip; special tokens
                     and the non-speech suppress list == faster-whisper's.
-  jfk MODEL BEAM    jfk.flac: encoder output from CTranslate2 (float32), our
+  jfk MODEL BEAM [PROMPT]  jfk.flac: encoder output from CTranslate2 (float32), our
                     decoder (tests/decoder-tool window) -> segments; tokens
                     and times must equal faster-whisper's on the same model
                     (temperature 0, condition_on_previous_text False), and
                     the words must be the reference sentence.
+  longform MODEL BEAM FILE  a long recording window after window with
+                    our seek: every segment == faster-whisper's.
+  devset MODEL BEAM PREFIX [N]  dev-set clips (< 30 s) whose id starts with
+                    PREFIX: >= 90% identical token sequences.
 Environment: WHISPER_BUILD_DIR (decoder-tool), WHISPER_SHARED_DIR (speech),
 WHISPER_MODELS_DIR or ~/.cache/gst-whisper-npu/models.  Exit 77 (skip) when
 the model or the speech file is missing.
@@ -209,6 +213,85 @@ def check_longform(model, beam, name):
     return fails
 
 
+def check_devset(model, beam, prefix, limit):
+    """Every clip of the dev set whose id starts with prefix (first `limit`
+    ones, 0 = all), each one window (< 30 s): CTranslate2 encoder output, our
+    decoder, faster-whisper on the same model (temperature 0, no
+    conditioning).  Passes when at least 90% of the clips have identical
+    token sequences."""
+    import numpy as np
+    import ctranslate2
+    from faster_whisper import WhisperModel
+    from faster_whisper.audio import decode_audio
+    from faster_whisper.feature_extractor import FeatureExtractor
+    root = os.path.join(os.environ.get("WHISPER_SHARED_DIR", "../shared"),
+                        "testdata", "speech")
+    manifest = os.path.join(root, "MANIFEST.tsv")
+    if not os.path.exists(manifest):
+        print("no %s: skip" % manifest)
+        sys.exit(SKIP)
+    clips = []
+    for line in open(manifest).read().splitlines()[1:]:
+        f = line.split("\t")
+        if f[0].startswith(prefix) and float(f[2]) < 29.5:
+            clips.append((f[0], os.path.join(root, f[1])))
+    if limit:
+        clips = clips[:limit]
+    multilingual = not os.path.basename(model.rstrip("/")).endswith(".en")
+    ct2 = ctranslate2.models.Whisper(model, compute_type="float32")
+    wm = WhisperModel(model, device="cpu", compute_type="float32")
+    fe = FeatureExtractor(feature_size=80)
+    refs, ours = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        state = {}                      # clip -> (features, content, seek)
+        for cid, path in clips:
+            audio = decode_audio(path, sampling_rate=16000)
+            feat = fe(audio)
+            state[cid] = [feat, feat.shape[-1] - 1, 0]
+            ours[cid] = []
+            segs, _ = wm.transcribe(audio, beam_size=beam, temperature=0,
+                                    condition_on_previous_text=False,
+                                    language=None if multilingual else "en")
+            refs[cid] = [t for s in segs for t in s.tokens]
+        # rounds of windows: every clip that is not finished gets its next
+        # window (our seek), all decoded by one decoder-tool call
+        for rnd in range(10):
+            lst = []
+            for cid, (feat, content, seek) in state.items():
+                if seek >= content:
+                    continue
+                n = min(content - seek, 3000)
+                seg = np.pad(feat[:, seek:seek + n], ((0, 0), (0, 3000 - n)))
+                enc = np.array(ct2.encode(ctranslate2.StorageView.from_array(
+                    np.ascontiguousarray(seg[None], dtype=np.float32))))[0]
+                p = os.path.join(tmp, "%s.%d.f32" % (cid, rnd))
+                enc.astype(np.float32).tofile(p)
+                lst.append("%s %d" % (p, n))
+            if not lst:
+                break
+            lst_path = os.path.join(tmp, "list.txt")
+            open(lst_path, "w").write("\n".join(lst) + "\n")
+            out = run_tool("windows", model, lst_path, "--beam", str(beam),
+                           "--temperature", "0", "--no-condition", "--language",
+                           "auto" if multilingual else "en")
+            cur = None
+            for line in out.splitlines():
+                if line.startswith("== "):
+                    cur = os.path.basename(line[3:]).rsplit(".", 2)[0]
+                elif line.startswith("next_frame"):
+                    # window frames are relative (start 0): advance the seek
+                    state[cur][2] += int(line.split()[1])
+                else:
+                    ours[cur] += [int(x) for x in line.split("|")[2].split()]
+    same = sum(1 for p in refs if ours.get(p) == refs[p])
+    for p in refs:
+        if ours.get(p) != refs[p]:
+            print("DIFF %s" % os.path.basename(p))
+    print("%s beam %d: %d/%d clips with identical tokens (%.1f%%)"
+          % (prefix, beam, same, len(refs), 100.0 * same / max(len(refs), 1)))
+    return 0 if same >= 0.9 * len(refs) else 1
+
+
 def jfk_encoder_output(model, tmp):
     import numpy as np
     import ctranslate2
@@ -236,14 +319,15 @@ def jfk_encoder_output(model, tmp):
     return audio, path, min(content_frames, 3000)
 
 
-def check_jfk(model, beam):
+def check_jfk(model, beam, prompt=None):
     from faster_whisper import WhisperModel
     with tempfile.TemporaryDirectory() as tmp:
         audio, enc, frames = jfk_encoder_output(model, tmp)
         # multilingual: the language is detected (must be en), as
         # faster-whisper does with language=None
         out = run_tool("window", model, enc, "--beam", str(beam), "--frames",
-                       str(frames), "--language", "auto")
+                       str(frames), "--language", "auto",
+                       *(["--prompt", prompt] if prompt else []))
     if not out.splitlines()[-1].endswith("language en"):
         print("FAIL language: %s" % out.splitlines()[-1])
         return 1
@@ -257,7 +341,8 @@ def check_jfk(model, beam):
     wm = WhisperModel(model, device="cpu", compute_type="float32")
     segs, _ = wm.transcribe(audio, beam_size=beam, temperature=0,
                             condition_on_previous_text=False,
-                            without_timestamps=False, language=None)
+                            without_timestamps=False, language=None,
+                            initial_prompt=prompt)
     ref = [(round(s.start * 100), round(s.end * 100), s.text, s.tokens)
            for s in segs]
     fails = 0
@@ -287,7 +372,11 @@ def main():
     if case == "tokenizer":
         fails = check_tokenizer(model)
     elif case == "jfk":
-        fails = check_jfk(model, int(sys.argv[3]))
+        fails = check_jfk(model, int(sys.argv[3]),
+                          sys.argv[4] if len(sys.argv) > 4 else None)
+    elif case == "devset":
+        fails = check_devset(model, int(sys.argv[3]), sys.argv[4],
+                             int(sys.argv[5]) if len(sys.argv) > 5 else 0)
     elif case == "longform":
         fails = check_longform(model, int(sys.argv[3]), sys.argv[4])
     else:

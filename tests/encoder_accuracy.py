@@ -23,7 +23,6 @@ ctranslate2 is missing.
 
 usage: encoder_accuracy.py ENCODE_MEL_EXE [--models tiny.en,base]
 """
-import math
 import os
 import subprocess
 import sys
@@ -35,9 +34,8 @@ except ImportError:
     print("SKIP: numpy not installed")
     sys.exit(77)
 
-SAMPLE_RATE = 16000
-N_FFT = 400
-HOP = 160
+from speech_ref import SAMPLE_RATE, decode_audio, log_mel, models_dir
+
 N_FRAMES = 3000
 N_SAMPLES = SAMPLE_RATE * 30
 MIN_COSINE = 0.99999
@@ -52,84 +50,9 @@ CLIPS = [
 ]
 
 
-def models_dir():
-    d = os.environ.get("GST_WHISPER_MODELS_DIR")
-    if d:
-        return d
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(cache, "gst-whisper-npu", "models")
-
-
-def decode_audio(path, tmpdir):
-    """16 kHz mono float32 samples of any file GStreamer can decode."""
-    out = os.path.join(tmpdir, os.path.basename(path) + ".f32")
-    env = dict(os.environ)
-    # system plugins only: this test does not need (or want to depend on)
-    # the project's own plugin being loadable
-    env.pop("GST_PLUGIN_PATH", None)
-    env["GST_REGISTRY_1_0"] = os.path.join(tmpdir, "registry.bin")
-    cmd = ["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!",
-           "decodebin", "!", "audioconvert", "!", "audioresample", "!",
-           "audio/x-raw,format=F32LE,rate=16000,channels=1", "!",
-           "filesink", "location=" + out]
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-    return np.fromfile(out, dtype="<f4")
-
-
-# --- Slaney mel filterbank (librosa.filters.mel, htk=False, norm="slaney") --
-
-def hz_to_mel(f):
-    f = np.asarray(f, dtype=np.float64)
-    f_sp = 200.0 / 3
-    mels = f / f_sp
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = math.log(6.4) / 27.0
-    return np.where(f >= min_log_hz,
-                    min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz)
-                    / logstep, mels)
-
-
-def mel_to_hz(m):
-    m = np.asarray(m, dtype=np.float64)
-    f_sp = 200.0 / 3
-    freqs = m * f_sp
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = math.log(6.4) / 27.0
-    return np.where(m >= min_log_mel,
-                    min_log_hz * np.exp(logstep * (m - min_log_mel)), freqs)
-
-
-def mel_filters(n_mels):
-    fftfreqs = np.linspace(0, SAMPLE_RATE / 2, 1 + N_FFT // 2)
-    mel_f = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(SAMPLE_RATE / 2),
-                                  n_mels + 2))
-    fdiff = np.diff(mel_f)
-    ramps = mel_f[:, None] - fftfreqs[None, :]
-    weights = np.zeros((n_mels, len(fftfreqs)))
-    for i in range(n_mels):
-        lower = -ramps[i] / fdiff[i]
-        upper = ramps[i + 2] / fdiff[i + 1]
-        weights[i] = np.maximum(0, np.minimum(lower, upper))
-    enorm = 2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels])
-    weights *= enorm[:, None]
-    return weights.astype(np.float32)
-
-
 def log_mel_window(audio, n_mels):
     """First 30 s window, normalised, float32 [n_mels][3000]."""
-    audio = np.concatenate([audio.astype(np.float32),
-                            np.zeros(N_SAMPLES, dtype=np.float32)])
-    n = np.arange(N_FFT)
-    window = (0.5 - 0.5 * np.cos(2 * np.pi * n / N_FFT)).astype(np.float32)
-    padded = np.pad(audio, N_FFT // 2, mode="reflect")
-    n_frames = 1 + (len(padded) - N_FFT) // HOP
-    idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n_frames)[:, None]
-    spec = np.fft.rfft(padded[idx] * window, axis=1)
-    power = (np.abs(spec) ** 2)[:-1].T.astype(np.float32)  # [201][frames-1]
-    mel = mel_filters(n_mels) @ power
-    log_spec = np.log10(np.maximum(mel, 1e-10)).astype(np.float32)
+    log_spec = log_mel(audio, n_mels, padding=N_SAMPLES, dtype=np.float32)
     seg = log_spec[:, :N_FRAMES]
     if seg.shape[1] < N_FRAMES:
         seg = np.pad(seg, ((0, 0), (0, N_FRAMES - seg.shape[1])))

@@ -26,9 +26,9 @@ import tempfile
 
 import numpy as np
 
-N_FFT = 400
-HOP = 160
-SR = 16000
+import speech_ref
+from speech_ref import HOP, N_FFT, SAMPLE_RATE as SR
+
 TOL = 1e-4
 
 CLIPS = [
@@ -40,62 +40,6 @@ CLIPS = [
     "ls-test-other-2033-164914-0006",
     "ls-dev-clean-",
 ]
-
-
-# ---------------------------------------------------------------------------
-# reference (openai-whisper audio.py, librosa filters.mel), in float64
-
-def hz_to_mel(f):
-    f = np.asanyarray(f, dtype=np.float64)
-    f_sp = 200.0 / 3
-    mels = f / f_sp
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    return np.where(f >= min_log_hz,
-                    min_log_mel + np.log(np.maximum(f, 1e-300) / min_log_hz) / logstep,
-                    mels)
-
-
-def mel_to_hz(m):
-    m = np.asanyarray(m, dtype=np.float64)
-    f_sp = 200.0 / 3
-    freqs = f_sp * m
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    return np.where(m >= min_log_mel,
-                    min_log_hz * np.exp(logstep * (m - min_log_mel)), freqs)
-
-
-def mel_filters(n_mels):
-    """librosa.filters.mel(sr=16000, n_fft=400, n_mels, fmin=0, fmax=8000,
-    htk=False, norm='slaney') -> [n_mels][201] (float32 like librosa)."""
-    fftfreqs = np.fft.rfftfreq(N_FFT, 1.0 / SR)
-    mel_f = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(SR / 2), n_mels + 2))
-    fdiff = np.diff(mel_f)
-    ramps = mel_f[:, None] - fftfreqs[None, :]
-    weights = np.zeros((n_mels, len(fftfreqs)))
-    for i in range(n_mels):
-        lower = -ramps[i] / fdiff[i]
-        upper = ramps[i + 2] / fdiff[i + 1]
-        weights[i] = np.maximum(0, np.minimum(lower, upper))
-    enorm = 2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels])
-    weights *= enorm[:, None]
-    return weights.astype(np.float32)
-
-
-def log_mel_reference(audio, n_mels):
-    """log10(max(mel, 1e-10)) [frames][n_mels], frames = len(audio) // 160."""
-    x = audio.astype(np.float64)
-    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)  # periodic
-    padded = np.pad(x, N_FFT // 2, mode="reflect")  # torch.stft center=True
-    n_frames = 1 + (len(padded) - N_FFT) // HOP
-    idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n_frames)[:, None]
-    spec = np.fft.rfft(padded[idx] * window[None, :], axis=1)
-    power = np.abs(spec[:-1]) ** 2  # stft[..., :-1]
-    mel = power @ mel_filters(n_mels).astype(np.float64).T
-    return np.log10(np.maximum(mel, 1e-10))
 
 
 # ---------------------------------------------------------------------------
@@ -132,7 +76,7 @@ def faster_whisper_check(audio, got, n_mels):
     except ImportError:
         return None
     fw_filters = FeatureExtractor.get_mel_filters(SR, N_FFT, n_mels).astype(np.float32)
-    filt_err = float(np.abs(fw_filters - mel_filters(n_mels)).max())
+    filt_err = float(np.abs(fw_filters - speech_ref.mel_filters(n_mels)).max())
     fw = FeatureExtractor(feature_size=n_mels)(audio, padding=0).T  # [frames][n_mels]
     ours = np.maximum(got.astype(np.float64), got.max() - 8.0)
     ours = (ours + 4.0) / 4.0
@@ -152,10 +96,7 @@ def main():
         pcm = os.path.join(tmp, "pcm.f32")
         out = os.path.join(tmp, "mel.f32")
         for i, path in enumerate(clips):
-            run([launch, "-q", "filesrc", "location=" + path, "!", "decodebin", "!",
-                 "audioconvert", "!", "audioresample", "!",
-                 "audio/x-raw,format=F32LE,rate=16000,channels=1", "!",
-                 "filesink", "location=" + pcm])
+            run(speech_ref.decode_cmd(path, pcm, launch))
             audio = np.fromfile(pcm, dtype="<f4")
             # jfk also runs with 128 bins, and with end-padding=zeros against
             # transcribe()'s log_mel_spectrogram(audio, padding=N_SAMPLES)
@@ -170,10 +111,10 @@ def main():
                      "!", "filesink", "location=" + out])
                 got = np.fromfile(out, dtype="<f4")
                 if end_padding == "zeros":
-                    padded = np.concatenate([audio, np.zeros(480000, np.float32)])
-                    ref = log_mel_reference(padded, n_mels)[:len(audio) // HOP]
+                    ref = speech_ref.log_mel(audio, n_mels, padding=480000).T
+                    ref = ref[:len(audio) // HOP]
                 else:
-                    ref = log_mel_reference(audio, n_mels)
+                    ref = speech_ref.log_mel(audio, n_mels).T
                 if got.size % n_mels:
                     sys.exit("%s: output is not whole frames" % path)
                 got = got.reshape(-1, n_mels)

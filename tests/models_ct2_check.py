@@ -23,14 +23,7 @@ import tempfile
 
 import numpy as np
 
-
-def models_dir():
-    d = os.environ.get("GST_WHISPER_MODELS_DIR")
-    if d:
-        return d
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(cache, "gst-whisper-npu", "models")
-
+from speech_ref import models_dir
 
 CT2_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 
@@ -102,25 +95,30 @@ def expected_hf(ct2):
         "model.decoder.layer_norm.weight": f("decoder/layer_norm/gamma"),
         "model.decoder.layer_norm.bias": f("decoder/layer_norm/beta"),
     }
+
+    def put_attn(hf, ct2, q_w, q_b, k_w, k_b, v_w, v_b, out_linear):
+        """transformers attention hf (with its layer norm) from the split
+        projections and the CTranslate2 attention ct2."""
+        assert not k_b.any(), "key bias expected zero"
+        out[hf + ".q_proj.weight"] = q_w
+        out[hf + ".q_proj.bias"] = q_b
+        out[hf + ".k_proj.weight"] = k_w
+        out[hf + ".v_proj.weight"] = v_w
+        out[hf + ".v_proj.bias"] = v_b
+        out[hf + ".out_proj.weight"] = f(ct2 + out_linear + "/weight")
+        out[hf + ".out_proj.bias"] = f(ct2 + out_linear + "/bias")
+        out[hf + "_layer_norm.weight"] = f(ct2 + "/layer_norm/gamma")
+        out[hf + "_layer_norm.bias"] = f(ct2 + "/layer_norm/beta")
+
     for side in ("encoder", "decoder"):
         i = 0
         while f"{side}/layer_{i}/self_attention/linear_0/weight" in ct2:
             c = f"{side}/layer_{i}/"
             h = f"model.{side}.layers.{i}."
-            qkv_w = f(c + "self_attention/linear_0/weight")
-            qkv_b = f(c + "self_attention/linear_0/bias")
-            q_w, k_w, v_w = np.split(qkv_w, 3)
-            q_b, k_b, v_b = np.split(qkv_b, 3)
-            assert not k_b.any(), "key bias expected zero"
-            out[h + "self_attn.q_proj.weight"] = q_w
-            out[h + "self_attn.q_proj.bias"] = q_b
-            out[h + "self_attn.k_proj.weight"] = k_w
-            out[h + "self_attn.v_proj.weight"] = v_w
-            out[h + "self_attn.v_proj.bias"] = v_b
-            out[h + "self_attn.out_proj.weight"] = f(c + "self_attention/linear_1/weight")
-            out[h + "self_attn.out_proj.bias"] = f(c + "self_attention/linear_1/bias")
-            out[h + "self_attn_layer_norm.weight"] = f(c + "self_attention/layer_norm/gamma")
-            out[h + "self_attn_layer_norm.bias"] = f(c + "self_attention/layer_norm/beta")
+            q_w, k_w, v_w = np.split(f(c + "self_attention/linear_0/weight"), 3)
+            q_b, k_b, v_b = np.split(f(c + "self_attention/linear_0/bias"), 3)
+            put_attn(h + "self_attn", c + "self_attention",
+                     q_w, q_b, k_w, k_b, v_w, v_b, "/linear_1")
             out[h + "fc1.weight"] = f(c + "ffn/linear_0/weight")
             out[h + "fc1.bias"] = f(c + "ffn/linear_0/bias")
             out[h + "fc2.weight"] = f(c + "ffn/linear_1/weight")
@@ -128,20 +126,12 @@ def expected_hf(ct2):
             out[h + "final_layer_norm.weight"] = f(c + "ffn/layer_norm/gamma")
             out[h + "final_layer_norm.bias"] = f(c + "ffn/layer_norm/beta")
             if side == "decoder":
-                kv_w = f(c + "attention/linear_1/weight")
-                kv_b = f(c + "attention/linear_1/bias")
-                k_w, v_w = np.split(kv_w, 2)
-                k_b, v_b = np.split(kv_b, 2)
-                assert not k_b.any()
-                out[h + "encoder_attn.q_proj.weight"] = f(c + "attention/linear_0/weight")
-                out[h + "encoder_attn.q_proj.bias"] = f(c + "attention/linear_0/bias")
-                out[h + "encoder_attn.k_proj.weight"] = k_w
-                out[h + "encoder_attn.v_proj.weight"] = v_w
-                out[h + "encoder_attn.v_proj.bias"] = v_b
-                out[h + "encoder_attn.out_proj.weight"] = f(c + "attention/linear_2/weight")
-                out[h + "encoder_attn.out_proj.bias"] = f(c + "attention/linear_2/bias")
-                out[h + "encoder_attn_layer_norm.weight"] = f(c + "attention/layer_norm/gamma")
-                out[h + "encoder_attn_layer_norm.bias"] = f(c + "attention/layer_norm/beta")
+                k_w, v_w = np.split(f(c + "attention/linear_1/weight"), 2)
+                k_b, v_b = np.split(f(c + "attention/linear_1/bias"), 2)
+                put_attn(h + "encoder_attn", c + "attention",
+                         f(c + "attention/linear_0/weight"),
+                         f(c + "attention/linear_0/bias"),
+                         k_w, k_b, v_w, v_b, "/linear_2")
             i += 1
     return out
 

@@ -213,6 +213,72 @@ def wer_stats(refs, hyps):
 
 # ------------------------------------------------------ faster-whisper ---
 
+class _OpenaiPadding:
+    """Make faster-whisper pad short windows the way openai-whisper does.
+
+    openai-whisper computes the log-mel of the audio followed by 30 s of
+    zeros, so the frames after the audio are log10(1e-10) = -10, which the
+    max-8 clamp lifts to the floor: normalised (max - 8 + 4) / 4, i.e. the
+    normalised maximum - 2.  faster-whisper 1.x pads the already normalised
+    features with 0.0 (faster_whisper.audio.pad_or_trim), which is
+    log-mel -4 instead.  Our pipeline does what openai-whisper does.  Within
+    this context manager faster-whisper pads with the floor as well; the
+    maximum is the whole file's, as faster-whisper normalises over the file.
+    """
+
+    def __init__(self, fw):
+        self.fw = fw
+
+    def __enter__(self):
+        import numpy as np
+        import faster_whisper.transcribe as T
+        self.T = T
+        self.orig_pad = T.pad_or_trim
+        fe = self.fw.model.feature_extractor
+        self.fe = fe
+        state = {"max": None}
+
+        def call(*a, **k):
+            out = fe(*a, **k)
+            state["max"] = float(out.max()) if out.size else 0.0
+            return out
+
+        def pad(array, length=3000, *, axis=-1):
+            if array.shape[axis] >= length:
+                return self.orig_pad(array, length, axis=axis)
+            floor = (state["max"] if state["max"] is not None
+                     else float(array.max())) - 2.0
+            widths = [(0, 0)] * array.ndim
+            widths[axis] = (0, length - array.shape[axis])
+            return np.pad(array, widths, constant_values=floor)
+
+        self.fw.model.feature_extractor = _CallableProxy(fe, call)
+        T.pad_or_trim = pad
+        return self
+
+    def __exit__(self, *exc):
+        self.T.pad_or_trim = self.orig_pad
+        self.fw.model.feature_extractor = self.fe
+        return False
+
+
+class _CallableProxy:
+    """Forwards attributes to @obj, calls to @fn."""
+
+    def __init__(self, obj, fn):
+        self._obj = obj
+        self._fn = fn
+
+    def __call__(self, *a, **k):
+        return self._fn(*a, **k)
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+
+FW_VARIANTS = ("stock", "openai-pad")
+
+
 class FasterWhisper:
     def __init__(self, model_path, compute_type="float32", cpu_threads=2):
         from faster_whisper import WhisperModel
@@ -228,8 +294,18 @@ class FasterWhisper:
         self.eot = self.model.hf_tokenizer.token_to_id("<|endoftext|>")
 
     def transcribe(self, audio, beam, condition=False, temperature_fallback=False,
-                   decode_audio=True):
-        """Returns (result dict, seconds spent in transcription)."""
+                   decode_audio=True, variant="stock"):
+        """Returns (result dict, seconds spent in transcription).
+        variant "openai-pad": pad short windows as openai-whisper does."""
+        if variant == "openai-pad":
+            with _OpenaiPadding(self):
+                return self._transcribe(audio, beam, condition,
+                                        temperature_fallback, decode_audio)
+        return self._transcribe(audio, beam, condition, temperature_fallback,
+                                decode_audio)
+
+    def _transcribe(self, audio, beam, condition, temperature_fallback,
+                    decode_audio):
         from faster_whisper import decode_audio as fw_decode
         t0 = time.monotonic()
         c0 = time.process_time()
@@ -580,12 +656,31 @@ def save_cache(path, key, items):
     os.replace(tmp, path)
 
 
-def run_fw(items, model_path, beam, cache_dir=None, log=None, fw=None):
-    """faster-whisper float32 results {id: result}, reusing the cache."""
+def fw_cache_key(model_path, beam, variant):
     import faster_whisper
-    key = "%s|fw%s|beam%d|t0|nocond" % (model_fingerprint(model_path),
-                                        faster_whisper.__version__, beam)
-    cpath = cache_path(cache_dir, "fw", model_path, beam) if cache_dir else None
+    return "%s|fw%s|beam%d|t0|nocond%s" % (
+        model_fingerprint(model_path), faster_whisper.__version__, beam,
+        "" if variant == "stock" else "|" + variant)
+
+
+def fw_cache_file(cache_dir, model_path, beam, variant):
+    return cache_path(cache_dir, "fw", model_path, beam,
+                      "" if variant == "stock" else "-" + variant)
+
+
+def fw_all_cached(items, model_path, beam, variant, cache_dir):
+    if not cache_dir:
+        return False
+    c = load_cache(fw_cache_file(cache_dir, model_path, beam, variant),
+                   fw_cache_key(model_path, beam, variant))
+    return all(it["id"] in c for it in items)
+
+
+def run_fw(items, model_path, beam, cache_dir=None, log=None, fw=None,
+           variant="stock"):
+    """faster-whisper float32 results {id: result}, reusing the cache."""
+    key = fw_cache_key(model_path, beam, variant)
+    cpath = fw_cache_file(cache_dir, model_path, beam, variant) if cache_dir else None
     cached = load_cache(cpath, key) if cpath else {}
     out = {}
     todo = [it for it in items if it["id"] not in cached]
@@ -596,12 +691,13 @@ def run_fw(items, model_path, beam, cache_dir=None, log=None, fw=None):
         if fw is None:
             fw = FasterWhisper(model_path, "float32", 2)
         for i, it in enumerate(todo):
-            res, secs = fw.transcribe(it["audio"], beam)
+            res, secs = fw.transcribe(it["audio"], beam, variant=variant)
             out[it["id"]] = res
             cached[it["id"]] = res
             if log:
-                log("fw   b%d %3d/%d %-40s %6.2fs  %s" % (
-                    beam, i + 1, len(todo), it["id"], secs, res["text"][:60]))
+                log("fw-%s b%d %3d/%d %-40s %6.2fs  %s" % (
+                    variant, beam, i + 1, len(todo), it["id"], secs,
+                    res["text"][:60]))
             if cpath and (i % 10 == 9 or i == len(todo) - 1):
                 save_cache(cpath, key, cached)
     return out
@@ -623,99 +719,108 @@ def run_ours(items, pipe, beam, jobs=1, log=None):
     return out
 
 
-def summarise(items, ours, fw):
-    """Per-subset rows for one (model, beam)."""
+def reuse_ours(path, model, beam, items):
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    for run in data["runs"]:
+        if run["model"] == model and run["beam"] == beam:
+            missing = [it["id"] for it in items if it["id"] not in run["items"]
+                       or "ours" not in run["items"][it["id"]]]
+            if missing:
+                raise SystemExit("%s lacks our results for %s" % (path, missing[:5]))
+            return {it["id"]: run["items"][it["id"]]["ours"] for it in items}
+    raise SystemExit("%s has no run of %s beam %d" % (path, model, beam))
+
+
+def summarise(items, engines):
+    """Per-subset rows for one (model, beam).  engines: {name: results}."""
     rows = []
     subsets = [s for s in SUBSET_ORDER + ["other"]
                if any(it["subset"] == s for it in items)]
+    ours = engines.get("ours")
     for s in subsets:
         its = [it for it in items if it["subset"] == s]
         refs = [normalize(it["reference"]) for it in its]
-        row = {"subset": s, "n": len(its), "words": sum(len(r.split()) for r in refs),
+        row = {"subset": s, "n": len(its),
+               "words": sum(len(r.split()) for r in refs),
                "seconds": sum(it["duration"] for it in its)}
-        if fw is not None:
-            hyp = [normalize(fw[it["id"]]["text"]) for it in its]
-            row["fw"] = wer_stats(refs, hyp)
+        for name, res in engines.items():
+            hyp = [normalize(res[it["id"]].get("text", "")) for it in its]
+            row[name] = wer_stats(refs, hyp)
         if ours is not None:
-            hyp = [normalize(ours[it["id"]].get("text", "")) for it in its]
-            row["ours"] = wer_stats(refs, hyp)
             row["errors_pipeline"] = sum(1 for it in its if ours[it["id"]].get("error"))
-        if ours is not None and fw is not None:
-            same_norm = same_exact = same_tok = 0
-            tok_n = 0
-            for it in its:
-                a, b = ours[it["id"]], fw[it["id"]]
-                same_norm += normalize(a.get("text", "")) == normalize(b["text"])
-                same_exact += a.get("text", "").strip() == b["text"].strip()
-                if a.get("tokens") is not None:
-                    tok_n += 1
-                    same_tok += a["tokens"] == b["tokens"]
-            row["identical_normalised"] = same_norm / len(its)
-            row["identical_text"] = same_exact / len(its)
-            row["identical_tokens"] = same_tok / tok_n if tok_n == len(its) else None
-            row["delta"] = row["ours"]["wer"] - row["fw"]["wer"]
+            for name, res in engines.items():
+                if name == "ours":
+                    continue
+                row["delta_" + name] = row["ours"]["wer"] - row[name]["wer"]
+                row["same_norm_" + name] = sum(
+                    normalize(ours[it["id"]].get("text", "")) ==
+                    normalize(res[it["id"]]["text"]) for it in its) / len(its)
+                row["same_text_" + name] = sum(
+                    ours[it["id"]].get("text", "").strip() ==
+                    res[it["id"]]["text"].strip() for it in its) / len(its)
         rows.append(row)
     return rows
 
 
-def identity_ls(items, ours, fw):
+def identity_ls(items, ours, ref):
     """(fraction, n, basis) of ls-* utterances with identical token ids
     (or exact text when our pipeline does not report tokens)."""
     its = [it for it in items if it["id"].startswith("ls-")]
-    if not its or ours is None or fw is None:
+    if not its or ours is None or ref is None:
         return None, 0, None
     if all(ours[it["id"]].get("tokens") is not None for it in its):
-        same = sum(ours[it["id"]]["tokens"] == fw[it["id"]]["tokens"] for it in its)
+        same = sum(ours[it["id"]]["tokens"] == ref[it["id"]]["tokens"] for it in its)
         basis = "token ids"
     else:
-        same = sum(ours[it["id"]].get("text", "").strip() == fw[it["id"]]["text"].strip()
-                   for it in its)
+        same = sum(ours[it["id"]].get("text", "").strip() ==
+                   ref[it["id"]]["text"].strip() for it in its)
         basis = "exact text"
     return same / len(its), len(its), basis
 
 
-def fmt_pct(x):
-    return "%.2f" % x
+LABELS = {"ours": "ours", "fw": "faster-whisper",
+          "fw-openai-pad": "faster-whisper, openai padding"}
 
 
-def table(rows, title, have_ours, have_fw):
-    lines = ["", "### " + title, ""]
-    if have_ours and have_fw:
-        lines.append("| subset | n | words | WER ours % | WER faster-whisper % | "
-                     "delta (points) | identical normalised | identical text |")
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    else:
-        lines.append("| subset | n | words | WER %s %% |" %
-                     ("ours" if have_ours else "faster-whisper"))
-        lines.append("| --- | ---: | ---: | ---: |")
-    tot = {"ours": [0, 0], "fw": [0, 0]}
+def table(rows, title, names):
+    """Markdown table; names: engines in column order ("ours" first)."""
+    refs = [n for n in names if n != "ours"]
+    have_ours = "ours" in names
+    head = ["subset", "n", "words"]
+    align = ["---", "---:", "---:"]
+    for n in names:
+        head.append("WER %s %%" % LABELS.get(n, n))
+        align.append("---:")
+    if have_ours:
+        for n in refs:
+            head.append("delta vs %s" % LABELS.get(n, n))
+            align.append("---:")
+        for n in refs:
+            head.append("same text as %s" % LABELS.get(n, n))
+            align.append("---:")
+    lines = ["", "### " + title, "", "| " + " | ".join(head) + " |",
+             "| " + " | ".join(align) + " |"]
     for r in rows:
-        for k in ("ours", "fw"):
-            if k in r and r["subset"] != "longform":
-                tot[k][0] += r[k]["errors"]
-                tot[k][1] += r[k]["words"]
-        if have_ours and have_fw:
-            lines.append("| %s | %d | %d | %s | %s | %+.2f | %.0f %% | %.0f %% |" % (
-                r["subset"], r["n"], r["words"], fmt_pct(r["ours"]["wer"]),
-                fmt_pct(r["fw"]["wer"]), r["delta"],
-                100 * r["identical_normalised"], 100 * r["identical_text"]))
-        else:
-            k = "ours" if have_ours else "fw"
-            lines.append("| %s | %d | %d | %s |" % (r["subset"], r["n"], r["words"],
-                                                   fmt_pct(r[k]["wer"])))
+        cells = [r["subset"], str(r["n"]), str(r["words"])]
+        cells += ["%.2f" % r[n]["wer"] for n in names]
+        if have_ours:
+            cells += ["%+.2f" % r["delta_" + n] for n in refs]
+            cells += ["%.0f %%" % (100 * r["same_text_" + n]) for n in refs]
+        lines.append("| " + " | ".join(cells) + " |")
     short = [r for r in rows if r["subset"] != "longform"]
     if len(short) > 1:
-        n = sum(r["n"] for r in short)
         words = sum(r["words"] for r in short)
-        if have_ours and have_fw:
-            wo = 100.0 * tot["ours"][0] / max(1, tot["ours"][1])
-            wf = 100.0 * tot["fw"][0] / max(1, tot["fw"][1])
-            lines.append("| all except longform | %d | %d | %s | %s | %+.2f | | |" % (
-                n, words, fmt_pct(wo), fmt_pct(wf), wo - wf))
-        else:
-            k = "ours" if have_ours else "fw"
-            lines.append("| all except longform | %d | %d | %s |" % (
-                n, words, fmt_pct(100.0 * tot[k][0] / max(1, tot[k][1]))))
+        cells = ["all except longform", str(sum(r["n"] for r in short)), str(words)]
+        tot = {}
+        for n in names:
+            tot[n] = 100.0 * sum(r[n]["errors"] for r in short) / max(1, words)
+            cells.append("%.2f" % tot[n])
+        if have_ours:
+            cells += ["%+.2f" % (tot["ours"] - tot[n]) for n in refs]
+            cells += ["%.0f %%" % (100 * sum(r["same_text_" + n] * r["n"] for r in short)
+                                   / sum(r["n"] for r in short)) for n in refs]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -740,7 +845,17 @@ def main(argv=None):
     ap.add_argument("--json", help="write every result to this file")
     ap.add_argument("--cache", metavar="DIR",
                     help="reuse/store faster-whisper results in "
-                    "DIR/eval-fw-MODEL-bN.json (never our pipeline's)")
+                    "DIR/eval-fw-MODEL-bN[-VARIANT].json (never our pipeline's)")
+    ap.add_argument("--fw-variant", action="append", choices=FW_VARIANTS,
+                    help="faster-whisper as published (stock) and/or with "
+                    "openai-whisper's padding of short windows (openai-pad); "
+                    "default both")
+    ap.add_argument("--criteria", choices=FW_VARIANTS, default="stock",
+                    help="which faster-whisper the pass criteria compare "
+                    "with (default stock, the issue's wording)")
+    ap.add_argument("--reuse-ours", metavar="JSON",
+                    help="take our pipeline's results from an earlier --json "
+                    "file (same model and beam) instead of running it")
     ap.add_argument("--fw-only", action="store_true",
                     help="faster-whisper only (no pipeline needed)")
     ap.add_argument("--ours-only", action="store_true",
@@ -750,6 +865,11 @@ def main(argv=None):
 
     models = args.model or ["tiny.en"]
     beams = args.beam or [1, 5]
+    variants = [] if args.ours_only else (args.fw_variant or list(FW_VARIANTS))
+    if not args.ours_only and args.criteria not in variants:
+        variants.append(args.criteria)
+    variants = [v for v in FW_VARIANTS if v in variants]
+    crit_name = "fw" if args.criteria == "stock" else "fw-" + args.criteria
     items = select_items(read_manifest(), args.subset, args.limit,
                          set(args.id) if args.id else None)
     if not items:
@@ -780,33 +900,49 @@ def main(argv=None):
                 return 2
         fw_model = None
         for beam in beams:
-            fw = None
-            if not args.ours_only:
-                if fw_model is None and not _all_cached(items, mpath, beam, args.cache):
+            engines = {}
+            if pipe and args.reuse_ours:
+                engines["ours"] = reuse_ours(args.reuse_ours, model, beam, items)
+            elif pipe:
+                engines["ours"] = run_ours(items, pipe, beam, args.jobs, log)
+            for v in variants:
+                if fw_model is None and not fw_all_cached(items, mpath, beam, v,
+                                                          args.cache):
                     fw_model = FasterWhisper(mpath, "float32", 2)
-                fw = run_fw(items, mpath, beam, args.cache, log, fw_model)
-            ours = run_ours(items, pipe, beam, args.jobs, log) if pipe else None
-            rows = summarise(items, ours, fw)
+                name = "fw" if v == "stock" else "fw-" + v
+                engines[name] = run_fw(items, mpath, beam, args.cache, log,
+                                       fw_model, v)
+            names = list(engines)
+            rows = summarise(items, engines)
             short = [r for r in rows if r["subset"] != "longform"]
             longr = [r for r in rows if r["subset"] == "longform"]
             title = "%s, beam %d (temperature 0, no previous-text conditioning)" % (
                 model, beam)
             if short:
-                out_lines.append(table(short, title, ours is not None, fw is not None))
+                out_lines.append(table(short, title, names))
             if longr:
-                out_lines.append(table(longr, title + ", long-form",
-                                       ours is not None, fw is not None))
-            frac, n_ls, basis = identity_ls(items, ours, fw)
-            if frac is not None:
+                out_lines.append(table(longr, title + ", long-form", names))
+            ours = engines.get("ours")
+            id_stats = {}
+            for name in names:
+                if name == "ours" or ours is None:
+                    continue
+                frac, n_ls, basis = identity_ls(items, ours, engines[name])
+                if frac is None:
+                    continue
+                id_stats[name] = (frac, n_ls, basis)
                 out_lines.append("")
-                out_lines.append("LibriSpeech utterances with identical %s: "
-                                 "%d/%d = %.1f %% (bound >= %.0f %%)" % (
-                                     basis, round(frac * n_ls), n_ls, 100 * frac,
-                                     100 * TOKEN_IDENTITY_MIN))
-                if frac < TOKEN_IDENTITY_MIN:
-                    failures.append("%s beam %d: identical %s on %.1f %% of "
-                                    "LibriSpeech utterances" % (
-                                        model, beam, basis, 100 * frac))
+                out_lines.append("LibriSpeech utterances with %s identical to %s: "
+                                 "%d/%d = %.1f %%%s" % (
+                                     basis, LABELS[name], round(frac * n_ls), n_ls,
+                                     100 * frac,
+                                     " (criterion: >= %.0f %%)" % (100 * TOKEN_IDENTITY_MIN)
+                                     if name == crit_name else ""))
+                if name == crit_name and frac < TOKEN_IDENTITY_MIN:
+                    failures.append("%s beam %d: %s identical to %s on %.1f %% of "
+                                    "LibriSpeech utterances (< %.0f %%)" % (
+                                        model, beam, basis, LABELS[name], 100 * frac,
+                                        100 * TOKEN_IDENTITY_MIN))
             if pipe and pipe.missing_props:
                 out_lines.append("")
                 out_lines.append("NOTE: whisperdec has no propert%s %s; ran with "
@@ -814,41 +950,45 @@ def main(argv=None):
                                      "y" if len(pipe.missing_props) == 1 else "ies",
                                      ", ".join(sorted(pipe.missing_props))))
             for r in rows:
-                if "delta" not in r:
+                key = "delta_" + crit_name
+                if key not in r:
                     continue
                 bound = WER_BOUND_LONGFORM if r["subset"] == "longform" else WER_BOUND
-                if r["delta"] > bound + 1e-9:
-                    failures.append("%s beam %d %s: WER %.2f vs %.2f "
+                if r[key] > bound + 1e-9:
+                    failures.append("%s beam %d %s: WER %.2f vs %s %.2f "
                                     "(+%.2f points > %.1f)" % (
                                         model, beam, r["subset"], r["ours"]["wer"],
-                                        r["fw"]["wer"], r["delta"], bound))
-                elif r["delta"] < -bound - 1e-9:
+                                        LABELS[crit_name], r[crit_name]["wer"],
+                                        r[key], bound))
+                elif r[key] < -bound - 1e-9:
                     out_lines.append("NOTE: %s beam %d %s: ours is better than "
-                                     "faster-whisper by %.2f points" % (
-                                         model, beam, r["subset"], -r["delta"]))
+                                     "%s by %.2f points" % (
+                                         model, beam, r["subset"], LABELS[crit_name],
+                                         -r[key]))
             if ours:
                 errs = [(i, ours[i]["error"]) for i in ours if ours[i].get("error")]
                 pipeline_errors += len(errs)
                 for i, e in errs[:10]:
                     out_lines.append("PIPELINE ERROR %s: %s" % (i, e))
             run = {"model": model, "model_path": mpath, "beam": beam, "rows": rows,
-                   "ls_identity": frac, "ls_identity_basis": basis, "items": {}}
+                   "ls_identity": {k: v[0] for k, v in id_stats.items()},
+                   "items": {}}
             for it in items:
                 rec = {"subset": it["subset"], "reference": it["reference"],
                        "duration": it["duration"]}
-                if fw:
-                    rec["fw"] = fw[it["id"]]
-                if ours:
-                    rec["ours"] = ours[it["id"]]
+                for name in names:
+                    rec[name] = engines[name][it["id"]]
                 run["items"][it["id"]] = rec
             report["runs"].append(run)
     out_lines.append("")
     if failures:
-        out_lines.append("FAIL:")
+        out_lines.append("FAIL (criteria against %s):" % LABELS[crit_name])
         out_lines.extend("- " + f for f in failures)
     elif not args.fw_only and not args.ours_only:
         out_lines.append("PASS: every subset within %.1f points (long-form %.1f) "
-                         "of faster-whisper" % (WER_BOUND, WER_BOUND_LONGFORM))
+                         "of %s, LibriSpeech identity >= %.0f %%" % (
+                             WER_BOUND, WER_BOUND_LONGFORM, LABELS[crit_name],
+                             100 * TOKEN_IDENTITY_MIN))
     print("\n".join(out_lines))
     report["failures"] = failures
     report["markdown"] = "\n".join(out_lines)
@@ -860,16 +1000,6 @@ def main(argv=None):
     if pipeline_errors:
         return 2
     return 0
-
-
-def _all_cached(items, mpath, beam, cache_dir):
-    if not cache_dir:
-        return False
-    import faster_whisper
-    key = "%s|fw%s|beam%d|t0|nocond" % (model_fingerprint(mpath),
-                                        faster_whisper.__version__, beam)
-    c = load_cache(cache_path(cache_dir, "fw", mpath, beam), key)
-    return all(it["id"] in c for it in items)
 
 
 if __name__ == "__main__":

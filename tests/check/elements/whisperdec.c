@@ -312,6 +312,7 @@ GST_START_TEST (test_caps_not_encoder_output)
   fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_allocate (NULL,
               64, NULL)), GST_FLOW_NOT_NEGOTIATED);
   fail_unless_equals_int (gst_harness_buffers_received (h), 0);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
@@ -329,6 +330,7 @@ GST_START_TEST (test_caps_without_model)
   fail_unless (gst_harness_push (h, window_buffer (0, 100, 0, 1))
       != GST_FLOW_OK);
   fail_unless_equals_int (gst_harness_buffers_received (h), 0);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
@@ -345,6 +347,7 @@ GST_START_TEST (test_caps_unknown_model)
   expect_error (bus, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION);
   fail_unless (gst_harness_push (h, window_buffer (0, 100, 0, 1))
       != GST_FLOW_OK);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
@@ -362,6 +365,7 @@ GST_START_TEST (test_caps_n_state_mismatch)
   expect_error (bus, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION);
   fail_unless (gst_harness_push (h, window_buffer (0, 100, 0, 1))
       != GST_FLOW_OK);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
@@ -377,6 +381,7 @@ GST_START_TEST (test_caps_n_mels_mismatch)
           model->hp.n_audio_state, model->hp.n_audio_ctx,
           model->hp.n_mels == 80 ? 128 : 80));
   expect_error (bus, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
@@ -467,6 +472,7 @@ GST_START_TEST (test_latency_live_adds_decode_time)
   lat2 = gst_harness_query_latency (h);
   fail_unless (lat2 > upstream);
   fail_unless ((lat2 - upstream) % (100 * GST_MSECOND) == 0);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
@@ -507,6 +513,7 @@ GST_START_TEST (test_window_output_and_seek)
       frame);
 
   recorder_clear (&r);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
@@ -743,6 +750,7 @@ GST_START_TEST (test_segment_not_time)
   gst_segment_init (&seg, GST_FORMAT_BYTES);
   gst_harness_push_event (h, gst_event_new_segment (&seg));
   expect_error (bus, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
@@ -761,6 +769,7 @@ GST_START_TEST (test_bad_window_size)
   GST_BUFFER_OFFSET_END (buf) = 3000;
   fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_ERROR);
   expect_error (bus, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
@@ -784,6 +793,7 @@ GST_START_TEST (test_bad_window_offsets)
   GST_BUFFER_OFFSET (buf) = GST_BUFFER_OFFSET_NONE;
   fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_ERROR);
   expect_error (bus, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
@@ -879,6 +889,38 @@ GST_START_TEST (test_deterministic)
 
 GST_END_TEST;
 
+/* Properties change between windows while streaming (MUTABLE_PLAYING):
+ * greedy, then beam 8 with best-of 8 sampling, then without timestamps. */
+GST_START_TEST (test_properties_change_while_streaming)
+{
+  Recorder r;
+  GstHarness *h = harness_new (&r);
+  guint64 frame = 0;
+  gint i, n_text;
+  GstClockTime end;
+
+  g_object_set (h->element, "beam-size", 1, "temperature-fallback", FALSE,
+      NULL);
+  gst_harness_set_src_caps (h, model_caps ());
+  for (i = 0; i < 3; i++) {
+    if (i == 1)
+      g_object_set (h->element, "beam-size", 8, "best-of", 8,
+          "temperature-fallback", TRUE, NULL);
+    if (i == 2)
+      g_object_set (h->element, "beam-size", 2, "without-timestamps", TRUE,
+          "temperature-fallback", FALSE, NULL);
+    fail_unless_equals_int (gst_harness_push (h, window_buffer (frame, 3000,
+                frame * WHISPER_FRAME_DURATION, 20 + i)), GST_FLOW_OK);
+    frame = pull_seek_frame (h);
+  }
+  end = check_coverage (&r, 0, &n_text, NULL);
+  fail_unless_equals_uint64 (end, frame * WHISPER_FRAME_DURATION);
+  recorder_clear (&r);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------ */
 /* multilingual model: language detection, forced language, translate */
 
@@ -950,6 +992,7 @@ GST_START_TEST (test_multilingual_unknown_language)
   fail_unless_equals_int (gst_harness_push (h, window_buffer (0, 3000, 0, 4)),
       GST_FLOW_ERROR);
   expect_error (bus, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
@@ -1079,6 +1122,7 @@ GST_START_TEST (test_properties_applied)
     fail_unless (frame > 0 && frame <= 1500);
     msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     fail_unless (msg == NULL);
+    gst_bus_set_flushing (bus, TRUE);
     gst_harness_teardown (h);
     gst_object_unref (bus);
     g_free (launch);
@@ -1120,6 +1164,7 @@ whisperdec_suite (void)
   tcase_add_test (tc, test_flush_resets);
   tcase_add_test (tc, test_deterministic);
   tcase_add_test (tc, test_properties_applied);
+  tcase_add_test (tc, test_properties_change_while_streaming);
   tcase_add_test (tc, test_multilingual_detect);
   tcase_add_test (tc, test_multilingual_forced_and_translate);
   tcase_add_test (tc, test_multilingual_unknown_language);

@@ -767,6 +767,23 @@ push_thread (gpointer data)
           make_frames (job->tl, job->first, job->n)));
 }
 
+/* Starts the stream with driver @d, pushes @job from a new thread and
+ * returns that thread once the window is out and the streaming thread
+ * waits for a seek event (which @d does not send). */
+static GThread *
+start_waiting_push (GstHarness * h, Driver * d, PushJob * job)
+{
+  GThread *thread;
+
+  driver_attach (h, d);
+  push_start (h);
+
+  thread = g_thread_new ("push", push_thread, job);
+  pull_window (h, job->tl, job->first, job->n, FALSE);
+  g_usleep (200 * 1000);        /* let it wait */
+  return thread;
+}
+
 /* A driver that never answers: the streaming thread waits after the
  * window; FLUSH_START must end the wait.  After FLUSH_STOP the element
  * starts afresh. */
@@ -781,12 +798,7 @@ GST_START_TEST (test_flush_during_wait)
   GThread *thread;
   GstBuffer *buf;
 
-  driver_attach (h, &d);
-  push_start (h);
-
-  thread = g_thread_new ("push", push_thread, &job);
-  pull_window (h, &tl, 0, WIN, FALSE);
-  g_usleep (200 * 1000);        /* let it wait */
+  thread = start_waiting_push (h, &d, &job);
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
   fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (thread)),
       GST_FLOW_FLUSHING);
@@ -816,12 +828,7 @@ GST_START_TEST (test_state_change_during_wait)
   PushJob job = { h, &tl, 0, WIN };
   GThread *thread;
 
-  driver_attach (h, &d);
-  push_start (h);
-
-  thread = g_thread_new ("push", push_thread, &job);
-  pull_window (h, &tl, 0, WIN, FALSE);
-  g_usleep (200 * 1000);
+  thread = start_waiting_push (h, &d, &job);
   fail_unless_equals_int (gst_element_set_state (h->element, GST_STATE_READY),
       GST_STATE_CHANGE_SUCCESS);
   fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (thread)),
@@ -868,12 +875,7 @@ GST_START_TEST (test_queue_flush_during_wait)
   PushJob job = { h, &tl, 0, WIN };
   GThread *thread;
 
-  driver_attach (h, &d);
-  push_start (h);
-
-  thread = g_thread_new ("push", push_thread, &job);
-  pull_window (h, &tl, 0, WIN, FALSE);
-  g_usleep (200 * 1000);
+  thread = start_waiting_push (h, &d, &job);
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
   fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (thread)),
       GST_FLOW_FLUSHING);

@@ -70,6 +70,18 @@ new_harness (const gchar * launch, const gchar * caps)
   return h;
 }
 
+/* Appends the data of buf to out and unrefs buf. */
+static void
+append_buffer (GByteArray * out, GstBuffer * buf)
+{
+  GstMapInfo map;
+
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  g_byte_array_append (out, map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+}
+
 /* Appends every queued output buffer to out (if not NULL) and checks that
  * each holds whole frames with consistent timestamps and offsets.  Returns
  * the number of frames pulled. */
@@ -127,7 +139,6 @@ run_split_launch (const gchar * launch, const float *x, gsize n, gsize chunk,
     }
     fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
     while ((o = gst_harness_try_pull (h))) {
-      GstMapInfo map;
       gsize nf = gst_buffer_get_size (o) / (80 * sizeof (float));
       /* contiguous frames, first one DISCONT */
       fail_unless_equals_uint64 (GST_BUFFER_PTS (o), expected_pts);
@@ -138,10 +149,7 @@ run_split_launch (const gchar * launch, const float *x, gsize n, gsize chunk,
       expected_offset += nf;
       /* frames leave as soon as the hop allows: frame k needs 160k + 200 */
       fail_unless (expected_offset == ((i + m) - 200) / HOP + 1);
-      gst_buffer_map (o, &map, GST_MAP_READ);
-      g_byte_array_append (out, map.data, map.size);
-      gst_buffer_unmap (o, &map);
-      gst_buffer_unref (o);
+      append_buffer (out, o);
     }
   }
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
@@ -651,7 +659,6 @@ GST_START_TEST (test_flush_reset)
   GstHarness *h = new_harness ("whispermel", F32_CAPS);
   GstSegment seg;
   GstBuffer *o;
-  GstMapInfo map;
   gsize i;
 
   /* some other audio, then flush: it must leave no trace */
@@ -671,10 +678,7 @@ GST_START_TEST (test_flush_reset)
   fail_unless (GST_BUFFER_IS_DISCONT (o));
   fail_unless_equals_uint64 (GST_BUFFER_OFFSET (o), 0);
   fail_unless_equals_uint64 (GST_BUFFER_PTS (o), 0);
-  gst_buffer_map (o, &map, GST_MAP_READ);
-  g_byte_array_append (out, map.data, map.size);
-  gst_buffer_unmap (o, &map);
-  gst_buffer_unref (o);
+  append_buffer (out, o);
   gst_harness_push_event (h, gst_event_new_eos ());
   pull_all (h, out, 80);
   assert_bytes_equal (ref, out);
@@ -712,13 +716,7 @@ GST_START_TEST (test_segment_reset)
   fail_unless_equals_uint64 (GST_BUFFER_PTS (o), 10 * GST_SECOND);
   fail_unless_equals_uint64 (GST_BUFFER_OFFSET (o), 0);
   gst_harness_push_event (h, gst_event_new_eos ());
-  {
-    GstMapInfo map;
-    gst_buffer_map (o, &map, GST_MAP_READ);
-    g_byte_array_append (out, map.data, map.size);
-    gst_buffer_unmap (o, &map);
-    gst_buffer_unref (o);
-  }
+  append_buffer (out, o);
   pull_all (h, out, 80);
   /* the second run is analysed as a stream of its own */
   assert_bytes_equal (ref_b, out);
@@ -742,7 +740,6 @@ pull_two_runs (GstHarness * h, GByteArray * a, GByteArray * b,
   gboolean second = FALSE, first = TRUE;
 
   while ((o = gst_harness_try_pull (h))) {
-    GstMapInfo map;
     if (GST_BUFFER_IS_DISCONT (o) && !first && !second) {
       second = TRUE;
       *b_pts = GST_BUFFER_PTS (o);
@@ -751,20 +748,34 @@ pull_two_runs (GstHarness * h, GByteArray * a, GByteArray * b,
       fail_if (GST_BUFFER_IS_DISCONT (o));
     }
     first = FALSE;
-    gst_buffer_map (o, &map, GST_MAP_READ);
-    g_byte_array_append (second ? b : a, map.data, map.size);
-    gst_buffer_unmap (o, &map);
-    gst_buffer_unref (o);
+    append_buffer (second ? b : a, o);
   }
   fail_unless (second, "no DISCONT output after the restart");
+}
+
+/* Pulls everything: it must be x[0, n_a) and x[n_a, n_a + n_b), each
+ * analysed as a stream of its own, the second starting at b_pts, b_offset
+ * (returned). */
+static void
+check_two_runs (GstHarness * h, const float *x, gsize n_a, gsize n_b,
+    GstClockTime * b_pts, guint64 * b_offset)
+{
+  GByteArray *ref_a = run_split (x, n_a, n_a, FALSE);
+  GByteArray *ref_b = run_split (x + n_a, n_b, n_b, FALSE);
+  GByteArray *a = g_byte_array_new (), *b = g_byte_array_new ();
+
+  pull_two_runs (h, a, b, b_pts, b_offset);
+  assert_bytes_equal (ref_a, a);
+  assert_bytes_equal (ref_b, b);
+  g_byte_array_unref (ref_a);
+  g_byte_array_unref (ref_b);
+  g_byte_array_unref (a);
+  g_byte_array_unref (b);
 }
 
 GST_START_TEST (test_timestamp_gap_restarts)
 {
   float *x = make_signal (6000, 37);
-  GByteArray *ref_a = run_split (x, 3000, 3000, FALSE);
-  GByteArray *ref_b = run_split (x + 3000, 3000, 3000, FALSE);
-  GByteArray *a = g_byte_array_new (), *b = g_byte_array_new ();
   GstHarness *h = new_harness ("whispermel", F32_CAPS);
   GstClockTime b_pts = 0;
   guint64 b_offset = 0;
@@ -774,16 +785,10 @@ GST_START_TEST (test_timestamp_gap_restarts)
   gst_harness_push (h, f32_buffer (x + 1500, 1500, samples_to_time (1500)));
   gst_harness_push (h, f32_buffer (x + 3000, 3000, 2 * GST_SECOND));
   gst_harness_push_event (h, gst_event_new_eos ());
-  pull_two_runs (h, a, b, &b_pts, &b_offset);
-  assert_bytes_equal (ref_a, a);
-  assert_bytes_equal (ref_b, b);
+  check_two_runs (h, x, 3000, 3000, &b_pts, &b_offset);
   fail_unless_equals_uint64 (b_pts, 2 * GST_SECOND);
   fail_unless_equals_uint64 (b_offset, 200);
 
-  g_byte_array_unref (ref_a);
-  g_byte_array_unref (ref_b);
-  g_byte_array_unref (a);
-  g_byte_array_unref (b);
   g_free (x);
   gst_harness_teardown (h);
 }
@@ -793,9 +798,6 @@ GST_END_TEST;
 GST_START_TEST (test_discont_flag_restarts)
 {
   float *x = make_signal (6000, 41);
-  GByteArray *ref_a = run_split (x, 3000, 3000, FALSE);
-  GByteArray *ref_b = run_split (x + 3000, 3000, 3000, FALSE);
-  GByteArray *a = g_byte_array_new (), *b = g_byte_array_new ();
   GstHarness *h = new_harness ("whispermel", F32_CAPS);
   GstBuffer *buf;
   GstClockTime b_pts = 0;
@@ -807,17 +809,11 @@ GST_START_TEST (test_discont_flag_restarts)
   GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
   gst_harness_push (h, buf);
   gst_harness_push_event (h, gst_event_new_eos ());
-  pull_two_runs (h, a, b, &b_pts, &b_offset);
-  assert_bytes_equal (ref_a, a);
-  assert_bytes_equal (ref_b, b);
+  check_two_runs (h, x, 3000, 3000, &b_pts, &b_offset);
   fail_unless_equals_uint64 (b_pts, samples_to_time (3000));
   /* 187.5 ms rounds to frame 19 (offsets never go back: >= 18 sent) */
   fail_unless_equals_uint64 (b_offset, 19);
 
-  g_byte_array_unref (ref_a);
-  g_byte_array_unref (ref_b);
-  g_byte_array_unref (a);
-  g_byte_array_unref (b);
   g_free (x);
   gst_harness_teardown (h);
 }
