@@ -15,7 +15,6 @@
  * derives them (whisper_vocab_fill_specials).
  * Quantised ggml types (q4_0, q5_1, q8_0, ...) are refused.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "model-internal.h"

@@ -239,7 +239,11 @@ whisper_search_run (whisper_text_decoder * dec, const whisper_model * model,
   int *next = g_new (int, n);
   int *source = g_new (int, n);
   int *rows = g_new (int, n);
-  int kc = beam ? o->beam_size + 1 : 1;
+  /* candidates per beam: openai beam_size + 1; CTranslate2 takes the top
+   * 2 x beam_size over all beams, which the per-beam top 2 x beam_size
+   * contain */
+  int kc = !beam ? 1 : o->beam_style == WHISPER_BEAM_CTRANSLATE2 ?
+      2 * o->beam_size : o->beam_size + 1;
   candidate *cand = g_new (candidate, (size_t) n * kc);
   int *top = g_new (int, kc);
   finished_seq *fin = g_new0 (finished_seq, max_candidates + n + 1);
@@ -344,7 +348,39 @@ whisper_search_run (whisper_text_decoder * dec, const whisper_model * model,
       }
       qsort (cand, nc, sizeof (candidate), candidate_cmp);
       int saved = 0;
-      int fin_before = n_fin;
+      if (o->beam_style == WHISPER_BEAM_CTRANSLATE2) {
+        /* CTranslate2's BeamSearch (faster-whisper): the best 2 x beam
+         * candidates over all beams; an EOT among the first beam_size is a
+         * finished hypothesis (no cap) and its slot goes to the next
+         * non-EOT candidate of the second half */
+        int nsel = MIN (nc, 2 * n), secondary = n;
+        for (int k = 0; k < n && k < nsel; k++) {
+          int pick = k;
+          if (cand[k].token == eot) {
+            const int *pre = seq + (size_t) cand[k].source * (sample_len + 1);
+            fin[n_fin].tokens = g_memdup2 (pre, sizeof (int) * MAX (len, 1));
+            fin[n_fin].n = len;
+            fin[n_fin].logprob = cand[k].logprob;
+            n_fin++;
+            for (int j = secondary; j < nsel; j++)
+              if (cand[j].token != eot) {
+                pick = j;
+                secondary = j + 1;
+                break;
+              }
+          }
+          const int *pre = seq + (size_t) cand[pick].source * (sample_len + 1);
+          int *dst = seq_tmp + (size_t) saved * (sample_len + 1);
+          memcpy (dst, pre, sizeof (int) * len);
+          dst[len] = cand[pick].token;
+          /* a slot left on an EOT (no replacement) is dead */
+          sum_lp[saved] = cand[pick].token == eot ? -INFINITY
+              : cand[pick].logprob;
+          source[saved] = cand[pick].source;
+          next[saved] = cand[pick].token;
+          saved++;
+        }
+      }
       for (int c = 0; c < nc && saved < n; c++) {
         const int *pre = seq + (size_t) cand[c].source * (sample_len + 1);
         if (cand[c].token == eot) {
@@ -365,7 +401,6 @@ whisper_search_run (whisper_text_decoder * dec, const whisper_model * model,
           saved++;
         }
       }
-      (void) fin_before;
       /* fewer than n live candidates (only possible with -inf everywhere):
        * repeat the last one so that the batch stays full */
       for (; saved < n; saved++) {

@@ -15,6 +15,7 @@
 #include <glib.h>
 #include "whisper-model.h"
 #include "decoder.h"
+#include "transcribe.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,7 @@ double whisper_rng_uniform (whisper_rng * rng);
 
 typedef struct {
   float temperature;             /* 0: greedy or beam search; > 0: sampling */
+  whisper_beam_style beam_style; /* which beam candidate selection */
   int beam_size;                 /* used at T = 0; 1 = greedy */
   float patience;                /* 1.0: stop at beam_size finished beams */
   int best_of;                   /* sequences sampled at T > 0 */

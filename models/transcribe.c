@@ -58,6 +58,7 @@ whisper_decode_params_default (void)
     .max_initial_timestamp = 1.0f,
     .without_timestamps = 0,
     .seed = 0,
+    .beam_style = WHISPER_BEAM_CTRANSLATE2,
   };
   return p;
 }
@@ -348,6 +349,7 @@ whisper_decoder_decode_window (whisper_decoder * d,
    * decode_with_fallback) ---- */
   suppress = resolve_suppress (d, p, &n_suppress);
   whisper_search_opts so = {
+    .beam_style = p->beam_style,
     .beam_size = MAX (1, p->beam_size),
     .patience = 1.0f,
     .best_of = MAX (1, p->best_of),

@@ -29,6 +29,20 @@ typedef enum {
   WHISPER_TASK_TRANSLATE = 1,
 } whisper_task;
 
+/* Beam search candidate selection (the ranking, sum logprob / length, and
+ * patience 1 are the same in both):
+ *   OPENAI: openai-whisper BeamSearchDecoder: beam_size + 1 candidates per
+ *     beam; every EOT met before beam_size live candidates finishes a
+ *     sequence, up to beam_size finished ones.
+ *   CTRANSLATE2: CTranslate2's BeamSearch (what faster-whisper runs): the
+ *     best 2 x beam_size candidates over all beams; only an EOT among the
+ *     first beam_size finishes a sequence.  The two differ only when EOTs
+ *     compete with live candidates near the end of a window. */
+typedef enum {
+  WHISPER_BEAM_OPENAI = 0,
+  WHISPER_BEAM_CTRANSLATE2 = 1,
+} whisper_beam_style;
+
 /* Keep in sync with whisper_decode_params_default(). */
 typedef struct {
   int beam_size;                    /* 5; 1 = greedy (at temperature 0) */
@@ -56,6 +70,9 @@ typedef struct {
   float max_initial_timestamp;      /* 1.0 s; < 0: no cap */
   int without_timestamps;           /* 0 */
   uint64_t seed;                    /* sampling RNG seed */
+  whisper_beam_style beam_style;    /* WHISPER_BEAM_CTRANSLATE2: the
+                                       references the tests compare with
+                                       are faster-whisper's */
 } whisper_decode_params;
 
 whisper_decode_params whisper_decode_params_default (void);

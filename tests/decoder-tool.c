@@ -24,6 +24,7 @@
  *   --frames N        real (non-padding) mel frames in the window (3000)
  *   --start N         absolute frame of the window start (0)
  *   --no-condition    condition_on_previous_text off
+ *   --beam-style S    ct2 (default) or openai beam candidate selection
  *   --no-timestamps   without_timestamps
  *   --language XX     language code or auto (multilingual models)
  *   --translate       task translate
@@ -338,6 +339,10 @@ main (int argc, char **argv)
       i++;
     } else if (!strcmp (a, "--start") && v) {
       start = g_ascii_strtoll (v, NULL, 10);
+      i++;
+    } else if (!strcmp (a, "--beam-style") && v) {
+      p.beam_style = !strcmp (v, "ct2") ? WHISPER_BEAM_CTRANSLATE2
+          : WHISPER_BEAM_OPENAI;
       i++;
     } else if (!strcmp (a, "--no-condition")) {
       p.condition_on_previous_text = 0;

@@ -10,6 +10,7 @@ Cases (argv[1]):
                     and times must equal faster-whisper's on the same model
                     (temperature 0, condition_on_previous_text False), and
                     the words must be the reference sentence.
+  jfk-no-timestamps MODEL BEAM  the same with without_timestamps.
   longform MODEL BEAM FILE  a long recording window after window with
                     our seek: every segment == faster-whisper's.
   devset MODEL BEAM PREFIX [N]  dev-set clips (< 30 s) whose id starts with
@@ -319,7 +320,7 @@ def jfk_encoder_output(model, tmp):
     return audio, path, min(content_frames, 3000)
 
 
-def check_jfk(model, beam, prompt=None):
+def check_jfk(model, beam, prompt=None, without_timestamps=False):
     from faster_whisper import WhisperModel
     with tempfile.TemporaryDirectory() as tmp:
         audio, enc, frames = jfk_encoder_output(model, tmp)
@@ -327,7 +328,8 @@ def check_jfk(model, beam, prompt=None):
         # faster-whisper does with language=None
         out = run_tool("window", model, enc, "--beam", str(beam), "--frames",
                        str(frames), "--language", "auto",
-                       *(["--prompt", prompt] if prompt else []))
+                       *(["--prompt", prompt] if prompt else []),
+                       *(["--no-timestamps"] if without_timestamps else []))
     if not out.splitlines()[-1].endswith("language en"):
         print("FAIL language: %s" % out.splitlines()[-1])
         return 1
@@ -341,7 +343,8 @@ def check_jfk(model, beam, prompt=None):
     wm = WhisperModel(model, device="cpu", compute_type="float32")
     segs, _ = wm.transcribe(audio, beam_size=beam, temperature=0,
                             condition_on_previous_text=False,
-                            without_timestamps=False, language=None,
+                            without_timestamps=without_timestamps,
+                            language=None,
                             initial_prompt=prompt)
     ref = [(round(s.start * 100), round(s.end * 100), s.text, s.tokens)
            for s in segs]
@@ -374,6 +377,8 @@ def main():
     elif case == "jfk":
         fails = check_jfk(model, int(sys.argv[3]),
                           sys.argv[4] if len(sys.argv) > 4 else None)
+    elif case == "jfk-no-timestamps":
+        fails = check_jfk(model, int(sys.argv[3]), without_timestamps=True)
     elif case == "devset":
         fails = check_devset(model, int(sys.argv[3]), sys.argv[4],
                              int(sys.argv[5]) if len(sys.argv) > 5 else 0)

@@ -516,6 +516,15 @@ test_greedy (void)
       "beam score %g below greedy %g", rb.sum_logprob / MAX (rb.n_tokens, 1),
       greedy_score);
   whisper_search_result_clear (&rb);
+  o.beam_style = WHISPER_BEAM_CTRANSLATE2;
+  ok = whisper_search_run (dec, &m, &o, prompt, 4, 3, &rng, &rb, NULL);
+  printf ("beam 5 (CTranslate2 selection): %d tokens, sum logprob %.4f\n",
+      rb.n_tokens, rb.sum_logprob);
+  CHECK (ok && rb.sum_logprob / MAX (rb.n_tokens, 1) >= greedy_score - 1e-4,
+      "ct2 beam score %g below greedy %g",
+      rb.sum_logprob / MAX (rb.n_tokens, 1), greedy_score);
+  whisper_search_result_clear (&rb);
+  o.beam_style = WHISPER_BEAM_OPENAI;
 
   o.temperature = 1.0f;
   o.best_of = 3;
