@@ -46,6 +46,13 @@ struct whisper_text_decoder {
   uint16_t *tok_emb16;         /* [V][D] half-float copy of tok_emb when the
                                   model file stored it as float16 (then the
                                   copy is exact), else NULL */
+  uint16_t *w16;               /* the same for the per-token projections of
+                                  every layer (one allocation), or NULL */
+  struct {
+    const uint16_t *q, *k, *v, *o;      /* self-attention [D][D] */
+    const uint16_t *cq, *co;            /* cross-attention q, out [D][D] */
+    const uint16_t *fc1, *fc2;          /* [4D][D], [D][4D] */
+  } *l16;                      /* [L], NULL without w16 */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -173,18 +180,34 @@ dot_rows_f16 (float *out, const uint16_t * w, const float *x, int ldx, int R,
     out[r] = hsum256 (acc[r]);
 }
 
-/* y[R][n_out] = x[R][n_in] . W16[n_out][n_in]^T, n_in % 8 == 0 */
+/* y[R][n_out] = x[R][n_in] . W16[n_out][n_in]^T (+ b), n_in % 8 == 0 */
 static void
 small_rows_matmul_f16 (float *y, int ldy, const float *x, int ldx,
-    const uint16_t * W, int R, int n_in, int n_out)
+    const uint16_t * W, const float *b, int R, int n_in, int n_out)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t) n_out * n_in >= (1u << 22))
   for (int o = 0; o < n_out; o++) {
     float dots[SMALL_ROWS];
     dot_rows_f16 (dots, W + (size_t) o * n_in, x, ldx, R, n_in);
     for (int r = 0; r < R; r++)
-      y[(size_t) r * ldy + o] = dots[r];
+      y[(size_t) r * ldy + o] = dots[r] + (b ? b[o] : 0.0f);
   }
+}
+
+/* dst[n] = src as half floats; FALSE unless every value is exact
+ * (n % 8 == 0) */
+static gboolean
+f16_copy_exact (uint16_t * dst, const float *src, size_t n)
+{
+  for (size_t i = 0; i < n; i += 8) {
+    __m256 v = _mm256_loadu_ps (src + i);
+    __m128i p = _mm256_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT);
+    if (_mm256_movemask_ps (_mm256_cmp_ps (v, _mm256_cvtph_ps (p),
+                _CMP_NEQ_UQ)) != 0)
+      return FALSE;
+    _mm_storeu_si128 ((__m128i *) (dst + i), p);
+  }
+  return TRUE;
 }
 #endif
 
@@ -217,11 +240,18 @@ small_rows_matmul (float *y, int ldy, const float *x, int ldx, const float *W,
   }
 }
 
-/* y[R][n_out] = x[R][n_in] . W[n_out][n_in]^T + b[n_out]  (b may be NULL) */
+/* y[R][n_out] = x[R][n_in] . W[n_out][n_in]^T + b[n_out]  (b may be NULL);
+ * W16: the same weights as exact half floats, or NULL */
 static void
-linear_forward (float *y, const float *x, const float *W, const float *b,
-    int R, int n_in, int n_out)
+linear_forward16 (float *y, const float *x, const float *W,
+    const uint16_t * W16, const float *b, int R, int n_in, int n_out)
 {
+#ifdef HAVE_F16_LOGITS
+  if (W16 && R <= SMALL_ROWS && n_in % 8 == 0) {
+    small_rows_matmul_f16 (y, n_out, x, n_in, W16, b, R, n_in, n_out);
+    return;
+  }
+#endif
   if (R <= SMALL_ROWS) {
     small_rows_matmul (y, n_out, x, n_in, W, n_in, b, 1.0f, R, n_in, n_out);
     return;
@@ -236,6 +266,13 @@ linear_forward (float *y, const float *x, const float *W, const float *b,
   else
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, R, n_out, n_in, 1.0f,
         x, n_in, W, n_in, b ? 1.0f : 0.0f, y, n_out);
+}
+
+static void
+linear_forward (float *y, const float *x, const float *W, const float *b,
+    int R, int n_in, int n_out)
+{
+  linear_forward16 (y, x, W, NULL, b, R, n_in, n_out);
 }
 
 /* exact GELU, torch.nn.GELU() default: 0.5 x (1 + erf(x / sqrt 2)) */
@@ -323,26 +360,45 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
     return NULL;
   }
 #ifdef HAVE_F16_LOGITS
-  /* float16 file: keep the output projection in half floats, if (and only
-   * if) every value converts back exactly */
+  /* float16 file: keep the weights read once per token (output projection,
+   * layer projections) also in half floats, if (and only if) every value
+   * converts back exactly: same results, half the memory traffic */
   if (model->weight_dtype && strcmp (model->weight_dtype, "float16") == 0
       && D % 8 == 0) {
     size_t n = (size_t) d->V * D;
-    const float *E = model->w.tok_emb;
     uint16_t *h = g_try_new (uint16_t, n);
-    gboolean exact = h != NULL;
-    for (size_t i = 0; exact && i < n; i += 8) {
-      __m256 v = _mm256_loadu_ps (E + i);
-      __m128i p = _mm256_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT);
-      __m256 back = _mm256_cvtph_ps (p);
-      if (_mm256_movemask_ps (_mm256_cmp_ps (v, back, _CMP_NEQ_UQ)) != 0)
-        exact = FALSE;
-      _mm_storeu_si128 ((__m128i *) (h + i), p);
-    }
-    if (exact)
+    if (h && f16_copy_exact (h, model->w.tok_emb, n))
       d->tok_emb16 = h;
     else
       g_free (h);
+
+    size_t per_layer = 6 * D * D + 2 * (size_t) 4 * D * D;
+    d->w16 = g_try_new (uint16_t, per_layer * d->L);
+    d->l16 = g_malloc0 (sizeof (*d->l16) * d->L);
+    gboolean exact = d->w16 != NULL;
+    for (int l = 0; exact && l < d->L; l++) {
+      const whisper_decoder_layer *lw = &model->w.dec[l];
+      uint16_t *p = d->w16 + per_layer * l;
+      const float *src[8] = { lw->attn.q_w, lw->attn.k_w, lw->attn.v_w,
+        lw->attn.o_w, lw->cross.q_w, lw->cross.o_w, lw->fc1_w, lw->fc2_w
+      };
+      const uint16_t **dst[8] = { &d->l16[l].q, &d->l16[l].k, &d->l16[l].v,
+        &d->l16[l].o, &d->l16[l].cq, &d->l16[l].co, &d->l16[l].fc1,
+        &d->l16[l].fc2
+      };
+      for (int t = 0; exact && t < 8; t++) {
+        size_t m = (size_t) D * D * (t >= 6 ? 4 : 1);
+        exact = f16_copy_exact (p, src[t], m);
+        *dst[t] = p;
+        p += m;
+      }
+    }
+    if (!exact) {
+      g_free (d->w16);
+      g_free (d->l16);
+      d->w16 = NULL;
+      d->l16 = NULL;
+    }
   }
 #endif
   return d;
@@ -369,6 +425,8 @@ whisper_text_decoder_free (whisper_text_decoder * d)
   g_free (d->out);
   g_free (d->gather);
   g_free (d->tok_emb16);
+  g_free (d->w16);
+  g_free (d->l16);
   g_free (d);
 }
 
@@ -376,6 +434,12 @@ int
 whisper_text_decoder_max_batch (const whisper_text_decoder * d)
 {
   return d->max_batch;
+}
+
+gboolean
+whisper_text_decoder_has_f16_weights (const whisper_text_decoder * d)
+{
+  return d->tok_emb16 != NULL && d->w16 != NULL;
 }
 
 int
@@ -437,14 +501,16 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
 
   for (int l = 0; l < d->L; l++) {
     const whisper_decoder_layer *lw = &w->dec[l];
+#define L16(name) (d->l16 ? d->l16[l].name : NULL)
     float *Kc = d->self_k + (size_t) l * d->max_batch * T * D;   /* [Bmax][T][D] */
     float *Vc = d->self_v + (size_t) l * d->max_batch * T * D;
 
     /* ---- causal self-attention ---- */
     layernorm_forward (d->h, d->x, lw->attn_ln_w, lw->attn_ln_b, R, D);
-    linear_forward (d->q, d->h, lw->attn.q_w, lw->attn.q_b, R, D, D);
-    linear_forward (d->kv, d->h, lw->attn.k_w, NULL, R, D, D);
-    linear_forward (d->vv, d->h, lw->attn.v_w, lw->attn.v_b, R, D, D);
+    linear_forward16 (d->q, d->h, lw->attn.q_w, L16 (q), lw->attn.q_b, R, D, D);
+    linear_forward16 (d->kv, d->h, lw->attn.k_w, L16 (k), NULL, R, D, D);
+    linear_forward16 (d->vv, d->h, lw->attn.v_w, L16 (v), lw->attn.v_b, R, D,
+        D);
     /* append the new keys/values: cache[b][P + i] */
     for (int b = 0; b < B; b++) {
       memcpy (Kc + ((size_t) b * T + P) * D, d->kv + (size_t) b * N * D,
@@ -495,7 +561,8 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
       }
     }
     /* x += att . Wo^T + bo */
-    linear_forward (d->h, d->att, lw->attn.o_w, lw->attn.o_b, R, D, D);
+    linear_forward16 (d->h, d->att, lw->attn.o_w, L16 (o), lw->attn.o_b, R, D,
+        D);
     for (size_t i = 0; i < (size_t) R * D; i++)
       d->x[i] += d->h[i];
 
@@ -503,7 +570,8 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
     const float *Kx = d->cross_k + (size_t) l * A * D;   /* [A][D] */
     const float *Vx = d->cross_v + (size_t) l * A * D;
     layernorm_forward (d->h, d->x, lw->cross_ln_w, lw->cross_ln_b, R, D);
-    linear_forward (d->q, d->h, lw->cross.q_w, lw->cross.q_b, R, D, D);
+    linear_forward16 (d->q, d->h, lw->cross.q_w, L16 (cq), lw->cross.q_b, R, D,
+        D);
     for (int hh = 0; hh < H; hh++) {
       float *S = d->scores;                              /* [R][A] */
       if (R <= SMALL_ROWS) {
@@ -531,19 +599,21 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, R, dh, A,
           1.0f, S, A, Vx + hh * dh, D, 0.0f, d->att + hh * dh, D);
     }
-    linear_forward (d->h, d->att, lw->cross.o_w, lw->cross.o_b, R, D, D);
+    linear_forward16 (d->h, d->att, lw->cross.o_w, L16 (co), lw->cross.o_b, R,
+        D, D);
     for (size_t i = 0; i < (size_t) R * D; i++)
       d->x[i] += d->h[i];
 
     /* ---- MLP: fc2(gelu(fc1(ln(x)))) ---- */
     layernorm_forward (d->h, d->x, lw->mlp_ln_w, lw->mlp_ln_b, R, D);
-    linear_forward (d->fc, d->h, lw->fc1_w, lw->fc1_b, R, D, F);
+    linear_forward16 (d->fc, d->h, lw->fc1_w, L16 (fc1), lw->fc1_b, R, D, F);
     gelu_forward (d->fc, (size_t) R * F);
-    linear_forward (d->h, d->fc, lw->fc2_w, lw->fc2_b, R, F, D);
+    linear_forward16 (d->h, d->fc, lw->fc2_w, L16 (fc2), lw->fc2_b, R, F, D);
     for (size_t i = 0; i < (size_t) R * D; i++)
       d->x[i] += d->h[i];
   }
 
+#undef L16
   layernorm_forward (d->out, d->x, w->dec_ln_w, w->dec_ln_b, R, D);
   d->n_past = ctx;
   d->B_last = B;
@@ -565,7 +635,7 @@ whisper_text_decoder_logits (whisper_text_decoder * d, const int *rows,
   if (d->tok_emb16 && n_rows <= SMALL_ROWS) {
     /* same values as E, half the memory traffic (the logits projection is
      * the biggest cost per token and memory bound) */
-    small_rows_matmul_f16 (logits, V, G, D, d->tok_emb16, n_rows, D, V);
+    small_rows_matmul_f16 (logits, V, G, D, d->tok_emb16, NULL, n_rows, D, V);
     return;
   }
 #endif

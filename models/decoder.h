@@ -36,6 +36,12 @@ void whisper_text_decoder_free (whisper_text_decoder * dec);
 
 int whisper_text_decoder_max_batch (const whisper_text_decoder * dec);
 
+/* TRUE when the per-token weights are also kept as exact half floats
+ * (float16 model file on an x86-64-v3 build): same results, less memory
+ * traffic. */
+gboolean whisper_text_decoder_has_f16_weights (const whisper_text_decoder *
+    dec);
+
 /* Compute the cross-attention keys and values of every layer from the
  * encoder output xa [A][D] (once per window) and empty the self-attention
  * cache. */

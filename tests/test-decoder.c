@@ -77,10 +77,6 @@ random_model (whisper_model * m)
   float *p = g_new (float, n);
   m->storage = p;
   m->w.tok_emb = rnd (&p, V * D, 1.0f, 0);
-  /* multiples of 1/256 in [-1, 1]: exact in float16, so that the decoder
-   * may take its half-float logits path when weight_dtype says float16 */
-  for (int i = 0; i < V * D; i++)
-    m->w.tok_emb[i] = roundf (m->w.tok_emb[i] * 256.0f) / 256.0f;
   m->w.dec_pos = rnd (&p, T * D, 0.3f, 0);
   m->w.dec_ln_w = rnd (&p, D, 0.1f, 1.0f);
   m->w.dec_ln_b = rnd (&p, D, 0.1f, 0);
@@ -101,6 +97,10 @@ random_model (whisper_model * m)
     d->fc2_b = rnd (&p, D, 0.1f, 0);
   }
   g_assert ((size_t) (p - (float *) m->storage) <= n);
+  /* every weight a multiple of 1/256 (|w| < 2): exact in float16, so that
+   * the decoder takes its half-float paths when weight_dtype says float16 */
+  for (float *q = m->storage; q < p; q++)
+    *q = roundf (*q * 256.0f) / 256.0f;
   m->tok = (whisper_special_tokens) {
   .eot = EOT,.sot = SOT,.translate = TRANSLATE,.transcribe = TRANSCRIBE,
         .sot_lm = SOT_LM,.sot_prev = SOT_PREV,.no_speech = NO_SPEECH,
@@ -318,9 +318,15 @@ test_forward (void)
   printf ("forward batch + reorder vs reference: max diff %.3g\n", d3);
   CHECK (d3 < 1e-3, "beam logits differ by %g", d3);
 
-  /* the same with the half-float copy of the output projection */
+  /* the same with the half-float copies of the weights */
   m.weight_dtype = "float16";
   whisper_text_decoder *d16 = whisper_text_decoder_new (&m, 3, NULL);
+#ifdef __x86_64__
+  CHECK (whisper_text_decoder_has_f16_weights (d16),
+      "float16 weights not taken");
+#endif
+  CHECK (!whisper_text_decoder_has_f16_weights (dec),
+      "float16 weights taken for a float32 model");
   whisper_text_decoder_set_audio (d16, xa);
   CHECK (whisper_text_decoder_forward (d16, toks, 1, 6) == 0, "forward f16");
   whisper_text_decoder_logits (d16, rows, 6, got);
@@ -328,7 +334,7 @@ test_forward (void)
   int last = 5;
   whisper_text_decoder_logits (d16, &last, 1, got);
   d4 = fmax (d4, maxdiff (got, ref + 5 * V, V));
-  printf ("forward, float16 output projection vs reference: max diff %.3g\n",
+  printf ("forward, float16 weight copies vs reference: max diff %.3g\n",
       d4);
   CHECK (d4 < 1e-3, "float16 logits differ by %g", d4);
   whisper_text_decoder_free (d16);

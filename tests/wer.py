@@ -62,6 +62,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import speech_ref  # noqa: E402  (models dir, GStreamer decoding)
+
 # Order matters: the first matching prefix names the subset.
 SUBSETS = [
     ("longform", "longform-"),
@@ -146,9 +149,7 @@ def select_items(items, subsets=None, limit=None, ids=None):
 
 
 def models_dir():
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "gst-whisper-npu", "models")
+    return speech_ref.models_dir()
 
 
 def resolve_model(name):
@@ -276,7 +277,17 @@ class _CallableProxy:
         return getattr(self._obj, name)
 
 
-FW_VARIANTS = ("stock", "openai-pad")
+FW_VARIANTS = ("stock", "openai-pad", "openai-pad-gst-audio")
+
+
+def gst_decode_audio(path):
+    """The audio as our pipeline's front end gets it: decodebin !
+    audioconvert ! audioresample to 16 kHz mono float32."""
+    tmp = tempfile.mkdtemp(prefix="eval-audio-")
+    try:
+        return speech_ref.decode_audio(path, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class FasterWhisper:
@@ -296,7 +307,18 @@ class FasterWhisper:
     def transcribe(self, audio, beam, condition=False, temperature_fallback=False,
                    decode_audio=True, variant="stock"):
         """Returns (result dict, seconds spent in transcription).
-        variant "openai-pad": pad short windows as openai-whisper does."""
+        variant "openai-pad": pad short windows as openai-whisper does;
+        "openai-pad-gst-audio": that, on the audio decoded and resampled by
+        GStreamer as in our pipeline instead of faster-whisper's PyAV."""
+        if variant == "openai-pad-gst-audio":
+            t0 = time.monotonic()
+            data = gst_decode_audio(audio)
+            with _OpenaiPadding(self):
+                res, secs = self._transcribe(data, beam, condition,
+                                             temperature_fallback, False)
+            secs = time.monotonic() - t0
+            res["seconds"] = secs
+            return res, secs
         if variant == "openai-pad":
             with _OpenaiPadding(self):
                 return self._transcribe(audio, beam, condition,
@@ -780,7 +802,8 @@ def identity_ls(items, ours, ref):
 
 
 LABELS = {"ours": "ours", "fw": "faster-whisper",
-          "fw-openai-pad": "faster-whisper, openai padding"}
+          "fw-openai-pad": "fw openai-pad",
+          "fw-openai-pad-gst-audio": "fw openai-pad gst-audio"}
 
 
 def table(rows, title, names):
@@ -847,9 +870,10 @@ def main(argv=None):
                     help="reuse/store faster-whisper results in "
                     "DIR/eval-fw-MODEL-bN[-VARIANT].json (never our pipeline's)")
     ap.add_argument("--fw-variant", action="append", choices=FW_VARIANTS,
-                    help="faster-whisper as published (stock) and/or with "
-                    "openai-whisper's padding of short windows (openai-pad); "
-                    "default both")
+                    help="faster-whisper as published (stock), with "
+                    "openai-whisper's padding of short windows (openai-pad), "
+                    "and that on GStreamer-decoded audio "
+                    "(openai-pad-gst-audio); repeatable, default all three")
     ap.add_argument("--criteria", choices=FW_VARIANTS, default="stock",
                     help="which faster-whisper the pass criteria compare "
                     "with (default stock, the issue's wording)")
