@@ -71,9 +71,6 @@ float erf_approx (float x);
  */
 void softmax_forward (float *out, const float *inp, int T, int N);
 
-/* The same on the calling thread only (for use inside parallel regions). */
-void softmax_rows_forward (float *out, const float *inp, int T, int N);
-
 /* The unnormalised part, on the calling thread: x = exp(x - rowmax) in
  * place and inv_sum[t] = 1 / sum_j x[t][j], for callers that apply the
  * 1/sum later to a smaller array (attention scales P v instead of P).

@@ -93,14 +93,6 @@ softmax_exp_rows_forward (float *x, float *inv_sum, int T, int N)
 }
 
 void
-softmax_rows_forward (float *out, const float *inp, int T, int N)
-{
-  /* out, inp [T][N] */
-  for (int t = 0; t < T; t++)
-    softmax_row (out + (size_t) t * N, inp + (size_t) t * N, N);
-}
-
-void
 softmax_forward (float *out, const float *inp, int T, int N)
 {
   /* out, inp [T][N] */
