@@ -32,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 
+from speech_ref import models_dir
+
 SKIP = 77
 
 # faster-whisper 1.x, the same tiny.en CTranslate2 files, compute_type
@@ -54,14 +56,6 @@ JFK_WORDS = ("and so my fellow americans ask not what your country can do "
              "for you ask what you can do for your country")
 JFK_DURATION = 11.0
 TIME_TOLERANCE = 0.3          # seconds, cue boundaries vs faster-whisper
-
-
-def models_dir():
-    d = os.environ.get("GST_WHISPER_MODELS_DIR")
-    if d:
-        return d
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(cache, "gst-whisper-npu", "models")
 
 
 def shared_dir():

@@ -19,18 +19,12 @@ import re
 import subprocess
 import sys
 
+from speech_ref import models_dir
+
 SKIP = 77
 LINE = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\.(\d{3}) --> "
                   r"(\d\d):(\d\d):(\d\d)\.(\d{3})\] (.*)$")
 WORDS = "ask not what your country can do for you"
-
-
-def models_dir():
-    d = os.environ.get("GST_WHISPER_MODELS_DIR")
-    if d:
-        return d
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(cache, "gst-whisper-npu", "models")
 
 
 def shared_dir():

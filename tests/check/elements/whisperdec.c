@@ -276,6 +276,39 @@ expect_error (GstBus * bus, GQuark domain, gint code)
   gst_message_unref (msg);
 }
 
+/* Tear down @h and the bus harness_bus() gave it. */
+static void
+harness_teardown_bus (GstHarness * h, GstBus * bus)
+{
+  gst_bus_set_flushing (bus, TRUE);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+/* Greedy decoding (beam 1, no temperature fallback) of the test model. */
+static void
+harness_set_greedy_model (GstHarness * h)
+{
+  g_object_set (h->element, "beam-size", 1, "temperature-fallback", FALSE,
+      NULL);
+  gst_harness_set_src_caps (h, model_caps ());
+}
+
+/* @caps (taken) are refused with a NEGOTIATION error, and a window pushed
+ * after them is not accepted. */
+static void
+check_caps_refused (GstCaps * caps)
+{
+  GstHarness *h = harness_new (NULL);
+  GstBus *bus = harness_bus (h);
+
+  gst_harness_set_src_caps (h, caps);
+  expect_error (bus, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION);
+  fail_unless (gst_harness_push (h, window_buffer (0, 100, 0, 1))
+      != GST_FLOW_OK);
+  harness_teardown_bus (h, bus);
+}
+
 /* ------------------------------------------------------------------------ */
 /* caps */
 
@@ -312,9 +345,7 @@ GST_START_TEST (test_caps_not_encoder_output)
   fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_allocate (NULL,
               64, NULL)), GST_FLOW_NOT_NEGOTIATED);
   fail_unless_equals_int (gst_harness_buffers_received (h), 0);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  harness_teardown_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -330,44 +361,24 @@ GST_START_TEST (test_caps_without_model)
   fail_unless (gst_harness_push (h, window_buffer (0, 100, 0, 1))
       != GST_FLOW_OK);
   fail_unless_equals_int (gst_harness_buffers_received (h), 0);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  harness_teardown_bus (h, bus);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_caps_unknown_model)
 {
-  GstHarness *h = harness_new (NULL);
-  GstBus *bus = harness_bus (h);
-
-  gst_harness_set_src_caps (h, encoded_caps ("/nonexistent/whisper-model",
+  check_caps_refused (encoded_caps ("/nonexistent/whisper-model",
           model->hp.n_audio_state, model->hp.n_audio_ctx, model->hp.n_mels));
-  expect_error (bus, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION);
-  fail_unless (gst_harness_push (h, window_buffer (0, 100, 0, 1))
-      != GST_FLOW_OK);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_caps_n_state_mismatch)
 {
-  GstHarness *h = harness_new (NULL);
-  GstBus *bus = harness_bus (h);
-
-  gst_harness_set_src_caps (h, encoded_caps (model_path,
+  check_caps_refused (encoded_caps (model_path,
           model->hp.n_audio_state + 1, model->hp.n_audio_ctx,
           model->hp.n_mels));
-  expect_error (bus, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION);
-  fail_unless (gst_harness_push (h, window_buffer (0, 100, 0, 1))
-      != GST_FLOW_OK);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
 }
 
 GST_END_TEST;
@@ -381,9 +392,7 @@ GST_START_TEST (test_caps_n_mels_mismatch)
           model->hp.n_audio_state, model->hp.n_audio_ctx,
           model->hp.n_mels == 80 ? 128 : 80));
   expect_error (bus, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  harness_teardown_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -428,9 +437,7 @@ GST_START_TEST (test_latency_non_live)
   gboolean live;
   GstClockTime min, max;
 
-  g_object_set (h->element, "beam-size", 1, "temperature-fallback", FALSE,
-      NULL);
-  gst_harness_set_src_caps (h, model_caps ());
+  harness_set_greedy_model (h);
   gst_pad_set_query_function (h->srcpad, non_live_src_query);
   fail_unless_equals_int (gst_harness_push (h, window_buffer (0, 3000, 0, 7)),
       GST_FLOW_OK);
@@ -456,9 +463,7 @@ GST_START_TEST (test_latency_live_adds_decode_time)
 
   /* a live upstream with the encoder's 30 s window */
   gst_harness_set_upstream_latency (h, upstream);
-  g_object_set (h->element, "beam-size", 1, "temperature-fallback", FALSE,
-      NULL);
-  gst_harness_set_src_caps (h, model_caps ());
+  harness_set_greedy_model (h);
   lat = gst_harness_query_latency (h);
   /* nothing decoded yet: nothing measured */
   fail_unless_equals_uint64 (lat, upstream);
@@ -472,9 +477,7 @@ GST_START_TEST (test_latency_live_adds_decode_time)
   lat2 = gst_harness_query_latency (h);
   fail_unless (lat2 > upstream);
   fail_unless ((lat2 - upstream) % (100 * GST_MSECOND) == 0);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  harness_teardown_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -494,9 +497,7 @@ GST_START_TEST (test_window_output_and_seek)
   guint64 offset = 500, frame;
   gint n_text, n_msg;
 
-  g_object_set (h->element, "beam-size", 1, "temperature-fallback", FALSE,
-      NULL);
-  gst_harness_set_src_caps (h, model_caps ());
+  harness_set_greedy_model (h);
   fail_unless_equals_int (gst_harness_push (h, window_buffer (offset, 3000,
               pts, 1)), GST_FLOW_OK);
 
@@ -513,9 +514,7 @@ GST_START_TEST (test_window_output_and_seek)
       frame);
 
   recorder_clear (&r);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  harness_teardown_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -531,9 +530,7 @@ GST_START_TEST (test_windows_follow_seek_until_eos)
   gint n_text, i;
   GList *last;
 
-  g_object_set (h->element, "beam-size", 1, "temperature-fallback", FALSE,
-      NULL);
-  gst_harness_set_src_caps (h, model_caps ());
+  harness_set_greedy_model (h);
   for (i = 0; start < total; i++) {
     gint n_real = MIN (3000, total - start);
 
@@ -609,6 +606,25 @@ GST_START_TEST (test_skip_non_words)
 
 GST_END_TEST;
 
+/* Pushes @buf (a window starting at @pts) and expects no text: the seek to
+ * @seek_frame and one GAP from @pts to @end.  Tears down @h. */
+static void
+check_window_one_gap (GstHarness * h, Recorder * r, GstBuffer * buf,
+    GstClockTime pts, guint64 seek_frame, GstClockTime end)
+{
+  GstClockTime covered;
+  gint n_text;
+
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  fail_unless_equals_uint64 (pull_seek_frame (h), seek_frame);
+  covered = check_coverage (r, pts, &n_text, NULL);
+  fail_unless_equals_int (n_text, 0);
+  fail_unless_equals_int (g_list_length (r->items), 1);
+  fail_unless_equals_uint64 (covered, end);
+  recorder_clear (r);
+  gst_harness_teardown (h);
+}
+
 /* max-no-speech-prob: a window whose no-speech probability is above it
  * gives no text, one GAP over the whole window and the seek to its end
  * (the synthetic model has a no-speech token, so its probability is > 0). */
@@ -616,23 +632,12 @@ GST_START_TEST (test_max_no_speech_prob)
 {
   Recorder r;
   GstHarness *h = harness_new (&r);
-  GstClockTime end;
-  guint64 frame;
-  gint n_text;
 
   g_object_set (h->element, "beam-size", 1, "temperature-fallback", FALSE,
       "max-no-speech-prob", 0.0, NULL);
   gst_harness_set_src_caps (h, model_caps ());
-  fail_unless_equals_int (gst_harness_push (h, window_buffer (100, 3000,
-              GST_SECOND, 1)), GST_FLOW_OK);
-  frame = pull_seek_frame (h);
-  fail_unless_equals_uint64 (frame, 3100);
-  end = check_coverage (&r, GST_SECOND, &n_text, NULL);
-  fail_unless_equals_int (n_text, 0);
-  fail_unless_equals_int (g_list_length (r.items), 1);
-  fail_unless_equals_uint64 (end, 31 * GST_SECOND);
-  recorder_clear (&r);
-  gst_harness_teardown (h);
+  check_window_one_gap (h, &r, window_buffer (100, 3000, GST_SECOND, 1),
+      GST_SECOND, 3100, 31 * GST_SECOND);
 }
 
 GST_END_TEST;
@@ -644,22 +649,11 @@ GST_START_TEST (test_gap_window)
   Recorder r;
   GstHarness *h = harness_new (&r);
   GstBuffer *buf;
-  GstClockTime end;
-  guint64 frame;
-  gint n_text;
 
   gst_harness_set_src_caps (h, model_caps ());
   buf = window_buffer (200, 2500, 2 * GST_SECOND, 5);
   GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
-  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
-  frame = pull_seek_frame (h);
-  fail_unless_equals_uint64 (frame, 2700);
-  end = check_coverage (&r, 2 * GST_SECOND, &n_text, NULL);
-  fail_unless_equals_int (n_text, 0);
-  fail_unless_equals_int (g_list_length (r.items), 1);
-  fail_unless_equals_uint64 (end, 27 * GST_SECOND);
-  recorder_clear (&r);
-  gst_harness_teardown (h);
+  check_window_one_gap (h, &r, buf, 2 * GST_SECOND, 2700, 27 * GST_SECOND);
 }
 
 GST_END_TEST;
@@ -674,9 +668,7 @@ GST_START_TEST (test_language_tag)
   GstTagList *tags;
   gchar *lang = NULL, *title = NULL;
 
-  g_object_set (h->element, "beam-size", 1, "temperature-fallback", FALSE,
-      NULL);
-  gst_harness_set_src_caps (h, model_caps ());
+  harness_set_greedy_model (h);
   tags = gst_tag_list_new (GST_TAG_TITLE, "talk", NULL);
   gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
   fail_unless (gst_harness_push_event (h, gst_event_new_tag (tags)));
@@ -750,9 +742,7 @@ GST_START_TEST (test_segment_not_time)
   gst_segment_init (&seg, GST_FORMAT_BYTES);
   gst_harness_push_event (h, gst_event_new_segment (&seg));
   expect_error (bus, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  harness_teardown_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -769,9 +759,7 @@ GST_START_TEST (test_bad_window_size)
   GST_BUFFER_OFFSET_END (buf) = 3000;
   fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_ERROR);
   expect_error (bus, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  harness_teardown_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -793,9 +781,7 @@ GST_START_TEST (test_bad_window_offsets)
   GST_BUFFER_OFFSET (buf) = GST_BUFFER_OFFSET_NONE;
   fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_ERROR);
   expect_error (bus, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  harness_teardown_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -812,9 +798,7 @@ GST_START_TEST (test_flush_resets)
   GList *l;
   gboolean discont = FALSE;
 
-  g_object_set (h->element, "beam-size", 1, "temperature-fallback", FALSE,
-      NULL);
-  gst_harness_set_src_caps (h, model_caps ());
+  harness_set_greedy_model (h);
   fail_unless_equals_int (gst_harness_push (h, window_buffer (1000, 3000,
               10 * GST_SECOND, 3)), GST_FLOW_OK);
   pull_seek_frame (h);
@@ -899,9 +883,7 @@ GST_START_TEST (test_properties_change_while_streaming)
   gint i, n_text;
   GstClockTime end;
 
-  g_object_set (h->element, "beam-size", 1, "temperature-fallback", FALSE,
-      NULL);
-  gst_harness_set_src_caps (h, model_caps ());
+  harness_set_greedy_model (h);
   for (i = 0; i < 3; i++) {
     if (i == 1)
       g_object_set (h->element, "beam-size", 8, "best-of", 8,
@@ -992,9 +974,7 @@ GST_START_TEST (test_multilingual_unknown_language)
   fail_unless_equals_int (gst_harness_push (h, window_buffer (0, 3000, 0, 4)),
       GST_FLOW_ERROR);
   expect_error (bus, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  harness_teardown_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -1122,9 +1102,7 @@ GST_START_TEST (test_properties_applied)
     fail_unless (frame > 0 && frame <= 1500);
     msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     fail_unless (msg == NULL);
-    gst_bus_set_flushing (bus, TRUE);
-    gst_harness_teardown (h);
-    gst_object_unref (bus);
+    harness_teardown_bus (h, bus);
     g_free (launch);
   }
 }
