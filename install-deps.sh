@@ -17,11 +17,25 @@ with_tests=0
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 
+# Build and run.  The GStreamer elements the examples and tests use, and
+# their packages, are listed in tests/gst_requirements.py.
+#   gstreamer1.0-tools         gst-launch-1.0, gst-inspect-1.0
+#   gstreamer1.0-plugins-base  decodebin, typefinders, audioconvert,
+#                              audioresample, audiotestsrc, appsrc/appsink,
+#                              videotestsrc, subparse, rawaudioparse
+#   gstreamer1.0-plugins-good  flacparse + flacdec, wavparse: decodebin's
+#                              FLAC and WAV input (demo, transcribe.sh, tests)
+#   gstreamer1.0-plugins-bad   srtenc, webvttenc
+#   espeak-ng                  examples/demo.sh synthesises its recording
 packages="build-essential meson ninja-build pkg-config gettext
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad libfftw3-dev libopenblas-dev zlib1g-dev
   python3 python3-venv python3-pip espeak-ng"
+# Test only.
+#   gstreamer1.0-x             textoverlay (libgstpango.so): e2e-overlay
+test_packages="gstreamer1.0-x"
+[ "$with_tests" -eq 1 ] && packages="$packages $test_packages"
 
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update

@@ -26,12 +26,19 @@
  *
  * Stretches without text are covered by GAP events, so that
  * `textoverlay wait-text=true` and live muxers do not stall.  A window
- * buffer flagged GAP (silent audio) is not decoded: it becomes one GAP
- * event.  Segments without any letter or digit (such as "." decoded from
- * noise) are dropped unless #GstWhisperDec:skip-non-words is FALSE, and
- * so is all text of a window whose no-speech probability is above
- * #GstWhisperDec:max-no-speech-prob (Whisper's confident "You" on
- * silence).  The window's language goes downstream as a stream tag
+ * buffer flagged GAP (the encoder's speech gate found no speech in its
+ * audio) is not decoded: it becomes one GAP event.  A decoded window is
+ * skipped as silence only by openai-whisper's rule: no-speech probability
+ * above #GstWhisperDec:no-speech-threshold AND average log-probability
+ * below #GstWhisperDec:logprob-threshold, so confident speech is never
+ * dropped.  Segments without any letter or digit (such as "." decoded from
+ * noise) are dropped unless #GstWhisperDec:skip-non-words is FALSE.
+ *
+ * A DISCONT window (the audio restarted after a real timestamp gap, see
+ * whispermel's tolerance) is decoded as the first window of a stream: the
+ * text before the gap, cut off by it, is not used as its prompt.
+ *
+ * The window's language goes downstream as a stream tag
  * (`language-code`), merged with upstream's stream tags.
  *
  * For every segment the element also posts an element message and sends a
@@ -94,7 +101,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_whisper_dec_debug);
 #define DEFAULT_LOGPROB_THRESHOLD -1.0
 #define DEFAULT_COMPRESSION_RATIO_THRESHOLD 2.4
 #define DEFAULT_SKIP_NON_WORDS TRUE
-#define DEFAULT_MAX_NO_SPEECH_PROB 0.8
 
 /* Decode-time latency is reported in steps of this size. */
 #define LATENCY_STEP (100 * GST_MSECOND)
@@ -117,7 +123,6 @@ enum
   PROP_LOGPROB_THRESHOLD,
   PROP_COMPRESSION_RATIO_THRESHOLD,
   PROP_SKIP_NON_WORDS,
-  PROP_MAX_NO_SPEECH_PROB,
 };
 
 /* Properties are copied into the decoding parameters at every window, so
@@ -387,24 +392,6 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
           "Drop segments whose text has no letter or digit (e.g. \".\" "
           "decoded from noise)", DEFAULT_SKIP_NON_WORDS, PROP_FLAGS));
 
-  /**
-   * GstWhisperDec:max-no-speech-prob:
-   *
-   * Drop all text of a window whose no-speech probability is above this,
-   * whatever its log-probability, and move to the window end.
-   * openai-whisper's rule (#GstWhisperDec:no-speech-threshold) only skips a
-   * window whose log-probability is also low, which lets through Whisper's
-   * confident hallucinations on silence ("You", no-speech probability
-   * about 0.9).  On real speech it stays well below (at most 0.45 over the
-   * project's dev set with tiny.en, the spoken digit string; 0.24 for all
-   * other clips).  1.0 disables the rule.
-   */
-  g_object_class_install_property (gobject_class, PROP_MAX_NO_SPEECH_PROB,
-      g_param_spec_double ("max-no-speech-prob", "Max no-speech probability",
-          "Drop the text of windows whose no-speech probability is above "
-          "this, even with a high log-probability (1.0 = off)", 0.0, 1.0,
-          DEFAULT_MAX_NO_SPEECH_PROB, PROP_FLAGS));
-
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_whisper_dec_change_state);
 
@@ -477,7 +464,6 @@ gst_whisper_dec_init (GstWhisperDec * self)
   self->logprob_threshold = DEFAULT_LOGPROB_THRESHOLD;
   self->compression_ratio_threshold = DEFAULT_COMPRESSION_RATIO_THRESHOLD;
   self->skip_non_words = DEFAULT_SKIP_NON_WORDS;
-  self->max_no_speech_prob = DEFAULT_MAX_NO_SPEECH_PROB;
 
   self->decode_latency = 0;
   gst_whisper_dec_reset (self);
@@ -566,9 +552,6 @@ gst_whisper_dec_set_property (GObject * object, guint prop_id,
     case PROP_SKIP_NON_WORDS:
       self->skip_non_words = g_value_get_boolean (value);
       break;
-    case PROP_MAX_NO_SPEECH_PROB:
-      self->max_no_speech_prob = g_value_get_double (value);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -628,9 +611,6 @@ gst_whisper_dec_get_property (GObject * object, guint prop_id,
       break;
     case PROP_SKIP_NON_WORDS:
       g_value_set_boolean (value, self->skip_non_words);
-      break;
-    case PROP_MAX_NO_SPEECH_PROB:
-      g_value_set_double (value, self->max_no_speech_prob);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -905,10 +885,15 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     pts = self->segment.start + offset * WHISPER_FRAME_DURATION;
   window_end = pts + n_real * WHISPER_FRAME_DURATION;
 
-  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
-      && GST_CLOCK_TIME_IS_VALID (self->last_end)
-      && pts > self->last_end)
-    self->discont = TRUE;
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)) {
+    /* the audio restarted: decode as at the start of a stream, without the
+     * cut-off text before the discontinuity as prompt */
+    GST_DEBUG_OBJECT (self, "DISCONT window at frame %" G_GUINT64_FORMAT
+        ": decoder state reset", offset);
+    whisper_decoder_reset (self->decoder);
+    if (GST_CLOCK_TIME_IS_VALID (self->last_end) && pts > self->last_end)
+      self->discont = TRUE;
+  }
   if (!GST_CLOCK_TIME_IS_VALID (self->last_end))
     self->last_end = pts;
 
@@ -988,26 +973,6 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     next = offset_end;
   } else {
     next = (guint64) res.next_frame;
-  }
-  /* confident text on a window that is very likely silence: drop it,
-   * skip the window as openai-whisper's no-speech rule does, and forget it
-   * as previous text (it would prompt the next window) */
-  {
-    gdouble max_nsp;
-
-    GST_OBJECT_LOCK (self);
-    max_nsp = self->max_no_speech_prob;
-    GST_OBJECT_UNLOCK (self);
-    if (res.n_segments > 0 && max_nsp < 1.0
-        && res.segments[0].no_speech_prob > max_nsp) {
-      GST_DEBUG_OBJECT (self, "no-speech probability %.3f > %.3f: dropping "
-          "%d segments of the window", res.segments[0].no_speech_prob,
-          max_nsp, res.n_segments);
-      whisper_window_result_clear (&res);
-      memset (&res, 0, sizeof (res));
-      whisper_decoder_reset (self->decoder);
-      next = offset_end;
-    }
   }
   commit_end = pts + (next - offset) * WHISPER_FRAME_DURATION;
 

@@ -59,7 +59,6 @@ struct _GstWhisperDec
   gdouble logprob_threshold;
   gdouble compression_ratio_threshold;
   gboolean skip_non_words;
-  gdouble max_no_speech_prob;
 
   /* streaming state (streaming thread only) */
   whisper_model *model;         /* shared, from the model registry */

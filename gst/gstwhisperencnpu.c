@@ -28,6 +28,13 @@
  * by 3000 frames.  On EOS, windows are emitted (the last one padded) until
  * every received frame has been covered, then EOS is forwarded.
  *
+ * A window whose audio holds no speech (digital silence, steady hiss or
+ * hum: no band rises #GstWhisperEncNpu:speech-gate dB above its floor, see
+ * docs/speech-gate.md) is not encoded: it goes downstream as an empty
+ * buffer flagged GAP with the window's timing, which whisperdec turns into
+ * a GAP event.  Whisper would decode such audio into confident text
+ * ("You").
+ *
  * Each window is normalised on its own, padding included:
  * x = (max (x, max - 8) + 4) / 4.  openai-whisper takes the maximum over the
  * whole file, which a stream cannot know.
@@ -50,6 +57,7 @@
 #include "whisper-caps.h"
 #include "whisper-element-common.h"
 #include "model-load.h"
+#include "speech-gate.h"
 
 GST_DEBUG_CATEGORY_STATIC (whisper_enc_npu_debug);
 #define GST_CAT_DEFAULT whisper_enc_npu_debug
@@ -66,6 +74,7 @@ GST_DEBUG_CATEGORY_STATIC (whisper_enc_npu_debug);
 #define DEFAULT_MODEL "tiny.en"
 #define DEFAULT_BACKEND GST_WHISPER_BACKEND_AUTO
 #define DEFAULT_THREADS 0
+#define DEFAULT_SPEECH_GATE WHISPER_SPEECH_GATE_DEFAULT_DB
 #define MAX_THREADS 1024
 
 enum
@@ -75,6 +84,7 @@ enum
   PROP_BACKEND,
   PROP_THREADS,
   PROP_BACKEND_IN_USE,
+  PROP_SPEECH_GATE,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -210,6 +220,23 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
           "The backend the encoder runs on (NULL when not started)", NULL,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * GstWhisperEncNpu:speech-gate:
+   *
+   * Least rise (dB) of some band's energy above its floor for a window to
+   * be encoded and decoded.  Speech rises 20-60 dB above the pauses and
+   * closures between sounds; digital silence, white noise and mains hum
+   * stay within a few dB (docs/speech-gate.md has the measured figures).
+   * Windows below it become GAP windows.  0 encodes every window.
+   */
+  g_object_class_install_property (gobject_class, PROP_SPEECH_GATE,
+      g_param_spec_double ("speech-gate", "Speech gate",
+          "Windows whose band energies rise less than this (dB) above their "
+          "floor are silence or steady noise and are not transcribed "
+          "(0 = transcribe every window)", 0.0, 100.0, DEFAULT_SPEECH_GATE,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
+          G_PARAM_STATIC_STRINGS));
+
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_whisper_enc_npu_change_state);
 
@@ -251,6 +278,7 @@ gst_whisper_enc_npu_init (GstWhisperEncNpu * self)
   self->model_name = g_strdup (DEFAULT_MODEL);
   self->backend = DEFAULT_BACKEND;
   self->threads = DEFAULT_THREADS;
+  self->speech_gate_db = DEFAULT_SPEECH_GATE;
   self->backend_in_use = NULL;
 
   g_mutex_init (&self->seek_lock);
@@ -294,6 +322,11 @@ gst_whisper_enc_npu_set_property (GObject * object, guint prop_id,
       self->threads = g_value_get_int (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_SPEECH_GATE:
+      GST_OBJECT_LOCK (self);
+      self->speech_gate_db = g_value_get_double (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -325,6 +358,11 @@ gst_whisper_enc_npu_get_property (GObject * object, guint prop_id,
     case PROP_BACKEND_IN_USE:
       GST_OBJECT_LOCK (self);
       g_value_set_string (value, self->backend_in_use);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SPEECH_GATE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_double (value, self->speech_gate_db);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -396,6 +434,7 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
   self->n_state = hp->n_audio_state;
   self->n_ctx = hp->n_audio_ctx;
   self->window = g_new (gfloat, (gsize) hp->n_mels * WHISPER_WINDOW_FRAMES);
+  self->gate = whisper_speech_gate_new (hp->n_mels);
 
   GST_OBJECT_LOCK (self);
   self->n_mels = hp->n_mels;
@@ -486,6 +525,7 @@ gst_whisper_enc_npu_stop (GstWhisperEncNpu * self)
   g_clear_pointer (&self->model_key, g_free);
   g_clear_pointer (&self->window, g_free);
   g_clear_pointer (&self->frames, g_free);
+  g_clear_pointer (&self->gate, whisper_speech_gate_free);
   self->frames_alloc = 0;
   self->n_frames = 0;
   self->caps_ok = FALSE;
@@ -594,6 +634,46 @@ gst_whisper_enc_npu_query_seek_driver (GstWhisperEncNpu * self)
       "no seek driver downstream: windows advance by 3000 frames");
 }
 
+/* Window timing: PTS of its first frame, OFFSET..OFFSET_END its real
+ * frames, DISCONT on the first window of a run. */
+static void
+gst_whisper_enc_npu_stamp_window (GstWhisperEncNpu * self, GstBuffer * buf,
+    guint64 n_real)
+{
+  GST_BUFFER_PTS (buf) =
+      gst_whisper_enc_npu_frame_time (self, self->window_start);
+  GST_BUFFER_DURATION (buf) = n_real * WHISPER_FRAME_DURATION;
+  GST_BUFFER_OFFSET (buf) = self->window_start;
+  GST_BUFFER_OFFSET_END (buf) = self->window_start + n_real;
+  if (self->discont) {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+}
+
+/* Does the window of @n_real frames at window_start hold speech?  Logs the
+ * gate's contrast either way. */
+static gboolean
+gst_whisper_enc_npu_has_speech (GstWhisperEncNpu * self, guint64 n_real)
+{
+  gdouble threshold;
+  gfloat contrast;
+
+  GST_OBJECT_LOCK (self);
+  threshold = self->speech_gate_db;
+  GST_OBJECT_UNLOCK (self);
+  if (threshold <= 0.0)
+    return TRUE;
+
+  contrast = whisper_speech_gate_contrast (self->gate, self->frames,
+      (int) n_real);
+  GST_DEBUG_OBJECT (self, "window at frame %" G_GUINT64_FORMAT ", %"
+      G_GUINT64_FORMAT " frames: speech gate contrast %.1f dB (threshold "
+      "%.1f): %s", self->window_start, n_real, contrast, threshold,
+      contrast >= threshold ? "speech" : "no speech, not encoded");
+  return contrast >= threshold;
+}
+
 /* Encode the window of @n_real frames at window_start (padded to 3000)
  * into a new buffer. */
 static GstFlowReturn
@@ -627,16 +707,7 @@ gst_whisper_enc_npu_encode (GstWhisperEncNpu * self, guint64 n_real,
   if (rc != 0)
     goto encode_failed;
 
-  GST_BUFFER_PTS (buf) =
-      gst_whisper_enc_npu_frame_time (self, self->window_start);
-  GST_BUFFER_DURATION (buf) = n_real * WHISPER_FRAME_DURATION;
-  GST_BUFFER_OFFSET (buf) = self->window_start;
-  GST_BUFFER_OFFSET_END (buf) = self->window_start + n_real;
-  if (self->discont) {
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-    self->discont = FALSE;
-  }
-
+  gst_whisper_enc_npu_stamp_window (self, buf, n_real);
   *outbuf = buf;
   return GST_FLOW_OK;
 
@@ -686,9 +757,15 @@ gst_whisper_enc_npu_process (GstWhisperEncNpu * self, gboolean drain)
     if (!self->seek_queried)
       gst_whisper_enc_npu_query_seek_driver (self);
 
-    ret = gst_whisper_enc_npu_encode (self, n_real, &outbuf);
-    if (ret != GST_FLOW_OK)
-      break;
+    if (gst_whisper_enc_npu_has_speech (self, n_real)) {
+      ret = gst_whisper_enc_npu_encode (self, n_real, &outbuf);
+      if (ret != GST_FLOW_OK)
+        break;
+    } else {
+      outbuf = gst_buffer_new ();
+      GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_GAP);
+      gst_whisper_enc_npu_stamp_window (self, outbuf, n_real);
+    }
 
     GST_DEBUG_OBJECT (self, "window at frame %" G_GUINT64_FORMAT ", %"
         G_GUINT64_FORMAT " real frames, pts %" GST_TIME_FORMAT, start, n_real,

@@ -7,6 +7,7 @@
 
 #include "whisper-model.h"
 #include "encoder.h"
+#include "speech-gate.h"
 
 G_BEGIN_DECLS
 
@@ -44,6 +45,7 @@ struct _GstWhisperEncNpu
   gchar *model_name;
   GstWhisperBackend backend;
   gint threads;
+  gdouble speech_gate_db;       /* least contrast of a decoded window */
   const gchar *backend_in_use;  /* static string, NULL when stopped */
 
   /* engine, made in READY->PAUSED, freed in PAUSED->READY */
@@ -54,6 +56,7 @@ struct _GstWhisperEncNpu
   gint n_state;                 /* C of the model */
   gint n_ctx;                   /* A of the model (1500) */
   gfloat *window;               /* [M][3000] encoder input */
+  whisper_speech_gate *gate;    /* scratch of the speech gate */
 
   /* streaming state, under the sink pad's stream lock */
   gboolean caps_ok;             /* input caps accepted, src caps set */

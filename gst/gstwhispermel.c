@@ -27,11 +27,19 @@
  * the remaining frames are computed with the end reflection (N samples give
  * N / 160 frames, as in Whisper) before EOS is forwarded.
  *
- * A DISCONT buffer, or a buffer whose PTS is more than 5 ms (half a frame)
- * away from the time where the previous buffer ended, ends the current
- * analysis run the way EOS does and starts a new one (new start reflection)
- * at the buffer's time; the first output buffer of the new run has the
- * DISCONT flag.  A new SEGMENT and a GAP event do the same; GAP events are
+ * Timestamps: within an analysis run the samples are contiguous and frame
+ * k is at the run's start + k x 10 ms.  A buffer whose PTS is at most
+ * #GstWhisperMel:tolerance (40 ms) away from the time where the previous
+ * buffer ended continues the run as if it were exactly there: the
+ * jitter of live sources and capture devices is absorbed, no sample is
+ * dropped or invented (as audiorate and the audio sinks treat jitter
+ * within their tolerance).  A buffer further away (a real gap or an
+ * overlap), or a DISCONT buffer without PTS, ends the current analysis
+ * run the way EOS does and starts a new one (new start reflection) at the
+ * buffer's time; the first output buffer of the new run has the DISCONT
+ * flag.  A DISCONT flag on a buffer whose PTS lies within the tolerance does
+ * not restart: the audio is contiguous in time.  A new SEGMENT and a GAP
+ * event end the run as well; GAP events are
  * forwarded (moved to after the last frame already sent if they overlap
  * it).  FLUSH_STOP drops the current run.  NaN and infinite samples are
  * replaced by 0 with one warning.
@@ -62,8 +70,8 @@ GST_DEBUG_CATEGORY_STATIC (whisper_mel_debug);
 
 #define DEFAULT_N_MELS 80
 #define DEFAULT_END_PADDING WHISPER_MEL_END_REFLECT
-/* a buffer this far (half a frame) from its expected time restarts the run */
-#define WHISPER_MEL_MAX_JITTER (GST_SECOND / 200)
+/* timestamp jitter absorbed without a restart, as audiorate's tolerance */
+#define DEFAULT_TOLERANCE (40 * GST_MSECOND)
 /* 200 samples of look-ahead plus one hop */
 #define WHISPER_MEL_LATENCY (GST_SECOND * (WHISPER_MEL_PAD + \
       WHISPER_HOP_LENGTH) / WHISPER_SAMPLE_RATE)
@@ -73,6 +81,7 @@ enum
   PROP_0,
   PROP_N_MELS,
   PROP_END_PADDING,
+  PROP_TOLERANCE,
 };
 
 #define GST_TYPE_WHISPER_MEL_END_PADDING (gst_whisper_mel_end_padding_get_type ())
@@ -171,6 +180,23 @@ gst_whisper_mel_class_init (GstWhisperMelClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstWhisperMel:tolerance:
+   *
+   * How far (ns) a buffer's PTS may be from the end of the previous buffer
+   * before it counts as a discontinuity.  Within it the samples are taken
+   * as contiguous (timestamp jitter of live sources); beyond it the
+   * analysis run restarts at the buffer's time.  40 ms, as audiorate and
+   * the audio sinks' alignment threshold; 0 restarts on any difference of
+   * a nanosecond or more.
+   */
+  g_object_class_install_property (gobject_class, PROP_TOLERANCE,
+      g_param_spec_uint64 ("tolerance", "Tolerance",
+          "Timestamp jitter (ns) absorbed without restarting the analysis",
+          0, G_MAXUINT64, DEFAULT_TOLERANCE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
@@ -204,6 +230,7 @@ gst_whisper_mel_init (GstWhisperMel * self)
 
   self->n_mels = DEFAULT_N_MELS;
   self->end_padding = DEFAULT_END_PADDING;
+  self->tolerance = DEFAULT_TOLERANCE;
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }
 
@@ -240,6 +267,11 @@ gst_whisper_mel_set_property (GObject * object, guint prop_id,
       self->end_padding = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_TOLERANCE:
+      GST_OBJECT_LOCK (self);
+      self->tolerance = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -261,6 +293,11 @@ gst_whisper_mel_get_property (GObject * object, guint prop_id,
     case PROP_END_PADDING:
       GST_OBJECT_LOCK (self);
       g_value_set_enum (value, self->end_padding);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_TOLERANCE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->tolerance);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -428,18 +465,27 @@ gst_whisper_mel_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     return GST_FLOW_OK;
   }
 
-  /* DISCONT or timestamp gap: end the run, start a new one */
+  /* a gap or overlap beyond the tolerance (or a DISCONT we cannot place in
+   * time) ends the run; jitter within it is absorbed */
   if (self->run_active) {
     gboolean restart = discont;
-    if (!restart && GST_CLOCK_TIME_IS_VALID (pts)) {
+    if (GST_CLOCK_TIME_IS_VALID (pts)) {
       GstClockTime expected = gst_whisper_mel_run_expected (self);
       GstClockTimeDiff diff = GST_CLOCK_DIFF (expected, pts);
-      if (ABS (diff) > (GstClockTimeDiff) WHISPER_MEL_MAX_JITTER) {
+      GstClockTime tolerance;
+
+      GST_OBJECT_LOCK (self);
+      tolerance = self->tolerance;
+      GST_OBJECT_UNLOCK (self);
+      restart = (GstClockTime) ABS (diff) > tolerance;
+      if (restart)
         GST_DEBUG_OBJECT (self, "timestamp gap: expected %" GST_TIME_FORMAT
-            ", got %" GST_TIME_FORMAT, GST_TIME_ARGS (expected),
-            GST_TIME_ARGS (pts));
-        restart = TRUE;
-      }
+            ", got %" GST_TIME_FORMAT " (tolerance %" GST_TIME_FORMAT ")",
+            GST_TIME_ARGS (expected), GST_TIME_ARGS (pts),
+            GST_TIME_ARGS (tolerance));
+      else if (diff != 0)
+        GST_LOG_OBJECT (self, "jitter of %" G_GINT64_FORMAT " ns absorbed",
+            (gint64) diff);
     }
     if (restart) {
       ret = gst_whisper_mel_drain (self);

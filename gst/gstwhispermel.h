@@ -24,6 +24,7 @@ struct _GstWhisperMel
   /* properties, under the object lock */
   gint n_mels;
   WhisperMelEndPad end_padding;
+  GstClockTime tolerance;       /* jitter absorbed within a run (ns) */
 
   /* streaming state, under the sink pad's stream lock */
   WhisperMel *mel;              /* engine, made in READY->PAUSED */

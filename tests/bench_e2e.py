@@ -55,6 +55,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wer  # noqa: E402
+import gst_requirements as req  # noqa: E402
 
 
 def pipeline_overhead(pipe, runs):
@@ -80,6 +81,8 @@ def pipeline_overhead(pipe, runs):
 
 
 def main(argv=None):
+    req.require_elements(req.DECODE_TEST_AUDIO + ["srtenc", "filesink",
+                                                  "audiotestsrc", "fakesink"])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", action="append", help="default tiny.en")
     ap.add_argument("--beam", type=int, action="append", help="default 5")

@@ -18,6 +18,9 @@ Cases:
   silence          60 s of digital silence: no text buffers, GAP events
                    covering the whole minute
   noise            60 s of low-level white noise (volume 0.003): the same
+  noise-40dbfs     60 s of white noise at -40 dBFS RMS: the same
+  noise-20dbfs     60 s of white noise at -20 dBFS RMS: the same
+  hum              60 s of 50 Hz hum at -20 dBFS RMS: the same
 
 Needs the tiny.en model in the models directory ($GST_WHISPER_MODELS_DIR or
 $XDG_CACHE_HOME/gst-whisper-npu/models); exits 77 (skip) without it.  Audio
@@ -32,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 
+from gst_requirements import DECODE_TEST_AUDIO, require_elements
 from speech_ref import models_dir
 
 SKIP = 77
@@ -160,6 +164,8 @@ def check_cues_timing(cues, duration):
 # --------------------------------------------------------------------------
 
 def case_jfk_srt(tmp, beam, queue=False):
+    require_elements(DECODE_TEST_AUDIO + ["srtenc", "filesink"] +
+                     (["queue"] if queue else []))
     jfk = os.path.join(shared_dir(), "testdata/speech/audio/jfk.flac")
     srt = os.path.join(tmp, "jfk-beam%d.srt" % beam)
     launch(transcriber(jfk, ["beam-size=%d" % beam], queue) +
@@ -182,6 +188,9 @@ def case_jfk_srt(tmp, beam, queue=False):
 
 
 def case_subtitles(tmp):
+    require_elements(DECODE_TEST_AUDIO + ["tee", "queue", "srtenc",
+                                          "webvttenc", "filesink", "subparse",
+                                          "fakesink"])
     jfk = os.path.join(shared_dir(), "testdata/speech/audio/jfk.flac")
     srt = os.path.join(tmp, "jfk.srt")
     vtt = os.path.join(tmp, "jfk.vtt")
@@ -212,6 +221,8 @@ def case_subtitles(tmp):
 
 
 def case_overlay(tmp):
+    require_elements(DECODE_TEST_AUDIO + ["videotestsrc", "capsfilter",
+                                          "textoverlay", "fakesink"])
     jfk = os.path.join(shared_dir(), "testdata/speech/audio/jfk.flac")
     # 15 s of video for 11 s of speech: the text EOS must release the video
     out = launch(["videotestsrc", "num-buffers=150", "!",
@@ -224,6 +235,7 @@ def case_overlay(tmp):
 
 
 def case_no_text(tmp, wave, extra):
+    require_elements(["audiotestsrc", "capsfilter", "fakesink"])
     seconds = 60
     out = launch(["audiotestsrc", "wave=" + wave] + extra +
                  ["samplesperbuffer=1600", "num-buffers=%d" % (seconds * 10),
@@ -256,6 +268,14 @@ CASES = {
     "silence": lambda tmp: case_no_text(tmp, "silence", []),
     "noise": lambda tmp: case_no_text(tmp, "white-noise",
                                       ["volume=0.003"]),
+    # uniform white noise in [-v, v] has RMS v / sqrt(3): -40 and -20 dBFS
+    "noise-40dbfs": lambda tmp: case_no_text(tmp, "white-noise",
+                                             ["volume=0.01732"]),
+    "noise-20dbfs": lambda tmp: case_no_text(tmp, "white-noise",
+                                             ["volume=0.1732"]),
+    # mains hum: a 50 Hz sine at -20 dBFS RMS
+    "hum": lambda tmp: case_no_text(tmp, "sine", ["freq=50",
+                                                  "volume=0.1414"]),
 }
 
 

@@ -34,6 +34,7 @@ except ImportError:
     print("SKIP: numpy not installed")
     sys.exit(77)
 
+from gst_requirements import DECODE_TEST_AUDIO, require_elements
 from speech_ref import SAMPLE_RATE, decode_audio, log_mel, models_dir
 
 N_FRAMES = 3000
@@ -62,6 +63,7 @@ def log_mel_window(audio, n_mels):
 
 
 def main():
+    require_elements(DECODE_TEST_AUDIO + ["filesink"])  # decode_audio()
     if len(sys.argv) < 2:
         print(__doc__)
         return 2

@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 
+from gst_requirements import DECODE_TEST_AUDIO, require_elements
 from speech_ref import models_dir
 
 SKIP = 77
@@ -54,6 +55,7 @@ def run(app, *args):
 
 
 def main():
+    require_elements(DECODE_TEST_AUDIO + ["fakesink"])  # the app's pipeline
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2

@@ -10,8 +10,11 @@ and 120 s: consecutive LJSpeech clips joined with 0.3 s gaps, so several
 
 and through faster-whisper with the same model directory and options (by
 default beam 5, temperature 0 only, no previous-text conditioning, no VAD;
---defaults runs both with their default options instead: previous-text
-conditioning and temperature fallback on).  Checks, per recording:
+--defaults runs both with their default options instead (issue 7): our
+pipeline with NO property set on any element but whisperencnpu's model=
+(whisperdec only gets name=dec; --beam and --threads then set nothing in
+the pipeline), faster-whisper with beam 5, previous-text conditioning and
+temperature fallback, vad_filter=False).  Checks, per recording:
 
 1. WER (normalised with Whisper's EnglishTextNormalizer, in percent) against
    the human reference is within 0.5 points (absolute) of faster-whisper's:
@@ -25,6 +28,10 @@ conditioning and temperature fallback on).  Checks, per recording:
    previous cue ends (monotonic, never overlapping), and ends no later than
    the recording (+0.5 s); the whisperdec bus messages, when they carry
    start/end, agree with the cue times to 1 ms and are monotonic as well.
+5. The end is there: of the last five normalised reference words at least
+   three are aligned as hits, or ours has at least as many as
+   faster-whisper and contains faster-whisper's own last words (the
+   criterion of tests/defaults_check.py, which explains it).
 
 Exit 0 when every check passes, 1 when one fails, 77 when the model or the
 shared test data is missing, 2 on a pipeline error.
@@ -39,6 +46,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wer  # noqa: E402
+import gst_requirements as req  # noqa: E402
+import defaults_check  # noqa: E402  (tail_hits, tail_needed)
 
 BOUND = 0.5          # WER points
 MISSING_RUN = 4      # reference words
@@ -102,6 +111,7 @@ def message_times(messages):
 
 
 def main(argv=None):
+    req.require_elements(req.DECODE_TEST_AUDIO + ["srtenc", "filesink"])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default="tiny.en")
     ap.add_argument("--beam", type=int, default=5)
@@ -109,7 +119,9 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--defaults", action="store_true",
                     help="both engines with default options (previous-text "
-                    "conditioning, temperature fallback)")
+                    "conditioning, temperature fallback); no property set on "
+                    "our elements but model=, --beam ignored (faster-whisper "
+                    "gets its default 5)")
     ap.add_argument("--cache", metavar="DIR",
                     help="reuse faster-whisper results (not with --defaults)")
     ap.add_argument("--verbose", action="store_true")
@@ -129,7 +141,10 @@ def main(argv=None):
         return 1
 
     build_dir = args.build_dir or wer.default_build_dir()
-    pipe = wer.OurPipeline(build_dir, mpath, args.threads)
+    pipe = wer.OurPipeline(build_dir, mpath, args.threads,
+                           defaults=args.defaults)
+    if args.defaults:
+        args.beam = defaults_check.FW_BEAM
     if not pipe.available:
         print("FAIL: whispermel/whisperencnpu/whisperdec not loadable from %s/gst"
               % build_dir)
@@ -149,6 +164,7 @@ def main(argv=None):
           "cues ours | segments fw |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     details = []
+    tail_info = []
     for it in items:
         res, secs = pipe.transcribe(it["audio"], args.beam, it["duration"],
                                     condition=cond, temperature_fallback=tfb)
@@ -190,6 +206,20 @@ def main(argv=None):
             else:
                 failures.append("%s: %d bus messages but %d cues"
                                 % (it["id"], len(mt), len(segs)))
+        hits, tail, htail = defaults_check.tail_hits(ref, hyp)
+        fhits, _, _ = defaults_check.tail_hits(ref, fwh)
+        cross, fw_last, _ = defaults_check.tail_hits(fwh, hyp)
+        if hits < defaults_check.tail_needed(len(tail)) and not (
+                hits >= fhits and
+                cross >= defaults_check.tail_needed(len(fw_last))):
+            failures.append("%s: end lost: last reference words \"%s\" hit %d "
+                            "times in ours (\"%s\"), %d in faster-whisper"
+                            % (it["id"], " ".join(tail), hits, " ".join(htail),
+                               fhits))
+        tail_info.append("%s: last %d reference words hit %d (faster-whisper "
+                         "%d); last cue ends %.2f s, recording %.2f s" % (
+                             it["id"], len(tail), hits, fhits,
+                             segs[-1]["end"] if segs else 0.0, it["duration"]))
         # faster-whisper's own boundary behaviour, for information
         fw_lost = deletion_runs(ref, fwh)
         fw_rep = repeated_ngrams(ref, fwh)
@@ -203,6 +233,9 @@ def main(argv=None):
         if args.verbose:
             for s in res.get("segments", []):
                 print("  %8.3f %8.3f  %s" % (s["start"], s["end"], s["text"]))
+    print("")
+    for line in tail_info:
+        print(line)
     if pipe.missing_props:
         print("\nNOTE: whisperdec lacks %s; ran with its defaults there"
               % ", ".join(sorted(pipe.missing_props)))

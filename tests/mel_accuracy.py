@@ -26,6 +26,7 @@ import tempfile
 
 import numpy as np
 
+import gst_requirements as req
 import speech_ref
 from speech_ref import HOP, N_FFT, SAMPLE_RATE as SR
 
@@ -84,6 +85,7 @@ def faster_whisper_check(audio, got, n_mels):
 
 
 def main():
+    req.require_elements(req.DECODE_TEST_AUDIO + ["filesink", "rawaudioparse"])
     shared = os.environ.get("WHISPER_SHARED_DIR")
     if not shared:
         sys.exit("WHISPER_SHARED_DIR is not set")

@@ -73,6 +73,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import speech_ref  # noqa: E402  (models dir, GStreamer decoding)
+import gst_requirements as req  # noqa: E402
 
 # Order matters: the first matching prefix names the subset.
 SUBSETS = [
@@ -546,7 +547,17 @@ SEGMENT_MESSAGE_RE = re.compile(
 
 def pipeline_description(audio, model_path, beam, srt_path, props,
                          multilingual, condition=False,
-                         temperature_fallback=False, enc_extra=""):
+                         temperature_fallback=False, enc_extra="",
+                         defaults=False):
+    """defaults=True: no decoder property at all (beam, condition and
+    temperature_fallback are ignored), only name=dec for the bus messages;
+    the caller passes enc_extra="" to leave the encoder at its defaults."""
+    if defaults:
+        desc = ("filesrc location=%s ! decodebin ! audioconvert ! "
+                "audioresample ! whispermel ! whisperencnpu model=%s%s ! "
+                "whisperdec name=dec ! srtenc ! filesink location=%s" % (
+                    _q(audio), _q(model_path), enc_extra, _q(srt_path)))
+        return desc, []
     dec = ["whisperdec", "name=dec", "beam-size=%d" % beam]
     missing = []
     opt = {"condition-on-previous-text": "true" if condition else "false",
@@ -572,9 +583,16 @@ def _q(path):
 
 
 class OurPipeline:
-    def __init__(self, build_dir, model_path, threads=2, passive_omp=True):
+    def __init__(self, build_dir, model_path, threads=2, passive_omp=True,
+                 defaults=False):
+        """defaults=True: every element at its default properties (issue 7):
+        whisperencnpu gets only model= (the bare name when @model_path is
+        in the models directory), no threads=; whisperdec gets nothing but
+        its name, whatever transcribe() is asked for.  @threads still sets
+        OMP/OpenBLAS threads in the environment."""
         self.build_dir = os.path.abspath(build_dir)
         self.model_path = model_path
+        self.defaults = defaults
         self.env = gst_env(build_dir, threads, passive_omp)
         self.props = element_properties("whisperdec", self.env)
         enc_props = element_properties("whisperencnpu", self.env)
@@ -585,6 +603,12 @@ class OurPipeline:
             if threads and enc_props and "threads" in enc_props else ""
         self.multilingual = model_is_multilingual(model_path)
         self.missing_props = set()
+        self.model_arg = model_path
+        if defaults:
+            self.enc_extra = ""
+            if os.path.abspath(os.path.dirname(model_path.rstrip("/"))) == \
+                    os.path.abspath(models_dir()):
+                self.model_arg = os.path.basename(model_path.rstrip("/"))
 
     def transcribe(self, audio, beam, duration=30.0, condition=False,
                    temperature_fallback=False, timeout=None):
@@ -592,9 +616,9 @@ class OurPipeline:
         try:
             srt = os.path.join(tmp, "out.srt")
             desc, missing = pipeline_description(
-                audio, self.model_path, beam, srt, self.props,
+                audio, self.model_arg, beam, srt, self.props,
                 self.multilingual, condition, temperature_fallback,
-                self.enc_extra)
+                self.enc_extra, self.defaults)
             self.missing_props.update(missing)
             cmd = ["gst-launch-1.0", "-m", "-e"] + _split_desc(desc)
             ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -857,6 +881,7 @@ def table(rows, title, names):
 
 
 def main(argv=None):
+    req.require_elements(req.DECODE_TEST_AUDIO + ["srtenc", "filesink"])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", action="append",
                     help="model name in the models dir or a CTranslate2 "

@@ -22,6 +22,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wer  # noqa: E402
+import gst_requirements as req  # noqa: E402
 
 CLIPS = [
     "jfk",
@@ -36,6 +37,7 @@ MODEL = "tiny.en"
 
 
 def main():
+    req.require_elements(req.DECODE_TEST_AUDIO + ["srtenc", "filesink"])
     mpath = wer.resolve_model(MODEL)
     if not wer.model_present(mpath):
         print("SKIP: model %s not found at %s" % (MODEL, mpath))

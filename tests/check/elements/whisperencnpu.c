@@ -20,6 +20,7 @@
 #include "whisper-caps.h"
 #include "model-load.h"
 #include "encoder.h"
+#include "speech-gate.h"
 
 #define FRAME WHISPER_FRAME_DURATION
 #define WIN WHISPER_WINDOW_FRAMES
@@ -66,11 +67,18 @@ model_teardown (void)
  * the padding value log10 (1e-10) = -10 and the padding shows. */
 static gboolean quiet;
 
+/* When set, frames are stationary (no rise and fall in time): the speech
+ * gate finds no speech in them. */
+static gboolean stationary;
+
 /* Log10 mel energy of band @m in stream frame @f: in [-9, 1], so that the
- * max - 8 clamp changes some values of every window. */
+ * max - 8 clamp changes some values of every window; every other 250 ms
+ * 50 dB lower, like the pauses between syllables, so that the speech gate
+ * passes every window of 50 frames or more. */
 static gfloat
 frame_value (guint64 f, gint m)
 {
+  gfloat dip = (!stationary && (f / 25) % 2) ? -5.0f : 0.0f;
   guint32 x = (guint32) (f * 2654435761u) ^ (guint32) (m * 40503u + 7u);
   gfloat u;
 
@@ -78,7 +86,7 @@ frame_value (guint64 f, gint m)
   x *= 0x5bd1e995u;
   x ^= x >> 15;
   u = (gfloat) (x & 0xffff) / 65535.0f;
-  return quiet ? -9.5f + 4.0f * u : -9.0f + 10.0f * u;
+  return dip + (quiet ? -9.5f + 4.0f * u : -9.0f + 10.0f * u);
 }
 
 /* The encoder output expected for the window of @n_real frames at @start,
@@ -300,6 +308,24 @@ check_window (GstBuffer * buf, const Timeline * tl, guint64 start,
     fail_unless (max_diff <= 1e-4, "window %" G_GUINT64_FORMAT
         " differs from the reference by %g", start, max_diff);
   }
+}
+
+/* A window the speech gate found silent: the window's timing, GAP, empty. */
+static void
+pull_gap_window (GstHarness * h, const Timeline * tl, guint64 start,
+    guint64 n_real)
+{
+  GstBuffer *buf = gst_harness_pull (h);
+
+  fail_unless (buf != NULL);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP));
+  fail_unless_equals_uint64 (gst_buffer_get_size (buf), 0);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), start);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET_END (buf), start + n_real);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf),
+      tl->base_pts + (start - tl->base_offset) * FRAME);
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf), n_real * FRAME);
+  gst_buffer_unref (buf);
 }
 
 static void
@@ -587,11 +613,55 @@ GST_START_TEST (test_seek_clamped)
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   fail_unless_equals_int (gst_harness_buffers_received (h), 5);
   pull_window (h, &tl, 9000, 1000, FALSE);
-  pull_window (h, &tl, 9999, 1, TRUE);
+  /* 10 ms hold no word: the gate sees no rise and fall in one frame */
+  pull_gap_window (h, &tl, 9999, 1);
   check_eos (h);
   fail_unless_equals_int (d.i_seek, 5);
 
   gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* The speech gate: stationary frames (silence, steady noise) become GAP
+ * windows, not encoded, with the seek protocol unchanged; speech-gate=0
+ * encodes them. */
+GST_START_TEST (test_speech_gate)
+{
+  Timeline tl = { 2 * GST_SECOND, 200 };
+  gdouble db = 0;
+  guint pass;
+
+  stationary = TRUE;
+  for (pass = 0; pass < 2; pass++) {
+    GstHarness *h = harness_new ();
+    Driver d = { .answer_query = TRUE, .send_seeks = TRUE,
+      .seeks = {3200, 6000, 6200}, .n_seeks = 3 };
+
+    if (pass == 0) {
+      g_object_get (h->element, "speech-gate", &db, NULL);
+      fail_unless_equals_float (db, WHISPER_SPEECH_GATE_DEFAULT_DB);
+    } else {
+      g_object_set (h->element, "speech-gate", 0.0, NULL);
+    }
+    driver_attach (h, &d);
+    push_start (h);
+    push_frames (h, &tl, 200, 6000, 500);
+    fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+    fail_unless_equals_int (gst_harness_buffers_received (h), 3);
+    if (pass == 0) {
+      pull_gap_window (h, &tl, 200, WIN);
+      pull_gap_window (h, &tl, 3200, WIN);
+      pull_gap_window (h, &tl, 6000, 200);
+    } else {
+      pull_window (h, &tl, 200, WIN, TRUE);
+      pull_window (h, &tl, 3200, WIN, TRUE);
+      pull_window (h, &tl, 6000, 200, TRUE);
+    }
+    check_eos (h);
+    gst_harness_teardown (h);
+  }
+  stationary = FALSE;
 }
 
 GST_END_TEST;
@@ -910,6 +980,7 @@ whisperencnpu_suite (void)
   tcase_add_test (tc, test_flush_during_wait);
   tcase_add_test (tc, test_state_change_during_wait);
   tcase_add_test (tc, test_queue_driver);
+  tcase_add_test (tc, test_speech_gate);
   tcase_add_test (tc, test_queue_flush_during_wait);
   return s;
 }

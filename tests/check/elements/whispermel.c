@@ -795,6 +795,8 @@ GST_START_TEST (test_timestamp_gap_restarts)
 
 GST_END_TEST;
 
+/* A DISCONT buffer without PTS cannot be placed in time: new run, timed
+ * where the last one ended. */
 GST_START_TEST (test_discont_flag_restarts)
 {
   float *x = make_signal (6000, 41);
@@ -803,9 +805,8 @@ GST_START_TEST (test_discont_flag_restarts)
   GstClockTime b_pts = 0;
   guint64 b_offset = 0;
 
-  /* contiguous timestamps, but the DISCONT flag restarts the analysis */
   gst_harness_push (h, f32_buffer (x, 3000, 0));
-  buf = f32_buffer (x + 3000, 3000, samples_to_time (3000));
+  buf = f32_buffer (x + 3000, 3000, GST_CLOCK_TIME_NONE);
   GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
   gst_harness_push (h, buf);
   gst_harness_push_event (h, gst_event_new_eos ());
@@ -820,28 +821,112 @@ GST_START_TEST (test_discont_flag_restarts)
 
 GST_END_TEST;
 
-/* Timestamp jitter up to half a frame (5 ms) does not restart. */
+/* Pushes n samples of x in buffers of 1000 samples, buffer i at its true
+ * time + 100 ms + jitter (i) (ns), each flagged DISCONT when discont_all,
+ * then EOS; returns the concatenated output. */
+static GByteArray *
+run_jittered (GstHarness * h, const float *x, gsize n,
+    GstClockTimeDiff (*jitter) (gsize i), gboolean discont_all)
+{
+  GByteArray *out = g_byte_array_new ();
+  gsize i;
+
+  for (i = 0; i < n; i += 1000) {
+    GstBuffer *buf = f32_buffer (x + i, MIN (1000, n - i),
+        samples_to_time (i) + 100 * GST_MSECOND + jitter (i / 1000));
+    if (discont_all)
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    gst_harness_push (h, buf);
+  }
+  gst_harness_push_event (h, gst_event_new_eos ());
+  pull_all (h, out, 80);
+  return out;
+}
+
+static GstClockTimeDiff
+jitter_20ms (gsize i)
+{
+  /* +-20 ms, so that consecutive buffers even go back in time */
+  return (i % 2 ? 20 : -20) * GST_MSECOND;
+}
+
+static GstClockTimeDiff
+jitter_40ms_gap (gsize i)
+{
+  /* one 40 ms gap at the 5th buffer, then everything 40 ms late */
+  return i >= 5 ? 40 * GST_MSECOND : 0;
+}
+
+static GstClockTimeDiff
+jitter_41ms_gap (gsize i)
+{
+  return i >= 5 ? 41 * GST_MSECOND : 0;
+}
+
+/* Timestamp jitter within the tolerance (40 ms) does not restart: the
+ * output is the single-run output, bit for bit, with DISCONT flags too. */
 GST_START_TEST (test_small_jitter_continues)
 {
   const gsize n = RATE;
   float *x = make_signal (n, 43);
   GByteArray *ref = run_split (x, n, 1000, FALSE);
-  GByteArray *out = g_byte_array_new ();
-  GstHarness *h = new_harness ("whispermel", F32_CAPS);
-  gsize i;
+  GstClockTimeDiff (*jitters[]) (gsize) = { jitter_20ms, jitter_40ms_gap };
+  guint j, d;
 
-  for (i = 0; i < n; i += 1000) {
-    GstClockTime jitter = (i / 1000) % 2 ? 4 * GST_MSECOND : 0;
-    gst_harness_push (h, f32_buffer (x + i, MIN (1000, n - i),
-            samples_to_time (i) + jitter));
+  for (j = 0; j < G_N_ELEMENTS (jitters); j++) {
+    for (d = 0; d < 2; d++) {
+      GstHarness *h = new_harness ("whispermel", F32_CAPS);
+      GByteArray *out = run_jittered (h, x, n, jitters[j], d);
+      assert_bytes_equal (ref, out);
+      g_byte_array_unref (out);
+      gst_harness_teardown (h);
+    }
   }
-  gst_harness_push_event (h, gst_event_new_eos ());
-  pull_all (h, out, 80);
-  assert_bytes_equal (ref, out);
   g_byte_array_unref (ref);
-  g_byte_array_unref (out);
   g_free (x);
+}
+
+GST_END_TEST;
+
+/* Beyond the tolerance a gap restarts the run: a different output; with
+ * tolerance=0 any jitter does, and with a larger tolerance the 41 ms gap
+ * is absorbed again. */
+GST_START_TEST (test_tolerance_property)
+{
+  const gsize n = RATE;
+  float *x = make_signal (n, 47);
+  GByteArray *ref = run_split (x, n, 1000, FALSE);
+  GstHarness *h;
+  GByteArray *out;
+  GstElement *mel;
+  guint64 tol = 0;
+
+  h = new_harness ("whispermel", F32_CAPS);
+  mel = gst_harness_find_element (h, "whispermel");
+  g_object_get (mel, "tolerance", &tol, NULL);
+  gst_object_unref (mel);
+  fail_unless_equals_uint64 (tol, 40 * GST_MSECOND);
+  out = run_jittered (h, x, n, jitter_41ms_gap, FALSE);
+  fail_if (out->len == ref->len && memcmp (out->data, ref->data,
+          ref->len) == 0, "a 41 ms gap did not restart the analysis");
+  g_byte_array_unref (out);
   gst_harness_teardown (h);
+
+  h = new_harness ("whispermel tolerance=0", F32_CAPS);
+  out = run_jittered (h, x, n, jitter_20ms, FALSE);
+  fail_if (out->len == ref->len && memcmp (out->data, ref->data,
+          ref->len) == 0, "tolerance=0 absorbed 20 ms of jitter");
+  g_byte_array_unref (out);
+  gst_harness_teardown (h);
+
+  h = new_harness ("whispermel tolerance=50000000", F32_CAPS);
+  out = run_jittered (h, x, n, jitter_41ms_gap, FALSE);
+  assert_bytes_equal (ref, out);
+  g_byte_array_unref (out);
+  gst_harness_teardown (h);
+
+  g_byte_array_unref (ref);
+  g_free (x);
 }
 
 GST_END_TEST;
@@ -957,6 +1042,7 @@ whispermel_suite (void)
   tcase_add_test (tc, test_timestamp_gap_restarts);
   tcase_add_test (tc, test_discont_flag_restarts);
   tcase_add_test (tc, test_small_jitter_continues);
+  tcase_add_test (tc, test_tolerance_property);
   tcase_add_test (tc, test_gap_forwarded);
   tcase_add_test (tc, test_end_padding_zeros);
   tcase_add_test (tc, test_latency);
