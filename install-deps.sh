@@ -51,6 +51,6 @@ if [ "$with_tests" -eq 1 ]; then
   "$cache/venv/bin/python3" -m pip install --quiet \
     "numpy>=1.26" "ctranslate2==4.8.5" "faster-whisper==1.2.1" \
     "jiwer==4.0.0" "whisper-normalizer==0.1.15"
-  python3 "$here/models/whisper-models" fetch tiny.en
-  python3 "$here/models/whisper-models" fetch base
+  python3 "$here/models/tools/whisper-models" fetch tiny.en
+  python3 "$here/models/tools/whisper-models" fetch base
 fi

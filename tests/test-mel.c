@@ -1,4 +1,4 @@
-/* Engine tests for the log-mel front end (models/mel.c), no GStreamer.
+/* Engine tests for the log-mel front end (models/frontend/mel.c), no GStreamer.
  *
  *  - filterbank: shape of the Slaney triangles and their area normalisation
  *  - a sinusoid on an FFT bin: |X|^2 is known in closed form for a periodic

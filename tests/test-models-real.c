@@ -1,5 +1,5 @@
 /* Model files on real weights (exit 77 = skipped when the models directory
- * lacks tiny.en; fetch it with models/whisper-models fetch tiny.en):
+ * lacks tiny.en; fetch it with models/tools/whisper-models fetch tiny.en):
  *  - tiny.en (CTranslate2 float16) -> ggml f16 and f32 -> loaded back:
  *    every weight bit-identical, same vocabulary, special tokens, suppress
  *    list; the encoder gives bit-identical output on both
@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include "model-internal.h"
+#include "model-write.h"
 #include "mel.h"
 #include "encoder.h"
 
@@ -227,7 +228,7 @@ main (int argc, char **argv)
   char *tiny = g_build_filename (dir, "tiny.en", NULL);
   char *base = g_build_filename (dir, "base", NULL);
   if (!g_file_test (tiny, G_FILE_TEST_IS_DIR)) {
-    printf ("SKIP: %s not found (models/whisper-models fetch tiny.en)\n", tiny);
+    printf ("SKIP: %s not found (models/tools/whisper-models fetch tiny.en)\n", tiny);
     return 77;
   }
   GError *error = NULL;

@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include "model-internal.h"
+#include "model-write.h"
 
 static char *tmp_dir;           /* synthetic models, written once */
 

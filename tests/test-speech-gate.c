@@ -1,4 +1,4 @@
-/* Engine tests for the speech gate (models/speech-gate.c), no GStreamer.
+/* Engine tests for the speech gate (models/frontend/speech-gate.c), no GStreamer.
  *
  * Signals made here, through the real front end (whisper_mel_compute), 30 s
  * each unless said: digital silence, white noise at -40 and -20 dBFS, a

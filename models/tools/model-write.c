@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "model-internal.h"
+#include "model-write.h"
 
 #define N_FREQ 201               /* n_fft 400 / 2 + 1 */
 

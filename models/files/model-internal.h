@@ -16,7 +16,6 @@
 #include <glib.h>
 #include "whisper-model.h"
 #include "model-load.h"
-#include "model-write.h"
 
 G_BEGIN_DECLS
 
