@@ -79,28 +79,16 @@
 
 #include "gstwhisperdec.h"
 #include "whisper-caps.h"
-#include "model-load.h"
+#include "whisper.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_whisper_dec_debug);
 #define GST_CAT_DEFAULT gst_whisper_dec_debug
 
 /* Defaults mirror openai-whisper's transcribe() / DecodingOptions and
  * whisper_decode_params_default(). */
-#define DEFAULT_BEAM_SIZE 5
-#define DEFAULT_BEST_OF 5
 #define DEFAULT_LANGUAGE NULL
-#define DEFAULT_TASK GST_WHISPER_DEC_TASK_TRANSCRIBE
-#define DEFAULT_SUPPRESS_BLANK TRUE
 #define DEFAULT_SUPPRESS_TOKENS "-1"
-#define DEFAULT_MAX_INITIAL_TIMESTAMP 1.0
-#define DEFAULT_WITHOUT_TIMESTAMPS FALSE
-#define DEFAULT_TEMPERATURE_FALLBACK TRUE
-#define DEFAULT_CONDITION_ON_PREVIOUS_TEXT TRUE
 #define DEFAULT_INITIAL_PROMPT NULL
-#define DEFAULT_NO_SPEECH_THRESHOLD 0.6
-#define DEFAULT_LOGPROB_THRESHOLD -1.0
-#define DEFAULT_COMPRESSION_RATIO_THRESHOLD 2.4
-#define DEFAULT_SKIP_NON_WORDS TRUE
 
 /* Decode-time latency is reported in steps of this size. */
 #define LATENCY_STEP (100 * GST_MSECOND)
@@ -146,6 +134,7 @@ GST_ELEMENT_REGISTER_DEFINE (whisperdec, "whisperdec", GST_RANK_NONE,
     GST_TYPE_WHISPER_DEC);
 
 static void gst_whisper_dec_finalize (GObject * object);
+static void gst_whisper_dec_point_params (GstWhisperDec * self);
 static void gst_whisper_dec_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_whisper_dec_get_property (GObject * object, guint prop_id,
@@ -229,6 +218,8 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
 {
   GObjectClass *gobject_class = (GObjectClass *) klass;
   GstElementClass *element_class = (GstElementClass *) klass;
+  /* the properties' defaults are the engine's */
+  const whisper_decode_params d = whisper_decode_params_default ();
 
   GST_DEBUG_CATEGORY_INIT (gst_whisper_dec_debug, "whisperdec", 0,
       "Whisper decoder");
@@ -246,7 +237,7 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
   g_object_class_install_property (gobject_class, PROP_BEAM_SIZE,
       g_param_spec_int ("beam-size", "Beam size",
           "Beams of the beam search at temperature 0 (1 = greedy)",
-          1, 16, DEFAULT_BEAM_SIZE, PROP_FLAGS));
+          1, 16, d.beam_size, PROP_FLAGS));
 
   /**
    * GstWhisperDec:best-of:
@@ -257,7 +248,7 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
   g_object_class_install_property (gobject_class, PROP_BEST_OF,
       g_param_spec_int ("best-of", "Best of",
           "Candidates sampled when decoding at a temperature above 0",
-          1, 16, DEFAULT_BEST_OF, PROP_FLAGS));
+          1, 16, d.best_of, PROP_FLAGS));
 
   /**
    * GstWhisperDec:language:
@@ -283,12 +274,12 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
   g_object_class_install_property (gobject_class, PROP_TASK,
       g_param_spec_enum ("task", "Task",
           "Transcribe, or translate into English (multilingual models)",
-          GST_TYPE_WHISPER_DEC_TASK, DEFAULT_TASK, PROP_FLAGS));
+          GST_TYPE_WHISPER_DEC_TASK, d.task, PROP_FLAGS));
 
   g_object_class_install_property (gobject_class, PROP_SUPPRESS_BLANK,
       g_param_spec_boolean ("suppress-blank", "Suppress blank",
           "Forbid a blank or end-of-text as the first sampled token",
-          DEFAULT_SUPPRESS_BLANK, PROP_FLAGS));
+          d.suppress_blank, PROP_FLAGS));
 
   /**
    * GstWhisperDec:suppress-tokens:
@@ -313,7 +304,7 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
   g_object_class_install_property (gobject_class, PROP_MAX_INITIAL_TIMESTAMP,
       g_param_spec_double ("max-initial-timestamp", "Max initial timestamp",
           "Latest first timestamp of a window, in seconds", 0.0, 30.0,
-          DEFAULT_MAX_INITIAL_TIMESTAMP, PROP_FLAGS));
+          d.max_initial_timestamp, PROP_FLAGS));
 
   /**
    * GstWhisperDec:without-timestamps:
@@ -324,7 +315,7 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
   g_object_class_install_property (gobject_class, PROP_WITHOUT_TIMESTAMPS,
       g_param_spec_boolean ("without-timestamps", "Without timestamps",
           "Decode without timestamp tokens (one segment per window)",
-          DEFAULT_WITHOUT_TIMESTAMPS, PROP_FLAGS));
+          d.without_timestamps, PROP_FLAGS));
 
   /**
    * GstWhisperDec:temperature-fallback:
@@ -336,7 +327,7 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
   g_object_class_install_property (gobject_class, PROP_TEMPERATURE_FALLBACK,
       g_param_spec_boolean ("temperature-fallback", "Temperature fallback",
           "Re-decode at rising temperatures (0.2 ... 1.0) when a window's "
-          "result fails the thresholds", DEFAULT_TEMPERATURE_FALLBACK,
+          "result fails the thresholds", d.n_temperatures > 1,
           PROP_FLAGS));
 
   g_object_class_install_property (gobject_class,
@@ -344,7 +335,7 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
       g_param_spec_boolean ("condition-on-previous-text",
           "Condition on previous text",
           "Give the previous window's text to the decoder as a prompt",
-          DEFAULT_CONDITION_ON_PREVIOUS_TEXT, PROP_FLAGS));
+          d.condition_on_previous_text, PROP_FLAGS));
 
   g_object_class_install_property (gobject_class, PROP_INITIAL_PROMPT,
       g_param_spec_string ("initial-prompt", "Initial prompt",
@@ -362,12 +353,12 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
       g_param_spec_double ("no-speech-threshold", "No-speech threshold",
           "No-speech probability above which a window with a low "
           "log-probability is skipped as silence (0 = never)", 0.0, 1.0,
-          DEFAULT_NO_SPEECH_THRESHOLD, PROP_FLAGS));
+          d.no_speech_threshold, PROP_FLAGS));
 
   g_object_class_install_property (gobject_class, PROP_LOGPROB_THRESHOLD,
       g_param_spec_double ("logprob-threshold", "Log-probability threshold",
           "Average log-probability below which a window is re-decoded at a "
-          "higher temperature", -100.0, 0.0, DEFAULT_LOGPROB_THRESHOLD,
+          "higher temperature", -100.0, 0.0, d.logprob_threshold,
           PROP_FLAGS));
 
   g_object_class_install_property (gobject_class,
@@ -377,7 +368,7 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
           "zlib compression ratio of the text above which a window is "
           "re-decoded at a higher temperature (repetition; 0 = never)", 0.0,
           100.0,
-          DEFAULT_COMPRESSION_RATIO_THRESHOLD, PROP_FLAGS));
+          d.compression_ratio_threshold, PROP_FLAGS));
 
   /**
    * GstWhisperDec:skip-non-words:
@@ -390,7 +381,7 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
   g_object_class_install_property (gobject_class, PROP_SKIP_NON_WORDS,
       g_param_spec_boolean ("skip-non-words", "Skip non-words",
           "Drop segments whose text has no letter or digit (e.g. \".\" "
-          "decoded from noise)", DEFAULT_SKIP_NON_WORDS, PROP_FLAGS));
+          "decoded from noise)", d.skip_non_words, PROP_FLAGS));
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_whisper_dec_change_state);
@@ -448,22 +439,12 @@ gst_whisper_dec_init (GstWhisperDec * self)
   gst_pad_use_fixed_caps (self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
-  self->beam_size = DEFAULT_BEAM_SIZE;
-  self->best_of = DEFAULT_BEST_OF;
+  self->params = whisper_decode_params_default ();
   self->language = g_strdup (DEFAULT_LANGUAGE);
-  self->task = DEFAULT_TASK;
-  self->suppress_blank = DEFAULT_SUPPRESS_BLANK;
+  self->initial_prompt = g_strdup (DEFAULT_INITIAL_PROMPT);
   self->suppress_tokens = g_strdup (DEFAULT_SUPPRESS_TOKENS);
   self->suppress_ids = parse_suppress_tokens (DEFAULT_SUPPRESS_TOKENS);
-  self->max_initial_timestamp = DEFAULT_MAX_INITIAL_TIMESTAMP;
-  self->without_timestamps = DEFAULT_WITHOUT_TIMESTAMPS;
-  self->temperature_fallback = DEFAULT_TEMPERATURE_FALLBACK;
-  self->condition_on_previous_text = DEFAULT_CONDITION_ON_PREVIOUS_TEXT;
-  self->initial_prompt = g_strdup (DEFAULT_INITIAL_PROMPT);
-  self->no_speech_threshold = DEFAULT_NO_SPEECH_THRESHOLD;
-  self->logprob_threshold = DEFAULT_LOGPROB_THRESHOLD;
-  self->compression_ratio_threshold = DEFAULT_COMPRESSION_RATIO_THRESHOLD;
-  self->skip_non_words = DEFAULT_SKIP_NON_WORDS;
+  gst_whisper_dec_point_params (self);
 
   self->decode_latency = 0;
   gst_whisper_dec_reset (self);
@@ -494,20 +475,20 @@ gst_whisper_dec_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_BEAM_SIZE:
-      self->beam_size = g_value_get_int (value);
+      self->params.beam_size = g_value_get_int (value);
       break;
     case PROP_BEST_OF:
-      self->best_of = g_value_get_int (value);
+      self->params.best_of = g_value_get_int (value);
       break;
     case PROP_LANGUAGE:
       g_free (self->language);
       self->language = g_value_dup_string (value);
       break;
     case PROP_TASK:
-      self->task = g_value_get_enum (value);
+      self->params.task = g_value_get_enum (value);
       break;
     case PROP_SUPPRESS_BLANK:
-      self->suppress_blank = g_value_get_boolean (value);
+      self->params.suppress_blank = g_value_get_boolean (value);
       break;
     case PROP_SUPPRESS_TOKENS:{
       const gchar *str = g_value_get_string (value);
@@ -525,37 +506,42 @@ gst_whisper_dec_set_property (GObject * object, guint prop_id,
       break;
     }
     case PROP_MAX_INITIAL_TIMESTAMP:
-      self->max_initial_timestamp = g_value_get_double (value);
+      self->params.max_initial_timestamp = g_value_get_double (value);
       break;
     case PROP_WITHOUT_TIMESTAMPS:
-      self->without_timestamps = g_value_get_boolean (value);
+      self->params.without_timestamps = g_value_get_boolean (value);
       break;
-    case PROP_TEMPERATURE_FALLBACK:
-      self->temperature_fallback = g_value_get_boolean (value);
+    case PROP_TEMPERATURE_FALLBACK:{
+      const whisper_decode_params d = whisper_decode_params_default ();
+      /* TRUE: openai's ladder 0, 0.2 .. 1.0; FALSE: temperature 0 only */
+      self->params.n_temperatures =
+          g_value_get_boolean (value) ? d.n_temperatures : 1;
       break;
+    }
     case PROP_CONDITION_ON_PREVIOUS_TEXT:
-      self->condition_on_previous_text = g_value_get_boolean (value);
+      self->params.condition_on_previous_text = g_value_get_boolean (value);
       break;
     case PROP_INITIAL_PROMPT:
       g_free (self->initial_prompt);
       self->initial_prompt = g_value_dup_string (value);
       break;
     case PROP_NO_SPEECH_THRESHOLD:
-      self->no_speech_threshold = g_value_get_double (value);
+      self->params.no_speech_threshold = g_value_get_double (value);
       break;
     case PROP_LOGPROB_THRESHOLD:
-      self->logprob_threshold = g_value_get_double (value);
+      self->params.logprob_threshold = g_value_get_double (value);
       break;
     case PROP_COMPRESSION_RATIO_THRESHOLD:
-      self->compression_ratio_threshold = g_value_get_double (value);
+      self->params.compression_ratio_threshold = g_value_get_double (value);
       break;
     case PROP_SKIP_NON_WORDS:
-      self->skip_non_words = g_value_get_boolean (value);
+      self->params.skip_non_words = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  gst_whisper_dec_point_params (self);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -568,49 +554,49 @@ gst_whisper_dec_get_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_BEAM_SIZE:
-      g_value_set_int (value, self->beam_size);
+      g_value_set_int (value, self->params.beam_size);
       break;
     case PROP_BEST_OF:
-      g_value_set_int (value, self->best_of);
+      g_value_set_int (value, self->params.best_of);
       break;
     case PROP_LANGUAGE:
       g_value_set_string (value, self->language);
       break;
     case PROP_TASK:
-      g_value_set_enum (value, self->task);
+      g_value_set_enum (value, self->params.task);
       break;
     case PROP_SUPPRESS_BLANK:
-      g_value_set_boolean (value, self->suppress_blank);
+      g_value_set_boolean (value, self->params.suppress_blank);
       break;
     case PROP_SUPPRESS_TOKENS:
       g_value_set_string (value, self->suppress_tokens);
       break;
     case PROP_MAX_INITIAL_TIMESTAMP:
-      g_value_set_double (value, self->max_initial_timestamp);
+      g_value_set_double (value, self->params.max_initial_timestamp);
       break;
     case PROP_WITHOUT_TIMESTAMPS:
-      g_value_set_boolean (value, self->without_timestamps);
+      g_value_set_boolean (value, self->params.without_timestamps);
       break;
     case PROP_TEMPERATURE_FALLBACK:
-      g_value_set_boolean (value, self->temperature_fallback);
+      g_value_set_boolean (value, self->params.n_temperatures > 1);
       break;
     case PROP_CONDITION_ON_PREVIOUS_TEXT:
-      g_value_set_boolean (value, self->condition_on_previous_text);
+      g_value_set_boolean (value, self->params.condition_on_previous_text);
       break;
     case PROP_INITIAL_PROMPT:
       g_value_set_string (value, self->initial_prompt);
       break;
     case PROP_NO_SPEECH_THRESHOLD:
-      g_value_set_double (value, self->no_speech_threshold);
+      g_value_set_double (value, self->params.no_speech_threshold);
       break;
     case PROP_LOGPROB_THRESHOLD:
-      g_value_set_double (value, self->logprob_threshold);
+      g_value_set_double (value, self->params.logprob_threshold);
       break;
     case PROP_COMPRESSION_RATIO_THRESHOLD:
-      g_value_set_double (value, self->compression_ratio_threshold);
+      g_value_set_double (value, self->params.compression_ratio_threshold);
       break;
     case PROP_SKIP_NON_WORDS:
-      g_value_set_boolean (value, self->skip_non_words);
+      g_value_set_boolean (value, self->params.skip_non_words);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -628,66 +614,40 @@ typedef struct
   whisper_decode_params p;
   gchar *language;
   gchar *initial_prompt;
-  GArray *suppress;             /* gint, NULL = the model's list */
+  GArray *suppress;
 } DecodeParams;
+
+/* Points the borrowed members of self->params at the property copies.
+ * Object lock held. */
+static void
+gst_whisper_dec_point_params (GstWhisperDec * self)
+{
+  whisper_decode_params *p = &self->params;
+  static const gint none = 0;
+
+  p->language = self->language;
+  p->initial_prompt = self->initial_prompt;
+  /* "-1" (the default list) is the engine's; "" is non-NULL and empty:
+   * suppress nothing */
+  p->suppress_tokens = self->suppress_ids->len ?
+      (const int *) self->suppress_ids->data : &none;
+  p->n_suppress_tokens = self->suppress_ids->len;
+}
 
 static void
 decode_params_snapshot (GstWhisperDec * self, DecodeParams * dp)
 {
-  whisper_decode_params *p = &dp->p;
-  const whisper_model *model = self->model;
-  guint i;
-
-  *p = whisper_decode_params_default ();
-  dp->suppress = NULL;
-
   GST_OBJECT_LOCK (self);
-  p->beam_size = self->beam_size;
-  p->best_of = self->best_of;
-  if (!self->temperature_fallback) {
-    p->temperatures[0] = 0.0f;
-    p->n_temperatures = 1;
-  }
-  p->compression_ratio_threshold = self->compression_ratio_threshold;
-  p->logprob_threshold = self->logprob_threshold;
-  p->no_speech_threshold = self->no_speech_threshold;
-  p->condition_on_previous_text = self->condition_on_previous_text;
-  dp->initial_prompt = g_strdup (self->initial_prompt);
+  dp->p = self->params;
   dp->language = g_strdup (self->language);
-  p->task = self->task == GST_WHISPER_DEC_TASK_TRANSLATE ?
-      WHISPER_TASK_TRANSLATE : WHISPER_TASK_TRANSCRIBE;
-  p->suppress_blank = self->suppress_blank;
-  p->max_initial_timestamp = self->max_initial_timestamp;
-  p->without_timestamps = self->without_timestamps;
-
-  /* "-1" alone is the engine's default (NULL); otherwise expand -1 into the
-   * model's list and drop ids outside the vocabulary. */
-  if (!(self->suppress_ids->len == 1
-          && g_array_index (self->suppress_ids, gint, 0) == -1)) {
-    dp->suppress = g_array_new (FALSE, FALSE, sizeof (gint));
-    for (i = 0; i < self->suppress_ids->len; i++) {
-      gint id = g_array_index (self->suppress_ids, gint, i);
-
-      if (id == -1) {
-        if (model->suppress_tokens && model->n_suppress_tokens > 0)
-          g_array_append_vals (dp->suppress, model->suppress_tokens,
-              model->n_suppress_tokens);
-      } else if (id < model->hp.n_vocab) {
-        g_array_append_val (dp->suppress, id);
-      }
-    }
-  }
+  dp->initial_prompt = g_strdup (self->initial_prompt);
+  dp->suppress = g_array_copy (self->suppress_ids);
   GST_OBJECT_UNLOCK (self);
 
-  p->initial_prompt = dp->initial_prompt;
-  p->language = dp->language;
-  if (dp->suppress) {
-    /* non-NULL even when empty: "suppress nothing" */
-    static const gint none = 0;
-    p->suppress_tokens = dp->suppress->len ?
-        (const int *) dp->suppress->data : &none;
-    p->n_suppress_tokens = dp->suppress->len;
-  }
+  dp->p.language = dp->language;
+  dp->p.initial_prompt = dp->initial_prompt;
+  if (dp->suppress->len)
+    dp->p.suppress_tokens = (const int *) dp->suppress->data;
 }
 
 static void
@@ -695,22 +655,11 @@ decode_params_clear (DecodeParams * dp)
 {
   g_free (dp->language);
   g_free (dp->initial_prompt);
-  if (dp->suppress)
-    g_array_unref (dp->suppress);
+  g_array_unref (dp->suppress);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Output */
-
-/* TRUE if @text (valid UTF-8) has a letter or a digit. */
-static gboolean
-has_word (const gchar * text)
-{
-  for (; *text; text = g_utf8_next_char (text))
-    if (g_unichar_isalnum (g_utf8_get_char (text)))
-      return TRUE;
-  return FALSE;
-}
 
 static GstFlowReturn
 gst_whisper_dec_push_gap (GstWhisperDec * self, GstClockTime end)
@@ -799,12 +748,7 @@ gst_whisper_dec_push_window (GstWhisperDec * self,
     guint64 offset_end, GstClockTime commit_end)
 {
   GstFlowReturn ret = GST_FLOW_OK;
-  gboolean skip_non_words;
   gint i;
-
-  GST_OBJECT_LOCK (self);
-  skip_non_words = self->skip_non_words;
-  GST_OBJECT_UNLOCK (self);
 
   gst_whisper_dec_push_language (self, res->language);
 
@@ -816,8 +760,8 @@ gst_whisper_dec_push_window (GstWhisperDec * self,
 
     /* the caps promise UTF-8: replace any invalid byte sequence */
     text = g_strstrip (g_utf8_make_valid (seg->text ? seg->text : "", -1));
-    if (*text == '\0' || (skip_non_words && !has_word (text))) {
-      GST_DEBUG_OBJECT (self, "dropping segment without words: \"%s\"", text);
+    if (*text == '\0') {
+      GST_DEBUG_OBJECT (self, "no text in the segment");
       g_free (text);
       continue;
     }
@@ -921,8 +865,8 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     return ret;
   }
 
-  expected = (gsize) self->model->hp.n_audio_ctx *
-      self->model->hp.n_audio_state * sizeof (gfloat);
+  expected = (gsize) whisper_model_get_info (self->model).n_audio_ctx *
+      whisper_model_get_info (self->model).n_audio_state * sizeof (gfloat);
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     goto map_failed;
   if (map.size != expected) {
@@ -1034,7 +978,7 @@ bad_size:
         (_("Invalid Whisper encoder output.")),
         ("window buffer has %" G_GSIZE_FORMAT " bytes, expected %"
             G_GSIZE_FORMAT " (%d x %d float32)", map.size, expected,
-            self->model->hp.n_audio_ctx, self->model->hp.n_audio_state));
+            whisper_model_get_info (self->model).n_audio_ctx, whisper_model_get_info (self->model).n_audio_state));
     gst_buffer_unref (buf);
     return GST_FLOW_ERROR;
   }
@@ -1092,8 +1036,8 @@ gst_whisper_dec_set_caps (GstWhisperDec * self, GstCaps * caps)
       goto model_failed;
   }
 
-  if (model->hp.n_audio_state != n_state || model->hp.n_audio_ctx != n_ctx
-      || (n_mels != 0 && model->hp.n_mels != n_mels))
+  if (whisper_model_get_info (model).n_audio_state != n_state || whisper_model_get_info (model).n_audio_ctx != n_ctx
+      || (n_mels != 0 && whisper_model_get_info (model).n_mels != n_mels))
     goto mismatch;
 
   if (model != self->model) {
@@ -1104,8 +1048,8 @@ gst_whisper_dec_set_caps (GstWhisperDec * self, GstCaps * caps)
     self->model = model;
     self->model_key = g_strdup (key);
     self->decoder = decoder;
-    GST_INFO_OBJECT (self, "using model %s (%s, %s)", key, model->path,
-        model->format);
+    GST_INFO_OBJECT (self, "using model %s (%s, %s)", key, whisper_model_get_info (model).path,
+        whisper_model_get_info (model).format);
   }
 
   if (!gst_pad_has_current_caps (self->srcpad)) {
@@ -1148,7 +1092,7 @@ mismatch:
         (_("The input does not match the dimensions of its Whisper model.")),
         ("caps n-state %d, n-ctx %d, n-mels %d; model \"%s\" has n-state %d, "
             "n-ctx %d, n-mels %d", n_state, n_ctx, n_mels, key,
-            model->hp.n_audio_state, model->hp.n_audio_ctx, model->hp.n_mels));
+            whisper_model_get_info (model).n_audio_state, whisper_model_get_info (model).n_audio_ctx, whisper_model_get_info (model).n_mels));
     if (model != self->model)
       whisper_model_registry_release (model);
     return FALSE;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* whisperdec: Whisper encoder output to timed UTF-8 text.
  *
  * This library is free software; you can redistribute it and/or
@@ -10,8 +11,7 @@
 
 #include <gst/gst.h>
 
-#include "whisper-model.h"
-#include "transcribe.h"
+#include "whisper.h"
 
 G_BEGIN_DECLS
 
@@ -42,23 +42,13 @@ struct _GstWhisperDec
   GstPad *sinkpad;
   GstPad *srcpad;
 
-  /* properties, protected by the object lock */
-  gint beam_size;
-  gint best_of;
+  /* properties, protected by the object lock: the engine's parameters,
+   * whose strings and token list point to the copies below */
+  whisper_decode_params params;
   gchar *language;
-  GstWhisperDecTask task;
-  gboolean suppress_blank;
-  gchar *suppress_tokens;
-  GArray *suppress_ids;         /* parsed suppress_tokens (gint) */
-  gdouble max_initial_timestamp;
-  gboolean without_timestamps;
-  gboolean temperature_fallback;
-  gboolean condition_on_previous_text;
   gchar *initial_prompt;
-  gdouble no_speech_threshold;
-  gdouble logprob_threshold;
-  gdouble compression_ratio_threshold;
-  gboolean skip_non_words;
+  gchar *suppress_tokens;       /* the property's text */
+  GArray *suppress_ids;         /* parsed suppress_tokens (gint) */
 
   /* streaming state (streaming thread only) */
   whisper_model *model;         /* shared, from the model registry */

@@ -56,23 +56,16 @@
 #include "gstwhisperencnpu.h"
 #include "whisper-caps.h"
 #include "whisper-element-common.h"
-#include "model-load.h"
-#include "speech-gate.h"
+#include "whisper.h"
 
 GST_DEBUG_CATEGORY_STATIC (whisper_enc_npu_debug);
 #define GST_CAT_DEFAULT whisper_enc_npu_debug
-
-/* openai-whisper pads the AUDIO with 30 s of zeros before the STFT
- * (log_mel_spectrogram (audio, padding=N_SAMPLES) in whisper/transcribe.py),
- * so frames past the end are log10 (max (0, 1e-10)) = -10 before the
- * per-window normalisation, which then lifts them to max - 8. */
-#define WHISPER_MEL_PAD_VALUE (-10.0f)
 
 /* What the window adds to the upstream latency (see the LATENCY query). */
 #define WHISPER_WINDOW_LATENCY (WHISPER_WINDOW_FRAMES * WHISPER_FRAME_DURATION)
 
 #define DEFAULT_MODEL "tiny.en"
-#define DEFAULT_BACKEND GST_WHISPER_BACKEND_AUTO
+#define DEFAULT_BACKEND WHISPER_BACKEND_AUTO
 #define DEFAULT_THREADS 0
 #define DEFAULT_SPEECH_GATE WHISPER_SPEECH_GATE_DEFAULT_DB
 #define MAX_THREADS 1024
@@ -130,8 +123,8 @@ gst_whisper_backend_get_type (void)
 {
   static GType backend_type = 0;
   static const GEnumValue backends[] = {
-    {GST_WHISPER_BACKEND_AUTO, "The NPU when usable, else the CPU", "auto"},
-    {GST_WHISPER_BACKEND_CPU, "CPU, float32", "cpu"},
+    {WHISPER_BACKEND_AUTO, "The NPU when usable, else the CPU", "auto"},
+    {WHISPER_BACKEND_CPU, "CPU, float32", "cpu"},
     {0, NULL, NULL},
   };
 
@@ -140,21 +133,6 @@ gst_whisper_backend_get_type (void)
     g_once_init_leave (&backend_type, tmp);
   }
   return backend_type;
-}
-
-/* The backend that serves @requested, as the name shown in
- * backend-in-use.  Adding a backend means one enum value, one case here and
- * one in gst_whisper_enc_npu_start(). */
-static const gchar *
-gst_whisper_enc_npu_select_backend (GstWhisperBackend requested)
-{
-  switch (requested) {
-    case GST_WHISPER_BACKEND_AUTO:
-      /* no NPU backend yet: auto is the CPU */
-    case GST_WHISPER_BACKEND_CPU:
-      return "cpu";
-  }
-  g_return_val_if_reached ("cpu");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -397,16 +375,15 @@ static gboolean
 gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
 {
   gchar *name;
-  GstWhisperBackend backend;
-  gint threads;
+  whisper_encoder_params params = whisper_encoder_default_params ();
   const gchar *in_use;
   GError *err = NULL;
-  const whisper_hparams *hp;
+  whisper_model_info info;
 
   GST_OBJECT_LOCK (self);
   name = g_strdup (self->model_name);
-  backend = self->backend;
-  threads = self->threads;
+  params.backend = self->backend;
+  params.n_threads = self->threads;
   GST_OBJECT_UNLOCK (self);
 
   if (name == NULL || name[0] == '\0')
@@ -419,32 +396,30 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
   if (self->model == NULL)
     goto model_error;
 
-  hp = &self->model->hp;
-  if (hp->n_mels != 80 && hp->n_mels != 128)
+  info = whisper_model_get_info (self->model);
+  if (info.n_mels != 80 && info.n_mels != 128)
     goto bad_model;
-  if (hp->n_audio_ctx * 2 != WHISPER_WINDOW_FRAMES || hp->n_audio_state <= 0)
+  if (info.n_audio_ctx != WHISPER_AUDIO_POSITIONS || info.n_audio_state <= 0)
     goto bad_model;
 
-  in_use = gst_whisper_enc_npu_select_backend (backend);
-  /* every backend today is the CPU encoder */
-  self->encoder = whisper_encoder_new (self->model, threads, &err);
+  self->encoder = whisper_encoder_new (self->model, &params, &err);
   if (self->encoder == NULL)
     goto encoder_error;
+  in_use = whisper_backend_name (whisper_encoder_get_backend (self->encoder));
 
-  self->n_state = hp->n_audio_state;
-  self->n_ctx = hp->n_audio_ctx;
-  self->window = g_new (gfloat, (gsize) hp->n_mels * WHISPER_WINDOW_FRAMES);
-  self->gate = whisper_speech_gate_new (hp->n_mels);
+  self->n_state = info.n_audio_state;
+  self->n_ctx = info.n_audio_ctx;
+  self->gate = whisper_speech_gate_new (info.n_mels);
 
   GST_OBJECT_LOCK (self);
-  self->n_mels = hp->n_mels;
+  self->n_mels = info.n_mels;
   self->backend_in_use = in_use;
   GST_OBJECT_UNLOCK (self);
 
   GST_INFO_OBJECT (self, "model %s (%s, %s): n_mels %d, n_state %d, "
       "n_ctx %d; backend %s, %d threads", name, self->model_key,
-      self->model->format ? self->model->format : "?", hp->n_mels,
-      self->n_state, self->n_ctx, in_use, threads);
+      info.format ? info.format : "?", info.n_mels, self->n_state,
+      self->n_ctx, in_use, whisper_encoder_get_n_threads (self->encoder));
 
   self->caps_ok = FALSE;
   self->seek_queried = FALSE;
@@ -494,8 +469,8 @@ bad_model:
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         (_("\"%s\" is not a valid Whisper model."), name),
         ("%s: n_mels %d (want 80 or 128), n_audio_ctx %d (want %d), "
-            "n_audio_state %d", self->model_key, hp->n_mels,
-            hp->n_audio_ctx, WHISPER_WINDOW_FRAMES / 2, hp->n_audio_state));
+            "n_audio_state %d", self->model_key, info.n_mels,
+            info.n_audio_ctx, WHISPER_AUDIO_POSITIONS, info.n_audio_state));
     whisper_model_registry_release (self->model);
     self->model = NULL;
     g_clear_pointer (&self->model_key, g_free);
@@ -506,8 +481,9 @@ encoder_error:
   {
     GST_ELEMENT_ERROR (self, LIBRARY, INIT,
         (_("Could not set up the Whisper encoder.")),
-        ("model %s, backend %s, %d threads: %s", self->model_key, in_use,
-            threads, err ? err->message : "unknown error"));
+        ("model %s, backend %s, %d threads: %s", self->model_key,
+            whisper_backend_name (params.backend), params.n_threads,
+            err ? err->message : "unknown error"));
     g_clear_error (&err);
     whisper_model_registry_release (self->model);
     self->model = NULL;
@@ -523,7 +499,6 @@ gst_whisper_enc_npu_stop (GstWhisperEncNpu * self)
   g_clear_pointer (&self->encoder, whisper_encoder_free);
   g_clear_pointer (&self->model, whisper_model_registry_release);
   g_clear_pointer (&self->model_key, g_free);
-  g_clear_pointer (&self->window, g_free);
   g_clear_pointer (&self->frames, g_free);
   g_clear_pointer (&self->gate, whisper_speech_gate_free);
   self->frames_alloc = 0;
@@ -674,37 +649,24 @@ gst_whisper_enc_npu_has_speech (GstWhisperEncNpu * self, guint64 n_real)
   return contrast >= threshold;
 }
 
-/* Encode the window of @n_real frames at window_start (padded to 3000)
- * into a new buffer. */
+/* Encode the window of @n_real frames at window_start (the engine pads it
+ * to 30 s) into a new buffer. */
 static GstFlowReturn
 gst_whisper_enc_npu_encode (GstWhisperEncNpu * self, guint64 n_real,
     GstBuffer ** outbuf)
 {
-  const gint M = self->n_mels;
-  const gint F = WHISPER_WINDOW_FRAMES;
   GstBuffer *buf;
   GstMapInfo map;
-  gint m;
-  guint64 t;
-  int rc;
-
-  /* frames [n_real][M] -> window [M][F], padding at the end */
-  for (t = 0; t < n_real; t++) {
-    const gfloat *frame = self->frames + t * M;
-    for (m = 0; m < M; m++)
-      self->window[(gsize) m * F + t] = frame[m];
-  }
-  for (m = 0; m < M; m++)
-    for (t = n_real; t < (guint64) F; t++)
-      self->window[(gsize) m * F + t] = WHISPER_MEL_PAD_VALUE;
-  whisper_mel_normalize (self->window, (size_t) M * F);
+  GError *err = NULL;
+  gboolean ok;
 
   buf = gst_buffer_new_allocate (NULL,
       (gsize) self->n_ctx * self->n_state * sizeof (gfloat), NULL);
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  rc = whisper_encoder_run (self->encoder, self->window, (gfloat *) map.data);
+  ok = whisper_encoder_encode_window (self->encoder, self->frames,
+      (int) n_real, (gfloat *) map.data, &err);
   gst_buffer_unmap (buf, &map);
-  if (rc != 0)
+  if (!ok)
     goto encode_failed;
 
   gst_whisper_enc_npu_stamp_window (self, buf, n_real);
@@ -716,9 +678,9 @@ encode_failed:
   {
     GST_ELEMENT_ERROR (self, STREAM, DECODE,
         (_("The Whisper encoder failed.")),
-        ("whisper_encoder_run returned %d on the window at frame %"
-            G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " real frames)", rc,
-            self->window_start, n_real));
+        ("window at frame %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+            " real frames): %s", self->window_start, n_real, err->message));
+    g_clear_error (&err);
     gst_buffer_unref (buf);
     return GST_FLOW_ERROR;
   }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* whisperencnpu: Whisper's audio encoder over 30 s windows of log-mel
  * frames, with the decoder-driven window seek of openai-whisper. */
 #ifndef __GST_WHISPER_ENC_NPU_H__
@@ -5,27 +6,11 @@
 
 #include <gst/gst.h>
 
-#include "whisper-model.h"
-#include "encoder.h"
-#include "speech-gate.h"
+#include "whisper.h"
 
 G_BEGIN_DECLS
 
-/**
- * GstWhisperBackend:
- * @GST_WHISPER_BACKEND_AUTO: the best usable backend (the NPU when one is
- *   usable, else the CPU)
- * @GST_WHISPER_BACKEND_CPU: the CPU, float32
- *
- * Where the encoder runs.  New backends are appended (the NPU one next);
- * gst_whisper_enc_npu_select_backend() maps a request to what is used.
- */
-typedef enum
-{
-  GST_WHISPER_BACKEND_AUTO,
-  GST_WHISPER_BACKEND_CPU,
-} GstWhisperBackend;
-
+/* The engine's whisper_backend as a GEnum ("GstWhisperBackend") */
 #define GST_TYPE_WHISPER_BACKEND (gst_whisper_backend_get_type ())
 GType gst_whisper_backend_get_type (void);
 
@@ -43,7 +28,7 @@ struct _GstWhisperEncNpu
 
   /* properties, under the object lock */
   gchar *model_name;
-  GstWhisperBackend backend;
+  whisper_backend backend;
   gint threads;
   gdouble speech_gate_db;       /* least contrast of a decoded window */
   const gchar *backend_in_use;  /* static string, NULL when stopped */
@@ -55,7 +40,6 @@ struct _GstWhisperEncNpu
   gint n_mels;                  /* M of the model */
   gint n_state;                 /* C of the model */
   gint n_ctx;                   /* A of the model (1500) */
-  gfloat *window;               /* [M][3000] encoder input */
   whisper_speech_gate *gate;    /* scratch of the speech gate */
 
   /* streaming state, under the sink pad's stream lock */

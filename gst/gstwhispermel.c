@@ -72,8 +72,8 @@ GST_DEBUG_CATEGORY_STATIC (whisper_mel_debug);
 #define DEFAULT_END_PADDING WHISPER_MEL_END_REFLECT
 /* timestamp jitter absorbed without a restart, as audiorate's tolerance */
 #define DEFAULT_TOLERANCE (40 * GST_MSECOND)
-/* 200 samples of look-ahead plus one hop */
-#define WHISPER_MEL_LATENCY (GST_SECOND * (WHISPER_MEL_PAD + \
+/* half an analysis window (200 samples) of look-ahead plus one hop */
+#define WHISPER_MEL_LATENCY (GST_SECOND * (WHISPER_N_FFT / 2 + \
       WHISPER_HOP_LENGTH) / WHISPER_SAMPLE_RATE)
 
 enum
@@ -738,7 +738,7 @@ static gboolean
 gst_whisper_mel_start (GstWhisperMel * self)
 {
   GError *err = NULL;
-  WhisperMelEndPad end_padding;
+  whisper_mel_end_pad end_padding;
   gint n_mels;
 
   GST_OBJECT_LOCK (self);

@@ -5,7 +5,7 @@
 #include <gst/gst.h>
 #include <gst/audio/audio.h>
 
-#include "mel.h"
+#include "whisper.h"
 
 G_BEGIN_DECLS
 
@@ -23,11 +23,11 @@ struct _GstWhisperMel
 
   /* properties, under the object lock */
   gint n_mels;
-  WhisperMelEndPad end_padding;
+  whisper_mel_end_pad end_padding;
   GstClockTime tolerance;       /* jitter absorbed within a run (ns) */
 
   /* streaming state, under the sink pad's stream lock */
-  WhisperMel *mel;              /* engine, made in READY->PAUSED */
+  whisper_mel *mel;              /* engine, made in READY->PAUSED */
   gint mel_n_mels;              /* n_mels of mel and of the src caps */
   gboolean is_s16;              /* input format (else F32LE) */
   gboolean caps_ok;             /* valid input caps received */

@@ -30,6 +30,8 @@
 #ifndef __WHISPER_CAPS_H__
 #define __WHISPER_CAPS_H__
 
+#include "whisper.h"
+
 #define WHISPER_MEL_MEDIA_TYPE "audio/x-whisper-mel"
 #define WHISPER_MEL_CAPS \
   WHISPER_MEL_MEDIA_TYPE ", n-mels = (int) { 80, 128 }, rate = (int) 100"
@@ -44,8 +46,7 @@
 #define WHISPER_SEEK_QUERY "whisper-seek-driver"
 #define WHISPER_SEGMENT_EVENT "whisper-segment"
 
-/* 10 ms per mel frame, 3000 frames per 30 s window */
-#define WHISPER_FRAME_DURATION (GST_SECOND / 100)
-#define WHISPER_WINDOW_FRAMES 3000
+/* 10 ms per mel frame */
+#define WHISPER_FRAME_DURATION (GST_SECOND / WHISPER_FRAMES_PER_SECOND)
 
 #endif /* __WHISPER_CAPS_H__ */

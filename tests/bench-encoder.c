@@ -11,7 +11,7 @@
  * that is not installed is reported and skipped; exit 77 if none ran.
  */
 #include "encoder.h"
-#include "model-load.h"
+#include "whisper.h"
 #include "random-encoder-model.h"
 
 #include <cblas.h>
@@ -73,14 +73,15 @@ bench_model (const char *label, const whisper_model * model, int n_threads,
     int n_runs, double ceiling)
 {
   GError *err = NULL;
-  whisper_encoder *enc = whisper_encoder_new (model, n_threads, &err);
+  whisper_encoder *enc = whisper_encoder_new (model,
+      &(whisper_encoder_params) { .n_threads = n_threads }, &err);
   if (!enc) {
     fprintf (stderr, "%s: %s\n", label, err->message);
     g_error_free (err);
     return -1;
   }
   const whisper_hparams *hp = &model->hp;
-  size_t n_mel = (size_t) hp->n_mels * WHISPER_WINDOW_N_FRAMES;
+  size_t n_mel = (size_t) hp->n_mels * WHISPER_WINDOW_FRAMES;
   float *mel = malloc (n_mel * 4);
   float *out = malloc ((size_t) hp->n_audio_ctx * hp->n_audio_state * 4);
   for (size_t i = 0; i < n_mel; i++)

@@ -26,7 +26,7 @@ main (int argc, char **argv)
   uint64_t n_total = (uint64_t) (seconds * WHISPER_SAMPLE_RATE);
   uint64_t n_done = 0, n_frames = 0;
   GError *err = NULL;
-  WhisperMel *mel;
+  whisper_mel *mel;
   float *src, *out;
   double sum = 0.0, t0, t1;
   guint32 rng = 1;

@@ -43,9 +43,9 @@
 #include "decoder.h"
 #include "encoder.h"
 #include "mel.h"
-#include "model-load.h"
+#include "whisper.h"
 #include "tokenizer.h"
-#include "transcribe.h"
+#include "whisper.h"
 
 static double
 cpu_seconds (void)
@@ -203,8 +203,8 @@ cmd_transcribe (int argc, char **argv, whisper_decode_params * p)
   const int M = model->hp.n_mels, A = model->hp.n_audio_ctx;
   const int C = model->hp.n_audio_state;
   size_t n_samples = len / sizeof (float);
-  WhisperMel *mel = whisper_mel_new (M, &err);
-  whisper_encoder *enc = mel ? whisper_encoder_new (model, 0, &err) : NULL;
+  whisper_mel *mel = whisper_mel_new (M, &err);
+  whisper_encoder *enc = mel ? whisper_encoder_new (model, NULL, &err) : NULL;
   whisper_decoder *dec = enc ? whisper_decoder_new (model, &err) : NULL;
   if (!dec) {
     fprintf (stderr, "%s\n", err->message);
@@ -214,13 +214,13 @@ cmd_transcribe (int argc, char **argv, whisper_decode_params * p)
   float *frames = g_new0 (float, (n_frames + 1) * M);  /* [N][M] */
   n_frames = whisper_mel_compute (mel, (const float *) data, n_samples, frames);
   whisper_mel_normalize (frames, n_frames * M);
-  float *win = g_new (float, (size_t) WHISPER_WINDOW_N_FRAMES * M);
+  float *win = g_new (float, (size_t) WHISPER_WINDOW_FRAMES * M);
   float *xa = g_new (float, (size_t) A * C);
   double t_enc = 0, t_dec = 0;
   int n_tok = 0;
   for (int64_t seek = 0; seek < (int64_t) n_frames;) {
-    int size = MIN (WHISPER_WINDOW_N_FRAMES, (int64_t) n_frames - seek);
-    memset (win, 0, sizeof (float) * WHISPER_WINDOW_N_FRAMES * M);
+    int size = MIN (WHISPER_WINDOW_FRAMES, (int64_t) n_frames - seek);
+    memset (win, 0, sizeof (float) * WHISPER_WINDOW_FRAMES * M);
     memcpy (win, frames + seek * M, sizeof (float) * size * M);
     gint64 t0 = g_get_monotonic_time ();
     if (whisper_encoder_run_frames (enc, win, xa) != 0) {
@@ -328,6 +328,8 @@ main (int argc, char **argv)
     return 2;
   }
   whisper_decode_params p = whisper_decode_params_default ();
+  /* the references this tool is compared with keep every segment */
+  p.skip_non_words = 0;
   int frames = 3000, repeat = 1;
   gint64 start = 0;
   float only_temp = -1.0f;

@@ -9,7 +9,7 @@
  * success, 1 on any error (with a message on stderr).
  */
 #include "encoder.h"
-#include "model-load.h"
+#include "whisper.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +39,8 @@ main (int argc, char **argv)
     g_error_free (err);
     return 1;
   }
-  whisper_encoder *enc = whisper_encoder_new (model, n_threads, &err);
+  whisper_encoder *enc = whisper_encoder_new (model,
+      &(whisper_encoder_params) { .n_threads = n_threads }, &err);
   if (!enc) {
     fprintf (stderr, "encode-mel: %s\n", err->message);
     g_error_free (err);
@@ -51,7 +52,7 @@ main (int argc, char **argv)
       "n_audio_layer %d\n", hp->n_mels, hp->n_audio_ctx, hp->n_audio_state,
       hp->n_audio_head, hp->n_audio_layer);
 
-  const size_t n_mel = (size_t) hp->n_mels * WHISPER_WINDOW_N_FRAMES;
+  const size_t n_mel = (size_t) hp->n_mels * WHISPER_WINDOW_FRAMES;
   const size_t n_out = (size_t) hp->n_audio_ctx * hp->n_audio_state;
   float *mel = g_new (float, n_mel), *out = g_new (float, n_out);
   int status = 0;
@@ -67,7 +68,7 @@ main (int argc, char **argv)
     if (len != n_mel * sizeof (float)) {
       fprintf (stderr, "encode-mel: %s: %zu bytes, expected %zu "
           "(float32 [%d][%d])\n", argv[i], (size_t) len,
-          n_mel * sizeof (float), hp->n_mels, WHISPER_WINDOW_N_FRAMES);
+          n_mel * sizeof (float), hp->n_mels, WHISPER_WINDOW_FRAMES);
       g_free (data);
       status = 1;
       break;

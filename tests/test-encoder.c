@@ -159,7 +159,8 @@ test_errors (void)
   random_encoder_model_init (&m, 16, 32, 4, 1);
   GError *err = NULL;
   m.hp.n_audio_ctx = 1000;
-  whisper_encoder *e = whisper_encoder_new (&m, 1, &err);
+  whisper_encoder *e = whisper_encoder_new (&m,
+      &(whisper_encoder_params) { .n_threads = 1 }, &err);
   check_true ("n_audio_ctx 1000 rejected with an error", e == NULL
       && err && err->domain == WHISPER_ENCODER_ERROR);
   if (err)
@@ -167,17 +168,19 @@ test_errors (void)
   g_clear_error (&err);
   m.hp.n_audio_ctx = 1500;
   m.hp.n_audio_head = 5;
-  e = whisper_encoder_new (&m, 1, &err);
+  e = whisper_encoder_new (&m,
+      &(whisper_encoder_params) { .n_threads = 1 }, &err);
   check_true ("heads not dividing the state rejected", e == NULL && err);
   g_clear_error (&err);
   m.hp.n_audio_head = 4;
   float *conv1 = m.w.conv1_w;
   m.w.conv1_w = NULL;
-  e = whisper_encoder_new (&m, 1, &err);
+  e = whisper_encoder_new (&m,
+      &(whisper_encoder_params) { .n_threads = 1 }, &err);
   check_true ("missing conv1 weight rejected", e == NULL && err);
   g_clear_error (&err);
   m.w.conv1_w = conv1;
-  e = whisper_encoder_new (&m, 0, &err);
+  e = whisper_encoder_new (&m, NULL, &err);
   check_true ("valid model accepted, n_threads 0 = all cores", e != NULL
       && whisper_encoder_get_n_threads (e) >= 1);
   check_true ("run with NULL mel returns non-zero",
@@ -202,7 +205,8 @@ test_random_model (void)
   GError *err = NULL;
   float *out = malloc ((size_t) A * C * 4), *out2 = malloc ((size_t) A * C * 4);
   for (int threads = 1; threads <= 2; threads++) {
-    whisper_encoder *e = whisper_encoder_new (&m, threads, &err);
+    whisper_encoder *e = whisper_encoder_new (&m,
+      &(whisper_encoder_params) { .n_threads = threads }, &err);
     if (!e) {
       printf ("whisper_encoder_new: %s\n", err->message);
       n_failed++;
@@ -278,8 +282,10 @@ test_concurrent (void)
     mel[i] = 0.5f + random_encoder_frand ();
   const size_t n = (size_t) A * C;
   float *alone = malloc (n * 4), *o1 = malloc (n * 4), *o2 = malloc (n * 4);
-  whisper_encoder *e1 = whisper_encoder_new (&m, 2, NULL);
-  whisper_encoder *e2 = whisper_encoder_new (&m, 2, NULL);
+  whisper_encoder *e1 = whisper_encoder_new (&m,
+      &(whisper_encoder_params) { .n_threads = 2 }, NULL);
+  whisper_encoder *e2 = whisper_encoder_new (&m,
+      &(whisper_encoder_params) { .n_threads = 2 }, NULL);
   int rc = whisper_encoder_run (e1, mel, alone);
   run_job j1 = { e1, mel, o1, -1 }, j2 = { e2, mel, o2, -1 };
   GThread *t1 = g_thread_new ("enc1", run_job_thread, &j1);

@@ -68,7 +68,7 @@ test_sinusoid (int n_mels)
   float *x = g_new (float, n);
   float *out = g_new (float, (n / WHISPER_HOP_LENGTH) * n_mels);
   float *F = g_new (float, (size_t) n_mels * WHISPER_N_FREQ);
-  WhisperMel *mel = whisper_mel_new (n_mels, NULL);
+  whisper_mel *mel = whisper_mel_new (n_mels, NULL);
   double max_err = 0.0;
   size_t i, n_frames;
   int m;
@@ -113,7 +113,7 @@ test_push_sizes (void)
   float *x = g_new (float, 4077);
   float *ref = g_new (float, 4077 / 160 * 80 + 80);
   float *out = g_new (float, 4077 / 160 * 80 + 80);
-  WhisperMel *mel = whisper_mel_new (80, NULL);
+  whisper_mel *mel = whisper_mel_new (80, NULL);
   guint32 r = 5;
   size_t i, l, p;
 
@@ -156,7 +156,7 @@ static void
 test_promptness (void)
 {
   float x[400] = { 0 }, out[3 * 80];
-  WhisperMel *mel = whisper_mel_new (80, NULL);
+  whisper_mel *mel = whisper_mel_new (80, NULL);
 
   CHECK (whisper_mel_push_f32 (mel, x, 200, out, NULL) == 0, "200");
   CHECK (whisper_mel_push_f32 (mel, x, 1, out, NULL) == 1, "201");
@@ -174,7 +174,7 @@ test_end_reflection (void)
 {
   const size_t N = 1120;
   float y[1120 + 400], a[7 * 80], b[9 * 80];
-  WhisperMel *mel = whisper_mel_new (80, NULL);
+  whisper_mel *mel = whisper_mel_new (80, NULL);
   guint32 r = 9;
   size_t i, na, nb;
 
@@ -195,7 +195,7 @@ static void
 test_nonfinite (void)
 {
   float x[800], y[800], a[5 * 80], b[5 * 80];
-  WhisperMel *mel = whisper_mel_new (80, NULL);
+  whisper_mel *mel = whisper_mel_new (80, NULL);
   uint64_t n_bad = 0;
   size_t n;
   int i;
@@ -217,7 +217,7 @@ static void
 test_errors (void)
 {
   GError *err = NULL;
-  WhisperMel *mel = whisper_mel_new (100, &err);
+  whisper_mel *mel = whisper_mel_new (100, &err);
   CHECK (mel == NULL && err != NULL
       && err->code == WHISPER_MEL_ERROR_INVALID_ARG, "n_mels 100 accepted");
   g_clear_error (&err);

@@ -143,16 +143,16 @@ check_encoder (const whisper_model * a, const whisper_model * b)
 {
   GError *error = NULL;
   const int M = a->hp.n_mels, A = a->hp.n_audio_ctx, C = a->hp.n_audio_state;
-  float *mel = g_new (float, (size_t) M * WHISPER_WINDOW_N_FRAMES);
+  float *mel = g_new (float, (size_t) M * WHISPER_WINDOW_FRAMES);
   guint32 s = 12345;
-  for (size_t i = 0; i < (size_t) M * WHISPER_WINDOW_N_FRAMES; i++) {
+  for (size_t i = 0; i < (size_t) M * WHISPER_WINDOW_FRAMES; i++) {
     s = s * 1664525u + 1013904223u;
     mel[i] = ((s >> 8) / 16777216.0f) * 2.0f - 1.0f;
   }
   float *oa = g_new (float, (size_t) A * C), *ob = g_new (float, (size_t) A * C);
-  whisper_encoder *ea = whisper_encoder_new (a, 0, &error);
+  whisper_encoder *ea = whisper_encoder_new (a, NULL, &error);
   CHECK (ea != NULL, "encoder: %s", error ? error->message : "");
-  whisper_encoder *eb = ea ? whisper_encoder_new (b, 0, &error) : NULL;
+  whisper_encoder *eb = ea ? whisper_encoder_new (b, NULL, &error) : NULL;
   if (ea && eb) {
     CHECK (whisper_encoder_run (ea, mel, oa) == 0, "encoder run");
     CHECK (whisper_encoder_run (eb, mel, ob) == 0, "encoder run");

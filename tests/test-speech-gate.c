@@ -14,7 +14,7 @@
 #include <stdlib.h>
 
 #include "mel.h"
-#include "speech-gate.h"
+#include "whisper.h"
 
 #define RATE 16000
 #define THRESHOLD WHISPER_SPEECH_GATE_DEFAULT_DB
@@ -34,7 +34,7 @@ static float
 contrast_of (const float *x, size_t n)
 {
   GError *err = NULL;
-  WhisperMel *mel = whisper_mel_new (80, &err);
+  whisper_mel *mel = whisper_mel_new (80, &err);
   float *frames = g_new (float, (n / WHISPER_HOP_LENGTH + 1) * 80);
   size_t n_frames = whisper_mel_compute (mel, x, n, frames);
   whisper_speech_gate *gate = whisper_speech_gate_new (80);

@@ -14,7 +14,7 @@
 #include <immintrin.h>
 #endif
 
-#include "transcribe.h"
+#include "whisper.h"
 
 struct whisper_text_decoder {
   const whisper_model *model;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "transcribe.h"
+#include "whisper.h"
 
 /* ---------------------------------------------------------------------- */
 /* RNG */

@@ -15,7 +15,7 @@
 #include <glib.h>
 #include "whisper-model.h"
 #include "decoder.h"
-#include "transcribe.h"
+#include "whisper.h"
 
 G_BEGIN_DECLS
 

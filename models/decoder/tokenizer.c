@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "transcribe.h"
+#include "whisper.h"
 
 struct whisper_tokenizer {
   const whisper_model *model;

@@ -5,7 +5,7 @@
  * timestamp pairs, seek) and whisper/decoding.py DecodingTask (prompt and
  * SOT sequence, language detection, suppress list).  See transcribe.h.
  */
-#include "transcribe.h"
+#include "whisper.h"
 
 #include <math.h>
 #include <string.h>
@@ -45,9 +45,9 @@ whisper_decode_params_default (void)
     .best_of = 5,
     .temperatures = { 0.0f, 0.2f, 0.4f, 0.6f, 0.8f, 1.0f },
     .n_temperatures = 6,
-    .compression_ratio_threshold = 2.4f,
-    .logprob_threshold = -1.0f,
-    .no_speech_threshold = 0.6f,
+    .compression_ratio_threshold = 2.4,
+    .logprob_threshold = -1.0,
+    .no_speech_threshold = 0.6,
     .condition_on_previous_text = 1,
     .initial_prompt = NULL,
     .language = NULL,
@@ -55,8 +55,9 @@ whisper_decode_params_default (void)
     .suppress_blank = 1,
     .suppress_tokens = NULL,
     .n_suppress_tokens = 0,
-    .max_initial_timestamp = 1.0f,
+    .max_initial_timestamp = 1.0,
     .without_timestamps = 0,
+    .skip_non_words = 1,
     .seed = 0,
     .beam_style = WHISPER_BEAM_CTRANSLATE2,
   };
@@ -161,7 +162,8 @@ resolve_suppress (whisper_decoder * d, const whisper_decode_params * p,
   for (int i = 0; p->suppress_tokens && i < p->n_suppress_tokens; i++) {
     if (p->suppress_tokens[i] == -1)
       use_default = TRUE;
-    else if (p->suppress_tokens[i] >= 0)
+    else if (p->suppress_tokens[i] >= 0
+        && p->suppress_tokens[i] < d->model->hp.n_vocab)
       g_array_append_val (a, p->suppress_tokens[i]);
   }
   if (use_default) {
@@ -179,6 +181,37 @@ resolve_suppress (whisper_decoder * d, const whisper_decode_params * p,
       g_array_append_val (a, specials[i]);
   *n_out = a->len;
   return (int *) g_array_free (a, FALSE);
+}
+
+/* TRUE if @text has a letter or a digit (invalid UTF-8 is skipped). */
+static gboolean
+has_word (const char *text)
+{
+  gchar *valid = g_utf8_make_valid (text ? text : "", -1);
+  gboolean found = FALSE;
+  for (const gchar *c = valid; *c && !found; c = g_utf8_next_char (c))
+    found = g_unichar_isalnum (g_utf8_get_char (c));
+  g_free (valid);
+  return found;
+}
+
+/* skip_non_words: segments of only punctuation, symbols or music signs
+ * ("- - -", "...") are no text to show.  Their tokens have already gone
+ * into the next prompt. */
+static void
+drop_non_word_segments (GArray * segs)
+{
+  guint kept = 0;
+  for (guint i = 0; i < segs->len; i++) {
+    whisper_segment *s = &g_array_index (segs, whisper_segment, i);
+    if (has_word (s->text)) {
+      g_array_index (segs, whisper_segment, kept++) = *s;
+    } else {
+      g_free (s->text);
+      g_free (s->tokens);
+    }
+  }
+  g_array_set_size (segs, kept);
 }
 
 /* DecodingTask._detect_language: logits after [sot], only language tokens. */
@@ -348,6 +381,11 @@ whisper_decoder_decode_window (whisper_decoder * d,
   /* ---- search with temperature fallback (transcribe.py
    * decode_with_fallback) ---- */
   suppress = resolve_suppress (d, p, &n_suppress);
+  /* the thresholds are compared in float, as the decoder's numbers are */
+  const float cr_threshold = (float) p->compression_ratio_threshold;
+  const float lp_threshold = (float) p->logprob_threshold;
+  const float ns_threshold = (float) p->no_speech_threshold;
+  const float max_initial = (float) p->max_initial_timestamp;
   whisper_search_opts so = {
     .beam_style = p->beam_style,
     .beam_size = MAX (1, p->beam_size),
@@ -360,8 +398,8 @@ whisper_decoder_decode_window (whisper_decoder * d,
     .suppress_tokens = suppress,
     .n_suppress_tokens = n_suppress,
     .timestamps = !p->without_timestamps,
-    .max_initial_timestamp_index = p->max_initial_timestamp >= 0 ?
-        (int) lrintf (p->max_initial_timestamp / 0.02f) : -1,
+    .max_initial_timestamp_index = max_initial >= 0 ?
+        (int) lrintf (max_initial / 0.02f) : -1,
   };
   float best_temp = 0.0f, best_cr = 0.0f;
   gboolean have_best = FALSE, best_below_cr = FALSE;
@@ -383,15 +421,14 @@ whisper_decoder_decode_window (whisper_decoder * d,
 
     gboolean needs_fallback = FALSE;
     gboolean below_cr = TRUE;
-    if (p->compression_ratio_threshold > 0
-        && cr > p->compression_ratio_threshold) {
+    if (cr_threshold > 0 && cr > cr_threshold) {
       needs_fallback = TRUE;    /* too repetitive */
       below_cr = FALSE;
     }
-    if (r.avg_logprob < p->logprob_threshold)
+    if (r.avg_logprob < lp_threshold)
       needs_fallback = TRUE;    /* average log probability is too low */
-    if (p->no_speech_threshold > 0 && r.no_speech_prob > p->no_speech_threshold
-        && r.avg_logprob < p->logprob_threshold)
+    if (ns_threshold > 0 && r.no_speech_prob > ns_threshold
+        && r.avg_logprob < lp_threshold)
       needs_fallback = FALSE;   /* silence */
 
     /* if every temperature fails, keep the attempt with the best average
@@ -423,8 +460,8 @@ whisper_decoder_decode_window (whisper_decoder * d,
 
   /* ---- no-speech skip (transcribe.py) ---- */
   result->next_frame = window_start + segment_size;
-  if (p->no_speech_threshold > 0 && best.no_speech_prob > p->no_speech_threshold
-      && !(best.avg_logprob > p->logprob_threshold)) {
+  if (ns_threshold > 0 && best.no_speech_prob > ns_threshold
+      && !(best.avg_logprob > lp_threshold)) {
     result->no_speech = 1;
     ok = TRUE;
     goto out;
@@ -487,6 +524,9 @@ whisper_decoder_decode_window (whisper_decoder * d,
   }
   if (!p->condition_on_previous_text || temp > PROMPT_RESET_ON_TEMPERATURE)
     g_array_set_size (d->prev_tokens, 0);
+
+  if (p->skip_non_words)
+    drop_non_word_segments (segs);
 
   result->n_segments = segs->len;
   result->segments = (whisper_segment *) g_array_free (segs, FALSE);

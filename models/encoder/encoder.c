@@ -29,6 +29,7 @@ G_DEFINE_QUARK (whisper-encoder-error-quark, whisper_encoder_error);
 
 struct whisper_encoder {
   const whisper_model *model;
+  whisper_backend backend;  /* resolved: never AUTO */
   int n_threads;
   int M, F, A, C, H, L;
   /* activations, all pointing into one allocation */
@@ -58,15 +59,54 @@ resolve_threads (int n_threads)
   return n > 0 ? n : 1;
 }
 
+whisper_encoder_params
+whisper_encoder_default_params (void)
+{
+  whisper_encoder_params p = {
+    .backend = WHISPER_BACKEND_AUTO,
+    .n_threads = 0,
+  };
+  return p;
+}
+
+const char *
+whisper_backend_name (whisper_backend backend)
+{
+  switch (backend) {
+    case WHISPER_BACKEND_AUTO:
+      return "auto";
+    case WHISPER_BACKEND_CPU:
+      return "cpu";
+  }
+  return "unknown";
+}
+
+/* The backend that serves @requested.  Adding a backend means one enum
+ * value, one case here and one in whisper_backend_name(). */
+static whisper_backend
+resolve_backend (whisper_backend requested)
+{
+  switch (requested) {
+    case WHISPER_BACKEND_AUTO:
+      /* no NPU backend yet: auto is the CPU */
+    case WHISPER_BACKEND_CPU:
+      return WHISPER_BACKEND_CPU;
+  }
+  return WHISPER_BACKEND_CPU;
+}
+
 whisper_encoder *
-whisper_encoder_new (const whisper_model * model, int n_threads,
-    GError ** error)
+whisper_encoder_new (const whisper_model * model,
+    const whisper_encoder_params * params, GError ** error)
 {
   g_return_val_if_fail (model != NULL, NULL);
+  const whisper_encoder_params defaults = whisper_encoder_default_params ();
+  if (!params)
+    params = &defaults;
   const whisper_hparams *hp = &model->hp;
   const whisper_weights *w = &model->w;
 
-  if (hp->n_audio_ctx * 2 != WHISPER_WINDOW_N_FRAMES
+  if (hp->n_audio_ctx * 2 != WHISPER_WINDOW_FRAMES
       || hp->n_mels <= 0 || hp->n_audio_state <= 0 || hp->n_audio_head <= 0
       || hp->n_audio_layer <= 0
       || hp->n_audio_state % hp->n_audio_head != 0) {
@@ -75,7 +115,7 @@ whisper_encoder_new (const whisper_model * model, int n_threads,
         "n_audio_head=%d n_audio_layer=%d (needs n_audio_ctx=%d and heads "
         "dividing the state)", model->path ? model->path : "model",
         hp->n_audio_ctx, hp->n_mels, hp->n_audio_state, hp->n_audio_head,
-        hp->n_audio_layer, WHISPER_WINDOW_N_FRAMES / 2);
+        hp->n_audio_layer, WHISPER_WINDOW_FRAMES / 2);
     return NULL;
   }
   if (!w->conv1_w || !w->conv1_b || !w->conv2_w || !w->conv2_b
@@ -88,9 +128,10 @@ whisper_encoder_new (const whisper_model * model, int n_threads,
 
   whisper_encoder *enc = g_new0 (whisper_encoder, 1);
   enc->model = model;
-  enc->n_threads = resolve_threads (n_threads);
+  enc->backend = resolve_backend (params->backend);
+  enc->n_threads = resolve_threads (params->n_threads);
   enc->M = hp->n_mels;
-  enc->F = WHISPER_WINDOW_N_FRAMES;
+  enc->F = WHISPER_WINDOW_FRAMES;
   enc->A = hp->n_audio_ctx;
   enc->C = hp->n_audio_state;
   enc->H = hp->n_audio_head;
@@ -143,10 +184,16 @@ whisper_encoder_get_n_threads (const whisper_encoder * enc)
   return enc->n_threads;
 }
 
+whisper_backend
+whisper_encoder_get_backend (const whisper_encoder * enc)
+{
+  return enc->backend;
+}
+
 double
 whisper_encoder_flops (const whisper_hparams * hp)
 {
-  const double F = WHISPER_WINDOW_N_FRAMES, A = hp->n_audio_ctx;
+  const double F = WHISPER_WINDOW_FRAMES, A = hp->n_audio_ctx;
   const double C = hp->n_audio_state, M = hp->n_mels;
   double conv = 2.0 * F * C * M * CONV_K + 2.0 * A * C * C * CONV_K;
   double proj = 4 * 2.0 * A * C * C;        /* q k v o */
@@ -327,4 +374,33 @@ whisper_encoder_run_frames (whisper_encoder * enc, const float *frames,
   if (!enc || !frames || !out)
     return -1;
   return encoder_forward (enc, frames, out, NULL);
+}
+
+/* log10 mel of digital silence: what Whisper's padding (30 s of zero
+ * samples) gives, log10 of the 1e-10 floor */
+#define PAD_LOG_MEL (-10.0f)
+
+gboolean
+whisper_encoder_encode_window (whisper_encoder * enc, const float *frames,
+    int n_frames, float *out, GError ** error)
+{
+  g_return_val_if_fail (enc != NULL && frames != NULL && out != NULL, FALSE);
+  const int M = enc->M, F = enc->F;
+
+  if (n_frames < 1 || n_frames > F) {
+    g_set_error (error, WHISPER_ENCODER_ERROR, WHISPER_ENCODER_ERROR_ARGUMENT,
+        "a window holds 1 to %d mel frames, not %d", F, n_frames);
+    return FALSE;
+  }
+  /* frames [n][M] -> window [F][M], silence after the real frames */
+  memcpy (enc->mel_t, frames, sizeof (float) * (size_t) n_frames * M);
+  for (size_t i = (size_t) n_frames * M; i < (size_t) F * M; i++)
+    enc->mel_t[i] = PAD_LOG_MEL;
+  whisper_mel_normalize (enc->mel_t, (size_t) F * M);
+  if (encoder_forward (enc, enc->mel_t, out, NULL) != 0) {
+    g_set_error (error, WHISPER_ENCODER_ERROR, WHISPER_ENCODER_ERROR_MODEL,
+        "the encoder forward pass failed");
+    return FALSE;
+  }
+  return TRUE;
 }

@@ -1,4 +1,6 @@
-/* Whisper's audio encoder forward pass (CPU, float32).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Whisper's audio encoder forward pass (CPU, float32): the internal entry
+ * points beside whisper_encoder_encode_window() (whisper.h).
  *
  * A whisper_encoder holds the activation buffers for one stream: one
  * model may serve several encoders at once (each element instance has its
@@ -7,19 +9,10 @@
 #ifndef WHISPER_ENCODER_H
 #define WHISPER_ENCODER_H
 
-#include <glib.h>
+#include "whisper.h"
 #include "whisper-model.h"
 
 G_BEGIN_DECLS
-
-#define WHISPER_N_SAMPLES_PER_FRAME 160
-#define WHISPER_WINDOW_N_FRAMES 3000    /* 30 s of mel frames */
-
-typedef struct whisper_encoder whisper_encoder;
-
-/* n_threads <= 0: all cores. */
-whisper_encoder *whisper_encoder_new (const whisper_model * model,
-    int n_threads, GError ** error);
 
 /* mel: [M][3000], already normalised ((max(x, max-8) + 4) / 4).
  * out: [A][C] (1500 x n_audio_state), after the final LayerNorm.
@@ -30,19 +23,6 @@ int whisper_encoder_run (whisper_encoder * enc, const float *mel, float *out);
  * whispermel's buffers have), which saves the encoder a transpose. */
 int whisper_encoder_run_frames (whisper_encoder * enc, const float *frames,
     float *out);
-
-void whisper_encoder_free (whisper_encoder * enc);
-
-#define WHISPER_ENCODER_ERROR (whisper_encoder_error_quark ())
-GQuark whisper_encoder_error_quark (void);
-
-typedef enum {
-  WHISPER_ENCODER_ERROR_MODEL,      /* model dimensions the encoder cannot run */
-  WHISPER_ENCODER_ERROR_NOMEM,      /* activation buffers could not be allocated */
-} WhisperEncoderError;
-
-/* Threads the encoder runs with (n_threads resolved). */
-int whisper_encoder_get_n_threads (const whisper_encoder * enc);
 
 /* Floating-point operations of one 30 s window (multiply-add = 2), counting
  * the GEMMs (convolutions, projections, MLP, attention products) only. */

@@ -893,3 +893,20 @@ whisper_model_free (whisper_model * model)
   g_free (model->format);
   g_free (model);
 }
+
+whisper_model_info
+whisper_model_get_info (const whisper_model * model)
+{
+  whisper_model_info info = {
+    .n_mels = model->hp.n_mels,
+    .n_audio_ctx = model->hp.n_audio_ctx,
+    .n_audio_state = model->hp.n_audio_state,
+    .n_vocab = model->hp.n_vocab,
+    .n_text_ctx = model->hp.n_text_ctx,
+    .is_multilingual = model->is_multilingual,
+    .path = model->path,
+    .format = model->format,
+    .weight_dtype = model->weight_dtype,
+  };
+  return info;
+}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The in-memory Whisper model: hyper-parameters, weights, vocabulary.
  *
  * Every loader (CTranslate2 directory, whisper.cpp ggml .bin, Hugging Face
@@ -15,12 +16,9 @@
 #ifndef WHISPER_MODEL_H
 #define WHISPER_MODEL_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "whisper.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+G_BEGIN_DECLS
 
 typedef struct {
   int n_vocab;        /* 51864 */
@@ -112,7 +110,7 @@ typedef struct {
                          in rank order */
 } whisper_vocab;
 
-typedef struct whisper_model {
+struct whisper_model {
   whisper_hparams hp;
   whisper_weights w;
   whisper_vocab vocab;
@@ -132,9 +130,7 @@ typedef struct whisper_model {
   const char *weight_dtype;       /* element type of the 2-D weights in the file
                                      ("float32", "float16", "bfloat16", "int8",
                                      "int16"); static string */
-} whisper_model;
+};
 
-#ifdef __cplusplus
-}
-#endif
+G_END_DECLS
 #endif /* WHISPER_MODEL_H */

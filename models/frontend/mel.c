@@ -24,7 +24,7 @@ G_DEFINE_QUARK (whisper-mel-error-quark, whisper_mel_error);
  * fftw_execute is.  Every plan made in this process goes through here. */
 static GMutex planner_lock;
 
-struct WhisperMel
+struct whisper_mel
 {
   int n_mels;                   /* M */
 
@@ -51,7 +51,7 @@ struct WhisperMel
   uint64_t n_samples;           /* N so far */
   uint64_t n_frames;            /* frames produced */
   gboolean started;             /* start reflection written */
-  WhisperMelEndPad end_pad;
+  whisper_mel_end_pad end_pad;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -119,10 +119,10 @@ whisper_mel_filters_compute (float *out, int n_mels)
 
 /* ------------------------------------------------------------------------ */
 
-WhisperMel *
+whisper_mel *
 whisper_mel_new (int n_mels, GError ** error)
 {
-  WhisperMel *mel;
+  whisper_mel *mel;
   int m, k, n_w;
 
   if (n_mels != 80 && n_mels != 128) {
@@ -131,7 +131,7 @@ whisper_mel_new (int n_mels, GError ** error)
     return NULL;
   }
 
-  mel = g_new0 (WhisperMel, 1);
+  mel = g_new0 (whisper_mel, 1);
   mel->n_mels = n_mels;
 
   /* torch.hann_window(400), periodic: 0.5 - 0.5 cos(2 pi n / 400) */
@@ -195,7 +195,7 @@ fftw_failed:
 }
 
 void
-whisper_mel_free (WhisperMel * mel)
+whisper_mel_free (whisper_mel * mel)
 {
   if (!mel)
     return;
@@ -217,31 +217,31 @@ whisper_mel_free (WhisperMel * mel)
 }
 
 int
-whisper_mel_get_n_mels (const WhisperMel * mel)
+whisper_mel_get_n_mels (const whisper_mel * mel)
 {
   return mel->n_mels;
 }
 
 uint64_t
-whisper_mel_get_n_samples (const WhisperMel * mel)
+whisper_mel_get_n_samples (const whisper_mel * mel)
 {
   return mel->n_samples;
 }
 
 uint64_t
-whisper_mel_get_n_frames (const WhisperMel * mel)
+whisper_mel_get_n_frames (const whisper_mel * mel)
 {
   return mel->n_frames;
 }
 
 void
-whisper_mel_set_end_pad (WhisperMel * mel, WhisperMelEndPad end_pad)
+whisper_mel_set_end_pad (whisper_mel * mel, whisper_mel_end_pad end_pad)
 {
   mel->end_pad = end_pad;
 }
 
 void
-whisper_mel_reset (WhisperMel * mel)
+whisper_mel_reset (whisper_mel * mel)
 {
   mel->buf_len = WHISPER_MEL_PAD;       /* x[0] goes to buf[200] */
   mel->head = 0;
@@ -261,13 +261,13 @@ frames_ready (uint64_t n)
 }
 
 size_t
-whisper_mel_frames_for_push (const WhisperMel * mel, size_t n_samples)
+whisper_mel_frames_for_push (const whisper_mel * mel, size_t n_samples)
 {
   return (size_t) (frames_ready (mel->n_samples + n_samples) - mel->n_frames);
 }
 
 size_t
-whisper_mel_frames_for_finish (const WhisperMel * mel)
+whisper_mel_frames_for_finish (const whisper_mel * mel)
 {
   return (size_t) (mel->n_samples / WHISPER_HOP_LENGTH - mel->n_frames);
 }
@@ -283,7 +283,7 @@ whisper_mel_frames_for_finish (const WhisperMel * mel)
  * log10 (measured on jfk against a float64 reference).  In double the error
  * is below 1e-6 everywhere, at about 1.3x the cost of a float FFT here. */
 static void
-frame_forward (WhisperMel * mel, float *out, const float *p)
+frame_forward (whisper_mel * mel, float *out, const float *p)
 {
   double *in = mel->fft_in;
   const fftw_complex *X = mel->fft_out;
@@ -314,7 +314,7 @@ frame_forward (WhisperMel * mel, float *out, const float *p)
 /* Makes room for n more samples at buf[buf_len]: drops the samples before
  * head first (they belong to frames already produced). */
 static float *
-buf_reserve (WhisperMel * mel, size_t n)
+buf_reserve (whisper_mel * mel, size_t n)
 {
   if (mel->started && mel->head > 0) {
     memmove (mel->buf, mel->buf + mel->head,
@@ -336,7 +336,7 @@ buf_reserve (WhisperMel * mel, size_t n)
  * (or, at the end of a short stream, everything) is known.  x[k] is at
  * buf[200 + k]; mirrored indices outside the stream give 0. */
 static void
-write_start_pad (WhisperMel * mel)
+write_start_pad (whisper_mel * mel)
 {
   int j;
   for (j = 0; j < WHISPER_MEL_PAD; j++) {
@@ -347,7 +347,7 @@ write_start_pad (WhisperMel * mel)
 }
 
 static size_t
-produce_frames (WhisperMel * mel, float *out, uint64_t n_target)
+produce_frames (whisper_mel * mel, float *out, uint64_t n_target)
 {
   size_t n_out = 0;
   while (mel->n_frames < n_target) {
@@ -362,7 +362,7 @@ produce_frames (WhisperMel * mel, float *out, uint64_t n_target)
 }
 
 static size_t
-after_append (WhisperMel * mel, size_t n_samples, float *out)
+after_append (whisper_mel * mel, size_t n_samples, float *out)
 {
   mel->buf_len += n_samples;
   mel->n_samples += n_samples;
@@ -374,7 +374,7 @@ after_append (WhisperMel * mel, size_t n_samples, float *out)
 }
 
 size_t
-whisper_mel_push_f32 (WhisperMel * mel, const float *samples,
+whisper_mel_push_f32 (whisper_mel * mel, const float *samples,
     size_t n_samples, float *out, uint64_t * n_nonfinite)
 {
   float *dst = buf_reserve (mel, n_samples);
@@ -395,7 +395,7 @@ whisper_mel_push_f32 (WhisperMel * mel, const float *samples,
 }
 
 size_t
-whisper_mel_push_s16 (WhisperMel * mel, const int16_t * samples,
+whisper_mel_push_s16 (whisper_mel * mel, const int16_t * samples,
     size_t n_samples, float *out)
 {
   float *dst = buf_reserve (mel, n_samples);
@@ -407,7 +407,7 @@ whisper_mel_push_s16 (WhisperMel * mel, const int16_t * samples,
 }
 
 size_t
-whisper_mel_finish (WhisperMel * mel, float *out)
+whisper_mel_finish (whisper_mel * mel, float *out)
 {
   uint64_t n_total = mel->n_samples / WHISPER_HOP_LENGTH;
   size_t n_out = 0;
@@ -444,7 +444,7 @@ whisper_mel_finish (WhisperMel * mel, float *out)
 }
 
 size_t
-whisper_mel_compute (WhisperMel * mel, const float *samples,
+whisper_mel_compute (whisper_mel * mel, const float *samples,
     size_t n_samples, float *out)
 {
   size_t n;

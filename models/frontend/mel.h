@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Streaming log-mel front end, exactly Whisper's (openai-whisper audio.py).
  *
  *   x: mono float samples at 16 kHz
@@ -16,7 +17,7 @@
  *
  * NOT done here: Whisper's normalisation (clamp at max - 8, then (x + 4) / 4).
  * It needs the maximum over a window and happens where 30 s windows are
- * formed (whisperencnpu).  See docs/mel.md.
+ * formed (whisper_encoder_encode_window).  See docs/mel.md.
  *
  * Streams shorter than 201 samples cannot be reflect-padded by 200 (torch
  * raises an error); here the padding samples whose mirrored index falls
@@ -28,36 +29,19 @@
  *
  * Letters: M = n_mels (80 or 128), F = number of frames.
  *
- * Thread safety: one WhisperMel per stream; different instances may be used
+ * Thread safety: one whisper_mel per stream; different instances may be used
  * from different threads.  Plan creation/destruction is serialised inside.
  */
 #ifndef WHISPER_MEL_H
 #define WHISPER_MEL_H
 
-#include <stddef.h>
-#include <stdint.h>
-#include <glib.h>
+#include "whisper.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+G_BEGIN_DECLS
 
-#define WHISPER_SAMPLE_RATE 16000
-#define WHISPER_N_FFT 400
-#define WHISPER_HOP_LENGTH 160
 #define WHISPER_N_FREQ (WHISPER_N_FFT / 2 + 1)        /* 201 */
 #define WHISPER_MEL_PAD (WHISPER_N_FFT / 2)           /* 200 */
 #define WHISPER_MEL_FLOOR 1e-10f                      /* log10 clamp */
-
-#define WHISPER_MEL_ERROR (whisper_mel_error_quark ())
-GQuark whisper_mel_error_quark (void);
-
-typedef enum {
-  WHISPER_MEL_ERROR_INVALID_ARG,  /* unsupported n_mels */
-  WHISPER_MEL_ERROR_FFTW,         /* FFTW could not make a plan */
-} WhisperMelError;
-
-typedef struct WhisperMel WhisperMel;
 
 /* Computes the Slaney mel filterbank as librosa.filters.mel(sr=16000,
  * n_fft=400, n_mels=M, fmin=0, fmax=8000, htk=False, norm='slaney'):
@@ -65,65 +49,6 @@ typedef struct WhisperMel WhisperMel;
  * Returns 0, or -1 if n_mels < 1. */
 int whisper_mel_filters_compute (float *out, int n_mels);
 
-/* New analyser for n_mels 80 or 128.  NULL + error on failure. */
-WhisperMel *whisper_mel_new (int n_mels, GError ** error);
-void whisper_mel_free (WhisperMel * mel);
-
-int whisper_mel_get_n_mels (const WhisperMel * mel);
-
-/* How the end of a stream is padded (start is always reflected).
- *  REFLECT: log_mel_spectrogram(audio) (torch.stft center=True): the
- *           default, and what the accuracy test checks.
- *  ZERO:    zeros after the last sample: what openai-whisper's transcribe()
- *           sees, since it calls log_mel_spectrogram(audio, padding=480000)
- *           (30 s of silence appended).
- * Only the last one or two frames (those whose window reaches past sample
- * N) depend on it. */
-typedef enum {
-  WHISPER_MEL_END_REFLECT = 0,
-  WHISPER_MEL_END_ZERO = 1,
-} WhisperMelEndPad;
-
-void whisper_mel_set_end_pad (WhisperMel * mel, WhisperMelEndPad end_pad);
-
-/* Forget the current stream; the next push starts a new one (with a new
- * start reflection). */
-void whisper_mel_reset (WhisperMel * mel);
-
-/* Exact number of frames the next push of n_samples samples will return. */
-size_t whisper_mel_frames_for_push (const WhisperMel * mel, size_t n_samples);
-
-/* Exact number of frames whisper_mel_finish() will return now. */
-size_t whisper_mel_frames_for_finish (const WhisperMel * mel);
-
-/* Appends samples to the stream and writes every frame that became
- * computable to out [F][M] (F = whisper_mel_frames_for_push (mel, n)).
- * NaN and +-Inf samples are replaced by 0; their count is added to
- * *n_nonfinite when it is not NULL.  Returns F. */
-size_t whisper_mel_push_f32 (WhisperMel * mel, const float *samples,
-    size_t n_samples, float *out, uint64_t * n_nonfinite);
-
-/* Same for signed 16-bit samples, converted as s / 32768 (what Whisper's
- * load_audio does). */
-size_t whisper_mel_push_s16 (WhisperMel * mel, const int16_t * samples,
-    size_t n_samples, float *out);
-
-/* Ends the stream: writes the remaining frames (end padding) to out
- * [F][M], F = whisper_mel_frames_for_finish (mel), then resets.
- * Returns F. */
-size_t whisper_mel_finish (WhisperMel * mel, float *out);
-
-/* Samples pushed and frames produced so far in the current stream. */
-uint64_t whisper_mel_get_n_samples (const WhisperMel * mel);
-uint64_t whisper_mel_get_n_frames (const WhisperMel * mel);
-
-/* Whole-signal convenience: out [n_samples / 160][M].  Resets mel before
- * and after.  Returns the number of frames. */
-size_t whisper_mel_compute (WhisperMel * mel, const float *samples,
-    size_t n_samples, float *out);
-
-#ifdef __cplusplus
-}
-#endif
+G_END_DECLS
 
 #endif /* WHISPER_MEL_H */

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model-load.h"
+#include "whisper.h"
 #include "model-write.h"
 #include "mel.h"
 

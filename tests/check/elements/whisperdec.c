@@ -16,7 +16,7 @@
 #include <gst/check/gstharness.h>
 
 #include "whisper-caps.h"
-#include "model-load.h"
+#include "whisper.h"
 #include "model-write.h"
 
 static const gchar *model_path;

@@ -18,9 +18,9 @@
 #include <gst/check/gstharness.h>
 
 #include "whisper-caps.h"
-#include "model-load.h"
+#include "whisper.h"
 #include "encoder.h"
-#include "speech-gate.h"
+#include "whisper.h"
 
 #define FRAME WHISPER_FRAME_DURATION
 #define WIN WHISPER_WINDOW_FRAMES
@@ -50,7 +50,7 @@ model_setup (void)
   ref_model = whisper_model_registry_acquire (test_model (), &err);
   fail_unless (ref_model != NULL, "cannot load %s: %s", test_model (),
       err ? err->message : "?");
-  ref_encoder = whisper_encoder_new (ref_model, 0, &err);
+  ref_encoder = whisper_encoder_new (ref_model, NULL, &err);
   fail_unless (ref_encoder != NULL, "encoder: %s", err ? err->message : "?");
   n_mels = ref_model->hp.n_mels;
   n_state = ref_model->hp.n_audio_state;

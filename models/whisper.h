@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* whisper.h: the public API of the gst-whisper-npu engine.
+ *
+ * The only engine header the GStreamer elements (gst/), the examples and
+ * the command-line tools include.  Plain C with GLib; no GStreamer.
+ *
+ * Data flow (one stream):
+ *
+ *   16 kHz mono samples
+ *     -> whisper_mel_push_*()             log10 mel frames [F][M], 10 ms each
+ *     -> whisper_speech_gate_contrast()   skip windows with nothing to hear
+ *     -> whisper_encoder_encode_window()  up to 3000 frames -> [1500][C]
+ *     -> whisper_decoder_decode_window()  timed text segments + where the
+ *                                         next window starts (the seek)
+ *
+ * Usage (error handling shortened):
+ *
+ *   GError *err = NULL;
+ *   whisper_model *model = whisper_model_registry_acquire ("tiny.en", &err);
+ *   whisper_model_info info = whisper_model_get_info (model);
+ *   whisper_mel *mel = whisper_mel_new (info.n_mels, &err);
+ *   whisper_encoder_params ep = whisper_encoder_default_params ();
+ *   whisper_encoder *enc = whisper_encoder_new (model, &ep, &err);
+ *   whisper_decoder *dec = whisper_decoder_new (model, &err);
+ *   whisper_decode_params dp = whisper_decode_params_default ();
+ *   // frames: [n][M] from whisper_mel_push_f32 (); window_start = 0
+ *   float *xa = g_new (float, (gsize) info.n_audio_ctx * info.n_audio_state);
+ *   whisper_encoder_encode_window (enc, frames, n, xa, &err);
+ *   whisper_window_result res = { 0 };
+ *   whisper_decoder_decode_window (dec, &dp, xa, 0, n, &res, &err);
+ *   // res.segments[i].text, .t0_frame, .t1_frame; res.next_frame
+ *   whisper_window_result_clear (&res);
+ *   ...free in reverse order; whisper_model_registry_release (model);
+ *
+ * Errors: every function that can fail takes a GError ** last and returns
+ * NULL / FALSE with the error set; the domains and codes are below.  The
+ * message names the file, the value or the limit at fault.
+ *
+ * Thread safety: a loaded model is read-only and may be shared by any
+ * number of threads (the registry is thread-safe).  Every other object
+ * (mel analyser, speech gate, encoder, decoder) belongs to one stream and
+ * must not be used from two threads at once; different objects may be used
+ * from different threads at the same time.
+ *
+ * Letters in shape comments: M = mel bands (80 or 128), F = frames,
+ * A = audio positions (1500), C = audio state width (384 tiny, 512 base).
+ */
+#ifndef WHISPER_H
+#define WHISPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* ------------------------------------------------------------------------ */
+/* Framing: what every Whisper model expects */
+
+#define WHISPER_SAMPLE_RATE 16000       /* Hz, mono */
+#define WHISPER_N_FFT 400               /* 25 ms analysis window */
+#define WHISPER_HOP_LENGTH 160          /* samples per mel frame (10 ms) */
+#define WHISPER_FRAMES_PER_SECOND (WHISPER_SAMPLE_RATE / WHISPER_HOP_LENGTH)
+#define WHISPER_WINDOW_FRAMES 3000      /* one encoder window: 30 s */
+#define WHISPER_AUDIO_POSITIONS (WHISPER_WINDOW_FRAMES / 2)    /* 1500 */
+
+/* ------------------------------------------------------------------------ */
+/* Errors */
+
+#define WHISPER_MODEL_ERROR (whisper_model_error_quark ())
+GQuark whisper_model_error_quark (void);
+
+typedef enum {
+  WHISPER_MODEL_ERROR_NOT_FOUND,   /* no such file/directory or known name */
+  WHISPER_MODEL_ERROR_IO,          /* cannot open / read / mmap */
+  WHISPER_MODEL_ERROR_FORMAT,      /* bad magic, truncated, bad dims, missing tensor, unknown dtype */
+} WhisperModelError;
+
+#define WHISPER_MEL_ERROR (whisper_mel_error_quark ())
+GQuark whisper_mel_error_quark (void);
+
+typedef enum {
+  WHISPER_MEL_ERROR_INVALID_ARG,  /* unsupported n_mels */
+  WHISPER_MEL_ERROR_FFTW,         /* FFTW could not make a plan */
+} WhisperMelError;
+
+#define WHISPER_ENCODER_ERROR (whisper_encoder_error_quark ())
+GQuark whisper_encoder_error_quark (void);
+
+typedef enum {
+  WHISPER_ENCODER_ERROR_MODEL,      /* model dimensions the encoder cannot run */
+  WHISPER_ENCODER_ERROR_NOMEM,      /* activation buffers could not be allocated */
+  WHISPER_ENCODER_ERROR_ARGUMENT,   /* bad window (no frames, too many) */
+} WhisperEncoderError;
+
+/* Errors of the decoder engine (tokenizer, decoder, search, transcribe). */
+#define WHISPER_DECODER_ERROR (whisper_decoder_error_quark ())
+GQuark whisper_decoder_error_quark (void);
+
+typedef enum {
+  WHISPER_DECODER_ERROR_MODEL,      /* the model lacks what decoding needs */
+  WHISPER_DECODER_ERROR_ARGUMENT,   /* bad parameter (language, prompt, sizes) */
+  WHISPER_DECODER_ERROR_NO_MEMORY,
+  WHISPER_DECODER_ERROR_FAILED,     /* decoder forward failed */
+} WhisperDecoderError;
+
+/* ------------------------------------------------------------------------ */
+/* Models: loading, the shared registry */
+
+typedef struct whisper_model whisper_model;
+
+/* What a caller may need to know of a loaded model. */
+typedef struct {
+  int n_mels;               /* mel bands of the input (80, 128) */
+  int n_audio_ctx;          /* A: encoder output positions (1500) */
+  int n_audio_state;        /* C: encoder output width */
+  int n_vocab;
+  int n_text_ctx;           /* decoder context (448) */
+  gboolean is_multilingual; /* has language tokens */
+  const char *path;         /* the file or directory it came from */
+  const char *format;       /* "ctranslate2", "ggml", "safetensors" */
+  const char *weight_dtype; /* element type of the weights in the file */
+} whisper_model_info;
+
+/* Load a model from a CTranslate2 directory, a whisper.cpp ggml .bin file or
+ * a Hugging Face safetensors directory (detected from the contents).
+ * Reentrant.  NULL + error (the message names the file and the problem). */
+whisper_model *whisper_model_load (const char *path, GError ** error);
+void whisper_model_free (whisper_model * model);
+
+/* Valid as long as the model is; strings point into it. */
+whisper_model_info whisper_model_get_info (const whisper_model * model);
+
+/* The models directory: $GST_WHISPER_MODELS_DIR, else
+ * $XDG_CACHE_HOME/gst-whisper-npu/models (~/.cache/...).  Newly allocated. */
+char *whisper_models_dir (void);
+
+/* A path is returned as is (canonicalised); a known name such as "tiny.en"
+ * or "base" is looked up as <models dir>/<name>.  NULL + error if absent. */
+char *whisper_model_resolve (const char *name_or_path, GError ** error);
+
+/* Registry: one load per resolved path per process, reference-counted.
+ * acquire() loads on first use; release() frees on the last release. */
+whisper_model *whisper_model_registry_acquire (const char *name_or_path,
+    GError ** error);
+void whisper_model_registry_release (whisper_model * model);
+
+/* ------------------------------------------------------------------------ */
+/* Front end: streaming log-mel, exactly Whisper's (docs/mel.md)
+ *
+ * Frame i is centred on sample 160 i; it comes out as soon as the samples
+ * it needs have been pushed.  Output is bit-identical however the input is
+ * split.  Values are log10 power, before Whisper's per-window
+ * normalisation (whisper_encoder_encode_window does that). */
+
+typedef struct whisper_mel whisper_mel;
+
+/* How the end of a stream is padded (the start is always reflected):
+ *  REFLECT: log_mel_spectrogram(audio) (torch.stft center=True);
+ *  ZERO: zeros after the last sample, what openai-whisper's transcribe()
+ *        sees (it appends 30 s of silence).  Only the last one or two
+ *        frames differ. */
+typedef enum {
+  WHISPER_MEL_END_REFLECT = 0,
+  WHISPER_MEL_END_ZERO = 1,
+} whisper_mel_end_pad;
+
+/* n_mels 80 or 128.  NULL + error on failure. */
+whisper_mel *whisper_mel_new (int n_mels, GError ** error);
+void whisper_mel_free (whisper_mel * mel);
+
+int whisper_mel_get_n_mels (const whisper_mel * mel);
+void whisper_mel_set_end_pad (whisper_mel * mel, whisper_mel_end_pad end_pad);
+
+/* Forget the current stream; the next push starts a new one. */
+void whisper_mel_reset (whisper_mel * mel);
+
+/* Exact number of frames the next push of n_samples samples will return,
+ * and that whisper_mel_finish() will return now. */
+size_t whisper_mel_frames_for_push (const whisper_mel * mel, size_t n_samples);
+size_t whisper_mel_frames_for_finish (const whisper_mel * mel);
+
+/* Appends samples and writes every frame that became computable to out
+ * [F][M] (F = whisper_mel_frames_for_push (mel, n)).  NaN and +-Inf samples
+ * are replaced by 0; their count is added to *n_nonfinite when not NULL.
+ * Returns F. */
+size_t whisper_mel_push_f32 (whisper_mel * mel, const float *samples,
+    size_t n_samples, float *out, uint64_t * n_nonfinite);
+
+/* The same for signed 16-bit samples, converted as s / 32768. */
+size_t whisper_mel_push_s16 (whisper_mel * mel, const int16_t * samples,
+    size_t n_samples, float *out);
+
+/* Ends the stream: writes the remaining frames (end padding) to out [F][M],
+ * F = whisper_mel_frames_for_finish (mel), then resets.  Returns F. */
+size_t whisper_mel_finish (whisper_mel * mel, float *out);
+
+/* Samples pushed and frames produced so far in the current stream. */
+uint64_t whisper_mel_get_n_samples (const whisper_mel * mel);
+uint64_t whisper_mel_get_n_frames (const whisper_mel * mel);
+
+/* Whole signal: out [n_samples / 160][M].  Resets before and after.
+ * Returns the number of frames. */
+size_t whisper_mel_compute (whisper_mel * mel, const float *samples,
+    size_t n_samples, float *out);
+
+/* ------------------------------------------------------------------------ */
+/* Speech gate: does a stretch of mel frames hold anything but silence or
+ * stationary noise?  Returns the window's contrast in dB (docs/speech-gate.md);
+ * a window below the threshold is not worth decoding. */
+
+#define WHISPER_SPEECH_GATE_DEFAULT_DB 12.0f
+
+typedef struct whisper_speech_gate whisper_speech_gate;
+
+/* n_mels: bands per frame.  Never fails. */
+whisper_speech_gate *whisper_speech_gate_new (int n_mels);
+
+/* frames: [n_frames][n_mels] as whisper_mel gives them.  0 for no frames. */
+float whisper_speech_gate_contrast (whisper_speech_gate * gate,
+    const float *frames, int n_frames);
+
+void whisper_speech_gate_free (whisper_speech_gate * gate);
+
+/* ------------------------------------------------------------------------ */
+/* Encoder */
+
+/* Where the encoder runs.  AUTO is resolved by whisper_encoder_new(). */
+typedef enum {
+  WHISPER_BACKEND_AUTO = 0,   /* the NPU when usable, else the CPU */
+  WHISPER_BACKEND_CPU = 1,    /* CPU, float32 */
+} whisper_backend;
+
+typedef struct {
+  whisper_backend backend;    /* AUTO */
+  int n_threads;              /* 0: all cores */
+} whisper_encoder_params;
+
+whisper_encoder_params whisper_encoder_default_params (void);
+
+/* "auto", "cpu" */
+const char *whisper_backend_name (whisper_backend backend);
+
+typedef struct whisper_encoder whisper_encoder;
+
+whisper_encoder *whisper_encoder_new (const whisper_model * model,
+    const whisper_encoder_params * params, GError ** error);
+void whisper_encoder_free (whisper_encoder * enc);
+
+/* The backend AUTO resolved to, and the threads in use. */
+whisper_backend whisper_encoder_get_backend (const whisper_encoder * enc);
+int whisper_encoder_get_n_threads (const whisper_encoder * enc);
+
+/* Encodes one window: frames [n_frames][M] as whisper_mel gives them,
+ * 1 <= n_frames <= 3000; the rest of the 30 s is padded as Whisper pads
+ * (silence), then the window is normalised as Whisper does (clamp 8 below
+ * its maximum, (x + 4) / 4).  out: [A][C].  FALSE + error on failure. */
+gboolean whisper_encoder_encode_window (whisper_encoder * enc,
+    const float *frames, int n_frames, float *out, GError ** error);
+
+/* ------------------------------------------------------------------------ */
+/* Decoder: one window of encoder output -> timed segments
+ * (openai-whisper's DecodingTask + the per-window part of transcribe()) */
+
+typedef enum {
+  WHISPER_TASK_TRANSCRIBE = 0,
+  WHISPER_TASK_TRANSLATE = 1,
+} whisper_task;
+
+/* Beam search candidate selection (ranking, sum logprob / length, and
+ * patience 1 are the same in both):
+ *   OPENAI: openai-whisper BeamSearchDecoder: beam_size + 1 candidates per
+ *     beam; every EOT met before beam_size live candidates finishes a
+ *     sequence, up to beam_size finished ones.
+ *   CTRANSLATE2: CTranslate2's BeamSearch (what faster-whisper runs): the
+ *     best 2 x beam_size candidates over all beams; only an EOT among the
+ *     first beam_size finishes a sequence. */
+typedef enum {
+  WHISPER_BEAM_OPENAI = 0,
+  WHISPER_BEAM_CTRANSLATE2 = 1,
+} whisper_beam_style;
+
+/* Strings and the token list are borrowed: they must outlive the calls
+ * they are passed to. */
+typedef struct {
+  int beam_size;                    /* 5; 1 = greedy (at temperature 0) */
+  int best_of;                      /* 5: candidates when sampling at T > 0 */
+  float temperatures[8];            /* 0, 0.2, ... 1.0 */
+  int n_temperatures;               /* 6 */
+  double compression_ratio_threshold;  /* 2.4; <= 0 disables */
+  double logprob_threshold;         /* -1.0; -INFINITY disables */
+  double no_speech_threshold;       /* 0.6; <= 0 disables the skip */
+  int condition_on_previous_text;   /* 1 */
+  const char *initial_prompt;       /* NULL; prompt of the first window
+                                       after new/reset */
+  const char *language;             /* NULL or "auto": detect (multilingual
+                                       models) on the first window after
+                                       new/reset, then keep it (openai) */
+  whisper_task task;                /* transcribe */
+  int suppress_blank;               /* 1 */
+  const int *suppress_tokens;       /* NULL: the non-speech tokens; -1 in
+                                       a list stands for them; a non-NULL
+                                       list with n = 0: none; ids outside
+                                       the vocabulary are ignored.  The
+                                       special tokens (sot, sot_prev,
+                                       sot_lm, transcribe, translate,
+                                       no_speech) are always suppressed */
+  int n_suppress_tokens;
+  double max_initial_timestamp;     /* 1.0 s; < 0: no cap */
+  int without_timestamps;           /* 0 */
+  int skip_non_words;               /* 1: segments without a letter or a
+                                       digit are left out of the result
+                                       (they still prompt the next window) */
+  uint64_t seed;                    /* sampling RNG seed */
+  whisper_beam_style beam_style;    /* CTRANSLATE2 */
+} whisper_decode_params;
+
+whisper_decode_params whisper_decode_params_default (void);
+
+typedef struct {
+  int64_t t0_frame, t1_frame;       /* absolute stream frames (10 ms each) */
+  char *text;                       /* UTF-8, as decoded (leading space kept) */
+  int *tokens;                      /* the segment's tokens, timestamps
+                                       included (openai segment["tokens"]) */
+  int n_tokens;
+  float avg_logprob;
+  float no_speech_prob;
+  float temperature;
+  float compression_ratio;
+} whisper_segment;
+
+typedef struct {
+  whisper_segment *segments;
+  int n_segments;
+  int64_t next_frame;               /* absolute frame where the next window starts */
+  int no_speech;                    /* window skipped as no speech */
+  char *language;                   /* detected or forced language code */
+} whisper_window_result;
+
+typedef struct whisper_decoder whisper_decoder;
+
+whisper_decoder *whisper_decoder_new (const whisper_model * model,
+    GError ** error);
+void whisper_decoder_free (whisper_decoder * dec);
+
+/* enc: [A][C] encoder output of the window starting at absolute frame
+ * window_start whose first n_real_frames (1 .. 3000) are real audio.
+ * result->next_frame is always > window_start.
+ * Fills @result (free with whisper_window_result_clear()). */
+gboolean whisper_decoder_decode_window (whisper_decoder * dec,
+    const whisper_decode_params * params, const float *enc,
+    int64_t window_start, int n_real_frames,
+    whisper_window_result * result, GError ** error);
+
+void whisper_window_result_clear (whisper_window_result * result);
+
+/* Forget previous text (new stream, flush, a gap in the audio): the next
+ * window is decoded as a stream's first. */
+void whisper_decoder_reset (whisper_decoder * dec);
+
+G_END_DECLS
+#endif /* WHISPER_H */
