@@ -1,5 +1,5 @@
 /* appsrc-feed: push raw audio through the Whisper pipeline with chosen
- * timestamps (tests/jitter_check.py, issue 7).
+ * timestamps (tests/jitter_check.py).
  *
  *   appsrc-feed [OPTIONS] MODEL SAMPLES.f32
  *

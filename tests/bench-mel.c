@@ -4,7 +4,7 @@
  *
  * Streams a deterministic speech-like signal (60 s, repeated) through
  * whisper_mel_push_f32 in 4096-sample blocks, finishes the stream, and
- * prints the speed as a multiple of real time.  Target (issue 2): >= 2000x.
+ * prints the speed as a multiple of real time.  Target: >= 2000x.
  * Exits non-zero if the frame count is wrong or an output is not finite.
  */
 #include <math.h>

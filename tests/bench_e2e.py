@@ -29,7 +29,7 @@ process start, registry, model load, caps negotiation, EOS), --overhead-runs
 times.  Both are printed.  The WER of each engine on the same items is
 printed beside its speed, so that a fast wrong answer shows.
 
-Criterion of issue 4: our float32 path is not slower than faster-whisper
+Criterion: our float32 path is not slower than faster-whisper
 float32: exit 1 when ours-warm RTF > fw-f32 RTF (per beam size), 2 on a
 pipeline error.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Default properties lose no speech (issue 7): every recording of
+"""Default properties lose no speech: every recording of
 $WHISPER_SHARED_DIR/testdata/speech/MANIFEST.tsv (all 143, the two
 longform-* included) through the real pipeline with DEFAULT properties on
 every element:
@@ -12,7 +12,7 @@ needs to find its bus messages): beam 5, previous-text conditioning,
 temperature fallback, openai-whisper's no-speech rule, the encoder's speech
 gate at its default.  Two recordings run at a time.
 
-Why: before issue 7, whisperdec's own max-no-speech-prob=0.8 rule dropped
+Why: whisperdec once had its own max-no-speech-prob=0.8 rule dropped
 confident text with these defaults (longform-ljspeech-LJ001-0017-0032
 ended with "France." at 1:44.68 while the recording speaks until 1:59.8),
 and every other test ran with condition-on-previous-text=false and

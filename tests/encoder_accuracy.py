@@ -13,7 +13,7 @@ transcribe() does; the first 3000 frames; then the per-window normalisation
     .encode(features), and
   * tests/encode-mel (models/encoder/encoder.c).
 
-Pass, for every window: cosine similarity >= 0.99999 (the issue's bound),
+Pass, for every window: cosine similarity >= 0.99999 (the project's bound),
 and, as a guard against numeric regressions that bound would let through,
 1 - cosine <= 1e-9 and max abs difference <= 5e-3.  Measured: 1 - cosine
 ~1e-12 and max abs diff <= 7.5e-4 (outputs reach |x| = 24); with the tanh

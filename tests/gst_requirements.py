@@ -7,7 +7,7 @@ Each name is looked up with `gst-inspect-1.0 --exists NAME` (element
 factories and typefinders such as audio/x-flac; the venv has no GStreamer
 introspection).  A missing one is a FAILURE (exit 1), never a skip: the
 test suite assumes ./install-deps.sh --tests, and a skipped test would hide
-a package that install-deps.sh forgot (issue 7).  Names of this project's
+a package that install-deps.sh forgot.  Names of this project's
 own elements are not listed here: the scripts check those against the
 build tree themselves.
 """

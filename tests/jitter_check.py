@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Timestamp jitter and gaps through the real pipeline (issue 7, "Proof").
+"""Timestamp jitter and gaps through the real pipeline.
 
     jitter_check.py [PATH/TO/appsrc-feed]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Long-form transcription through the real pipeline (issue 4, "Proof").
+"""Long-form transcription through the real pipeline.
 
 The two longform-* recordings of $WHISPER_SHARED_DIR/testdata/speech (111 s
 and 120 s: consecutive LJSpeech clips joined with 0.3 s gaps, so several
@@ -10,7 +10,7 @@ and 120 s: consecutive LJSpeech clips joined with 0.3 s gaps, so several
 
 and through faster-whisper with the same model directory and options (by
 default beam 5, temperature 0 only, no previous-text conditioning, no VAD;
---defaults runs both with their default options instead (issue 7): our
+--defaults runs both with their default options instead: our
 pipeline with NO property set on any element but whisperencnpu's model=
 (whisperdec only gets name=dec; --beam and --threads then set nothing in
 the pipeline), faster-whisper with beam 5, previous-text conditioning and

@@ -26,14 +26,14 @@ subset (total errors / total reference words).  Subsets are the id prefixes
 of testdata/speech/README.md; the longform-* items overlap ljspeech-* and get
 their own table.
 
-Pass criterion (issue 4, "Proof"): "Our WER is within 0.3 absolute of
-faster-whisper's on every subset".  WER is reported in percent, as Whisper's
+Pass criterion: our WER is within 0.3 absolute of faster-whisper's on
+every subset.  WER is reported in percent, as Whisper's
 papers and faster-whisper's benchmarks do, so "0.3 absolute" is read as 0.3
 percentage points (an absolute, not relative, difference): a subset fails
 when WER_ours - WER_fw > 0.3 points.  (Read as a fraction, 0.3 would allow
 30 points of extra error, which bounds nothing.)  Being better than
 faster-whisper never fails, but is flagged, since with the same model and
-options the two should agree.  For the longform-* subset the issue's bound is
+options the two should agree.  For the longform-* subset the bound is
 0.5 points.  Second criterion: the token sequences are identical on at least
 90 % of the LibriSpeech (ls-*) utterances.  Token ids are compared when our
 bus messages carry them ("tokens" field); otherwise the exact, un-normalised
@@ -585,7 +585,7 @@ def _q(path):
 class OurPipeline:
     def __init__(self, build_dir, model_path, threads=2, passive_omp=True,
                  defaults=False):
-        """defaults=True: every element at its default properties (issue 7):
+        """defaults=True: every element at its default properties:
         whisperencnpu gets only model= (the bare name when @model_path is
         in the models directory), no threads=; whisperdec gets nothing but
         its name, whatever transcribe() is asked for.  @threads still sets

@@ -246,7 +246,6 @@ add_segment (whisper_decoder * d, GArray * segs, const int *tokens, int n,
     int64_t t0, int64_t t1, const whisper_search_result * r, float temperature,
     float cr)
 {
-  const int ts_begin = d->model->tok.timestamp_begin;
   char *text = whisper_tokenizer_decode (d->tok, tokens, n);
   char *stripped = strip_dup (text);
   gboolean empty = stripped[0] == '\0';
@@ -257,7 +256,6 @@ add_segment (whisper_decoder * d, GArray * segs, const int *tokens, int n,
     g_free (text);
     return;
   }
-  (void) ts_begin;
   whisper_segment s = {
     .t0_frame = t0,
     .t1_frame = t1,
