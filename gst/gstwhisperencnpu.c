@@ -283,32 +283,26 @@ gst_whisper_enc_npu_set_property (GObject * object, guint prop_id,
 {
   GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (object);
 
+  GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
-      GST_OBJECT_LOCK (self);
       g_free (self->model_name);
       self->model_name = g_value_dup_string (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_BACKEND:
-      GST_OBJECT_LOCK (self);
       self->backend = g_value_get_enum (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_THREADS:
-      GST_OBJECT_LOCK (self);
       self->threads = g_value_get_int (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_SPEECH_GATE:
-      GST_OBJECT_LOCK (self);
       self->speech_gate_db = g_value_get_double (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -317,36 +311,28 @@ gst_whisper_enc_npu_get_property (GObject * object, guint prop_id,
 {
   GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (object);
 
+  GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
-      GST_OBJECT_LOCK (self);
       g_value_set_string (value, self->model_name);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_BACKEND:
-      GST_OBJECT_LOCK (self);
       g_value_set_enum (value, self->backend);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_THREADS:
-      GST_OBJECT_LOCK (self);
       g_value_set_int (value, self->threads);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_BACKEND_IN_USE:
-      GST_OBJECT_LOCK (self);
       g_value_set_string (value, self->backend_in_use);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_SPEECH_GATE:
-      GST_OBJECT_LOCK (self);
       g_value_set_double (value, self->speech_gate_db);
-      GST_OBJECT_UNLOCK (self);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -250,32 +250,29 @@ gst_whisper_mel_set_property (GObject * object, guint prop_id,
 {
   GstWhisperMel *self = GST_WHISPER_MEL (object);
 
+  if (prop_id == PROP_N_MELS && g_value_get_int (value) != 80
+      && g_value_get_int (value) != 128) {
+    GST_WARNING_OBJECT (self, "n-mels must be 80 or 128, ignoring %d",
+        g_value_get_int (value));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_N_MELS:{
-      gint v = g_value_get_int (value);
-      if (v != 80 && v != 128) {
-        GST_WARNING_OBJECT (self, "n-mels must be 80 or 128, ignoring %d", v);
-        break;
-      }
-      GST_OBJECT_LOCK (self);
-      self->n_mels = v;
-      GST_OBJECT_UNLOCK (self);
+    case PROP_N_MELS:
+      self->n_mels = g_value_get_int (value);
       break;
-    }
     case PROP_END_PADDING:
-      GST_OBJECT_LOCK (self);
       self->end_padding = g_value_get_enum (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_TOLERANCE:
-      GST_OBJECT_LOCK (self);
       self->tolerance = g_value_get_uint64 (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -284,26 +281,22 @@ gst_whisper_mel_get_property (GObject * object, guint prop_id,
 {
   GstWhisperMel *self = GST_WHISPER_MEL (object);
 
+  GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_N_MELS:
-      GST_OBJECT_LOCK (self);
       g_value_set_int (value, self->n_mels);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_END_PADDING:
-      GST_OBJECT_LOCK (self);
       g_value_set_enum (value, self->end_padding);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_TOLERANCE:
-      GST_OBJECT_LOCK (self);
       g_value_set_uint64 (value, self->tolerance);
-      GST_OBJECT_UNLOCK (self);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* ------------------------------------------------------------------------ */
