@@ -259,6 +259,7 @@ gst_whisper_enc_npu_init (GstWhisperEncNpu * self)
   self->speech_gate_db = DEFAULT_SPEECH_GATE;
   self->backend_in_use = NULL;
 
+  self->frames = gst_adapter_new ();
   g_mutex_init (&self->seek_lock);
   g_cond_init (&self->seek_cond);
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
@@ -270,7 +271,7 @@ gst_whisper_enc_npu_finalize (GObject * object)
   GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (object);
 
   g_free (self->model_name);
-  g_free (self->frames);
+  g_object_unref (self->frames);
   g_mutex_clear (&self->seek_lock);
   g_cond_clear (&self->seek_cond);
 
@@ -338,12 +339,20 @@ gst_whisper_enc_npu_get_property (GObject * object, guint prop_id,
 /* ------------------------------------------------------------------------ */
 /* start / stop / reset */
 
+/* Drop every held frame. */
+static void
+gst_whisper_enc_npu_clear_frames (GstWhisperEncNpu * self)
+{
+  gst_adapter_clear (self->frames);
+  self->n_frames = 0;
+}
+
 /* Forget the frames and the pending seek: called from start and FLUSH_STOP,
  * with the stream lock held (or the pads inactive). */
 static void
 gst_whisper_enc_npu_reset (GstWhisperEncNpu * self)
 {
-  self->n_frames = 0;
+  gst_whisper_enc_npu_clear_frames (self);
   self->window_start = 0;
   self->have_base = FALSE;
   self->base_pts = GST_CLOCK_TIME_NONE;
@@ -485,10 +494,8 @@ gst_whisper_enc_npu_stop (GstWhisperEncNpu * self)
   g_clear_pointer (&self->encoder, whisper_encoder_free);
   g_clear_pointer (&self->model, whisper_model_registry_release);
   g_clear_pointer (&self->model_key, g_free);
-  g_clear_pointer (&self->frames, g_free);
   g_clear_pointer (&self->gate, whisper_speech_gate_free);
-  self->frames_alloc = 0;
-  self->n_frames = 0;
+  gst_whisper_enc_npu_clear_frames (self);
   self->caps_ok = FALSE;
 
   GST_OBJECT_LOCK (self);
@@ -612,10 +619,11 @@ gst_whisper_enc_npu_stamp_window (GstWhisperEncNpu * self, GstBuffer * buf,
   }
 }
 
-/* Does the window of @n_real frames at window_start hold speech?  Logs the
+/* Does the window of @n_real @frames at window_start hold speech?  Logs the
  * gate's contrast either way. */
 static gboolean
-gst_whisper_enc_npu_has_speech (GstWhisperEncNpu * self, guint64 n_real)
+gst_whisper_enc_npu_has_speech (GstWhisperEncNpu * self,
+    const gfloat * frames, guint64 n_real)
 {
   gdouble threshold;
   gfloat contrast;
@@ -626,8 +634,7 @@ gst_whisper_enc_npu_has_speech (GstWhisperEncNpu * self, guint64 n_real)
   if (threshold <= 0.0)
     return TRUE;
 
-  contrast = whisper_speech_gate_contrast (self->gate, self->frames,
-      (int) n_real);
+  contrast = whisper_speech_gate_contrast (self->gate, frames, (int) n_real);
   GST_DEBUG_OBJECT (self, "window at frame %" G_GUINT64_FORMAT ", %"
       G_GUINT64_FORMAT " frames: speech gate contrast %.1f dB (threshold "
       "%.1f): %s", self->window_start, n_real, contrast, threshold,
@@ -635,11 +642,11 @@ gst_whisper_enc_npu_has_speech (GstWhisperEncNpu * self, guint64 n_real)
   return contrast >= threshold;
 }
 
-/* Encode the window of @n_real frames at window_start (the engine pads it
+/* Encode the window of @n_real @frames at window_start (the engine pads it
  * to 30 s) into a new buffer. */
 static GstFlowReturn
-gst_whisper_enc_npu_encode (GstWhisperEncNpu * self, guint64 n_real,
-    GstBuffer ** outbuf)
+gst_whisper_enc_npu_encode (GstWhisperEncNpu * self, const gfloat * frames,
+    guint64 n_real, GstBuffer ** outbuf)
 {
   GstBuffer *buf;
   GstMapInfo map;
@@ -649,8 +656,8 @@ gst_whisper_enc_npu_encode (GstWhisperEncNpu * self, guint64 n_real,
   buf = gst_buffer_new_allocate (NULL,
       (gsize) self->n_ctx * self->n_state * sizeof (gfloat), NULL);
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  ok = whisper_encoder_encode_window (self->encoder, self->frames,
-      (int) n_real, (gfloat *) map.data, &err);
+  ok = whisper_encoder_encode_window (self->encoder, frames, (int) n_real,
+      (gfloat *) map.data, &err);
   gst_buffer_unmap (buf, &map);
   if (!ok)
     goto encode_failed;
@@ -676,15 +683,10 @@ encode_failed:
 static void
 gst_whisper_enc_npu_advance (GstWhisperEncNpu * self, guint64 next)
 {
-  guint64 drop = next - self->window_start;
+  guint64 drop = MIN (next - self->window_start, self->n_frames);
 
-  if (drop >= self->n_frames) {
-    self->n_frames = 0;
-  } else {
-    memmove (self->frames, self->frames + drop * self->n_mels,
-        (self->n_frames - drop) * self->n_mels * sizeof (gfloat));
-    self->n_frames -= drop;
-  }
+  gst_adapter_flush (self->frames, drop * self->n_mels * sizeof (gfloat));
+  self->n_frames -= drop;
   self->window_start = next;
 }
 
@@ -705,11 +707,16 @@ gst_whisper_enc_npu_process (GstWhisperEncNpu * self, gboolean drain)
     if (!self->seek_queried)
       gst_whisper_enc_npu_query_seek_driver (self);
 
-    if (gst_whisper_enc_npu_has_speech (self, n_real)) {
-      ret = gst_whisper_enc_npu_encode (self, n_real, &outbuf);
+    const gfloat *frames = gst_adapter_map (self->frames,
+        n_real * self->n_mels * sizeof (gfloat));
+
+    if (gst_whisper_enc_npu_has_speech (self, frames, n_real)) {
+      ret = gst_whisper_enc_npu_encode (self, frames, n_real, &outbuf);
+      gst_adapter_unmap (self->frames);
       if (ret != GST_FLOW_OK)
         break;
     } else {
+      gst_adapter_unmap (self->frames);
       outbuf = gst_buffer_new ();
       GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_GAP);
       gst_whisper_enc_npu_stamp_window (self, outbuf, n_real);
@@ -774,7 +781,7 @@ gst_whisper_enc_npu_drain (GstWhisperEncNpu * self)
 
   if (self->n_frames > 0)
     ret = gst_whisper_enc_npu_process (self, TRUE);
-  self->n_frames = 0;
+  gst_whisper_enc_npu_clear_frames (self);
   self->have_base = FALSE;
   return ret;
 }
@@ -790,7 +797,7 @@ gst_whisper_enc_npu_rebase (GstWhisperEncNpu * self, guint64 offset,
   self->base_pts = pts;
   self->base_offset = offset;
   self->window_start = offset;
-  self->n_frames = 0;
+  gst_whisper_enc_npu_clear_frames (self);
   self->have_base = TRUE;
   self->discont = TRUE;
   GST_DEBUG_OBJECT (self, "run starts at frame %" G_GUINT64_FORMAT ", %"
@@ -831,17 +838,14 @@ gst_whisper_enc_npu_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_whisper_enc_npu_rebase (self, offset, GST_BUFFER_PTS (buf));
   }
 
+  gst_buffer_unmap (buf, &map);
   if (n > 0) {
-    if (self->n_frames + n > self->frames_alloc) {
-      self->frames_alloc = MAX (self->n_frames + n,
-          2 * WHISPER_WINDOW_FRAMES);
-      self->frames = g_renew (gfloat, self->frames,
-          self->frames_alloc * self->n_mels);
-    }
-    memcpy (self->frames + self->n_frames * self->n_mels, map.data, map.size);
+    gst_adapter_push (self->frames, buf);
     self->n_frames += n;
-    ret = gst_whisper_enc_npu_process (self, FALSE);
+    return gst_whisper_enc_npu_process (self, FALSE);
   }
+  gst_buffer_unref (buf);
+  return GST_FLOW_OK;
 
 done:
   gst_buffer_unmap (buf, &map);

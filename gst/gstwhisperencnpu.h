@@ -5,6 +5,7 @@
 #define __GST_WHISPER_ENC_NPU_H__
 
 #include <gst/gst.h>
+#include <gst/base/gstadapter.h>
 
 #include "whisper.h"
 
@@ -45,8 +46,7 @@ struct _GstWhisperEncNpu
   /* streaming state, under the sink pad's stream lock */
   gboolean caps_ok;             /* input caps accepted, src caps set */
   GstSegment segment;           /* input segment (TIME) */
-  gfloat *frames;               /* [n_frames][M] from window_start on */
-  gsize frames_alloc;           /* capacity in frames */
+  GstAdapter *frames;           /* float [n_frames][M] from window_start on */
   guint64 n_frames;             /* frames held */
   guint64 window_start;         /* stream index of the next window */
   gboolean have_base;           /* base_pts/base_offset known */
