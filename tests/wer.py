@@ -21,7 +21,7 @@ beam 1 and/or beam 5):
 
 Hypotheses and references are normalised with Whisper's
 EnglishTextNormalizer (package whisper-normalizer), as in Whisper's published
-evaluations (DESIGN.md section 7), and WER is computed with jiwer over each
+evaluations, and WER is computed with jiwer over each
 subset (total errors / total reference words).  Subsets are the id prefixes
 of testdata/speech/README.md; the longform-* items overlap ljspeech-* and get
 their own table.
@@ -43,7 +43,7 @@ says which was used).
 Which faster-whisper: faster-whisper 1.2.1 pads a window shorter than 30 s
 with 0.0 after normalisation, openai-whisper pads the audio with 30 s of
 silence (frames at the clamp floor).  The pipeline follows openai-whisper,
-the reference for accuracy (DESIGN.md), so the criteria compare with
+the project's reference for accuracy, so the criteria compare with
 faster-whisper given openai-whisper's padding on the same GStreamer-decoded
 audio (--criteria openai-pad-gst-audio, the default); the tables always show
 stock faster-whisper beside it, and --criteria stock applies the criteria to
