@@ -798,6 +798,16 @@ gst_whisper_dec_push_window (GstWhisperDec * self,
 /* ------------------------------------------------------------------------ */
 /* Input */
 
+/* Tell the encoder where the next window starts (stream frame @frame). */
+static void
+gst_whisper_dec_send_seek (GstWhisperDec * self, guint64 frame)
+{
+  gst_pad_push_event (self->sinkpad,
+      gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+          gst_structure_new (WHISPER_SEEK_EVENT,
+              "frame", G_TYPE_UINT64, frame, NULL)));
+}
+
 static GstFlowReturn
 gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
@@ -810,6 +820,7 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   guint64 offset, offset_end, next;
   gint n_real;
   gsize expected;
+  whisper_model_info info;
   GstClockTime pts, commit_end, window_end, t_begin, took;
   gboolean ok;
 
@@ -853,10 +864,7 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     GST_DEBUG_OBJECT (self, "GAP window at frame %" G_GUINT64_FORMAT
         ", %d frames: not decoded", offset, n_real);
     next = offset_end;
-    gst_pad_push_event (self->sinkpad,
-        gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
-            gst_structure_new (WHISPER_SEEK_EVENT,
-                "frame", G_TYPE_UINT64, next, NULL)));
+    gst_whisper_dec_send_seek (self, next);
     ret = gst_whisper_dec_push_gap (self, window_end);
     if (!GST_CLOCK_TIME_IS_VALID (self->input_end)
         || window_end > self->input_end)
@@ -865,8 +873,8 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     return ret;
   }
 
-  expected = (gsize) whisper_model_get_info (self->model).n_audio_ctx *
-      whisper_model_get_info (self->model).n_audio_state * sizeof (gfloat);
+  info = whisper_model_get_info (self->model);
+  expected = (gsize) info.n_audio_ctx * info.n_audio_state * sizeof (gfloat);
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     goto map_failed;
   if (map.size != expected) {
@@ -922,10 +930,7 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 
   /* Tell the encoder before pushing text: with a queue between the two it
    * can start encoding the next window while text goes downstream. */
-  gst_pad_push_event (self->sinkpad,
-      gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
-          gst_structure_new (WHISPER_SEEK_EVENT,
-              "frame", G_TYPE_UINT64, next, NULL)));
+  gst_whisper_dec_send_seek (self, next);
 
   ret = gst_whisper_dec_push_window (self, &res, pts, offset, offset_end,
       commit_end);
@@ -939,10 +944,7 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   return ret;
 
 seek:
-  gst_pad_push_event (self->sinkpad,
-      gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
-          gst_structure_new (WHISPER_SEEK_EVENT,
-              "frame", G_TYPE_UINT64, next, NULL)));
+  gst_whisper_dec_send_seek (self, next);
   gst_buffer_unref (buf);
   return GST_FLOW_OK;
 
@@ -978,7 +980,7 @@ bad_size:
         (_("Invalid Whisper encoder output.")),
         ("window buffer has %" G_GSIZE_FORMAT " bytes, expected %"
             G_GSIZE_FORMAT " (%d x %d float32)", map.size, expected,
-            whisper_model_get_info (self->model).n_audio_ctx, whisper_model_get_info (self->model).n_audio_state));
+            info.n_audio_ctx, info.n_audio_state));
     gst_buffer_unref (buf);
     return GST_FLOW_ERROR;
   }
@@ -1009,6 +1011,7 @@ gst_whisper_dec_set_caps (GstWhisperDec * self, GstCaps * caps)
   GstStructure *s;
   const gchar *key;
   gint n_state = 0, n_ctx = 0, n_mels = 0;
+  whisper_model_info info;
   whisper_model *model;
   whisper_decoder *decoder;
   GError *err = NULL;
@@ -1036,8 +1039,9 @@ gst_whisper_dec_set_caps (GstWhisperDec * self, GstCaps * caps)
       goto model_failed;
   }
 
-  if (whisper_model_get_info (model).n_audio_state != n_state || whisper_model_get_info (model).n_audio_ctx != n_ctx
-      || (n_mels != 0 && whisper_model_get_info (model).n_mels != n_mels))
+  info = whisper_model_get_info (model);
+  if (info.n_audio_state != n_state || info.n_audio_ctx != n_ctx
+      || (n_mels != 0 && info.n_mels != n_mels))
     goto mismatch;
 
   if (model != self->model) {
@@ -1048,8 +1052,8 @@ gst_whisper_dec_set_caps (GstWhisperDec * self, GstCaps * caps)
     self->model = model;
     self->model_key = g_strdup (key);
     self->decoder = decoder;
-    GST_INFO_OBJECT (self, "using model %s (%s, %s)", key, whisper_model_get_info (model).path,
-        whisper_model_get_info (model).format);
+    GST_INFO_OBJECT (self, "using model %s (%s, %s)", key, info.path,
+        info.format);
   }
 
   if (!gst_pad_has_current_caps (self->srcpad)) {
@@ -1092,7 +1096,7 @@ mismatch:
         (_("The input does not match the dimensions of its Whisper model.")),
         ("caps n-state %d, n-ctx %d, n-mels %d; model \"%s\" has n-state %d, "
             "n-ctx %d, n-mels %d", n_state, n_ctx, n_mels, key,
-            whisper_model_get_info (model).n_audio_state, whisper_model_get_info (model).n_audio_ctx, whisper_model_get_info (model).n_mels));
+            info.n_audio_state, info.n_audio_ctx, info.n_mels));
     if (model != self->model)
       whisper_model_registry_release (model);
     return FALSE;
