@@ -314,14 +314,33 @@ test_formats (gconstpointer langs_p)
         g_assert_cmpstr (m->vocab.merges[k], ==, ref->vocab.merges[k]);
       g_assert_cmpint (m->n_alignment_heads, ==, 2);
     }
-    /* every weight points into the one allocation */
+    /* every weight is a view into the mapped file; its float32 data is
+     * the file's own bytes (aligned float32) or a copy made once */
+    g_assert_null (m->storage);
+    g_assert_nonnull (m->maps);
     int n;
     whisper_slot *s = whisper_model_slots (m, &n);
+    g_assert_nonnull (s);
+    g_assert_cmpint (n, ==, m->n_tensors);
     for (int k = 0; k < n; k++) {
-      g_assert_true ((char *) s[k].data >= (char *) m->storage);
-      g_assert_true ((char *) (s[k].data + s[k].n) <=
-          (char *) m->storage + m->storage_size);
-      g_assert_cmpuint ((uintptr_t) s[k].data % 64, ==, 0);
+      const whisper_tensor *t = s[k].tensor;
+      const char *p = t->data;
+      gboolean in_map = FALSE;
+      for (guint j = 0; j < m->maps->len; j++) {
+        GMappedFile *map = g_ptr_array_index (m->maps, j);
+        const char *c = g_mapped_file_get_contents (map);
+        in_map |= p >= c && p + t->n * whisper_dtype_size (t->dtype)
+            <= c + g_mapped_file_get_length (map);
+      }
+      g_assert_true (in_map);
+      g_assert_cmpuint (t->n, ==, s[k].n);
+      if (t->f32) {
+        g_assert_true (s[k].data == t->f32);
+        g_assert_cmpuint ((uintptr_t) s[k].data % 64, ==, 0);
+      } else {
+        g_assert_cmpint (t->dtype, ==, WHISPER_DTYPE_F32);
+        g_assert_true ((const void *) s[k].data == t->data);
+      }
     }
     g_free (s);
     whisper_model_free (m);

@@ -322,6 +322,8 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
         hp->n_text_state, hp->n_text_head, hp->n_text_layer);
     return NULL;
   }
+  if (!whisper_model_need_f32 (model, WHISPER_WEIGHTS_DECODER, error))
+    return NULL;
   whisper_text_decoder *d = g_new0 (whisper_text_decoder, 1);
   d->model = model;
   d->L = hp->n_text_layer;

@@ -101,6 +101,8 @@ whisper_encoder_new (const whisper_model * model,
 {
   g_return_val_if_fail (model != NULL, NULL);
   const whisper_encoder_params defaults = whisper_encoder_default_params ();
+  if (!whisper_model_need_f32 (model, WHISPER_WEIGHTS_ENCODER, error))
+    return NULL;
   if (!params)
     params = &defaults;
   const whisper_hparams *hp = &model->hp;

@@ -371,6 +371,7 @@ whisper_load_ct2 (whisper_model * model, const char *dir, GError ** error)
   f.file = g_build_filename (dir, "model.bin", NULL);
   if (!(f.map = whisper_map_file (f.file, error)))
     goto out;
+  whisper_model_keep_map (model, f.map);        /* the weights' views */
   if (!ct2_parse (&f, error))
     goto out;
 
@@ -428,7 +429,7 @@ whisper_load_ct2 (whisper_model * model, const char *dir, GError ** error)
     }
     if (!(t = ct2_get (&f, name, error)))
       goto out;
-    if (!whisper_tensor_convert (&slots[i], t, part, n_parts, f.file, error))
+    if (!whisper_tensor_bind (&slots[i], t, part, n_parts, f.file, error))
       goto out;
   }
   t = g_hash_table_lookup (f.by_name, "encoder/layer_0/ffn/linear_0/weight");

@@ -54,6 +54,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
 
   if (!(map = whisper_map_file (file, error)))
     return FALSE;
+  whisper_model_keep_map (model, map);  /* the weights' views */
   whisper_reader r = { file, (const guint8 *) g_mapped_file_get_contents (map),
     g_mapped_file_get_length (map), 0, error };
 
@@ -216,7 +217,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
           "%s: tensor '%s' appears twice", file, name);
       goto out;
     }
-    if (!whisper_tensor_convert (&slots[idx], &t, 0, 1, file, error))
+    if (!whisper_tensor_bind (&slots[idx], &t, 0, 1, file, error))
       goto out;
     seen[idx] = 1;
   }

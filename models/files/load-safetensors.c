@@ -112,6 +112,7 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
 
   if (!(map = whisper_map_file (file, error)))
     goto out;
+  whisper_model_keep_map (model, map);  /* the weights' views */
   const guint8 *data = (const guint8 *) g_mapped_file_get_contents (map);
   size_t size = g_mapped_file_get_length (map);
   guint64 hlen;
@@ -276,7 +277,7 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
           "%s: missing tensor 'model.%s'", file, name);
       goto out;
     }
-    if (!whisper_tensor_convert (&slots[i], t, 0, 1, file, error))
+    if (!whisper_tensor_bind (&slots[i], t, 0, 1, file, error))
       goto out;
   }
   {

@@ -22,14 +22,6 @@ G_BEGIN_DECLS
 /* ------------------------------------------------------------------------ */
 /* element types found in model files */
 
-typedef enum {
-  WHISPER_DTYPE_F32,
-  WHISPER_DTYPE_F16,
-  WHISPER_DTYPE_BF16,
-  WHISPER_DTYPE_I8,
-  WHISPER_DTYPE_I16,
-  WHISPER_DTYPE_I32,
-} whisper_dtype;
 
 size_t whisper_dtype_size (whisper_dtype t);
 const char *whisper_dtype_name (whisper_dtype t);
@@ -45,7 +37,9 @@ float whisper_bf16_to_f32 (uint16_t h);
 
 typedef struct {
   char name[72];        /* openai/PyTorch name: "encoder.blocks.0.attn.query.weight" */
-  float *data;          /* destination in model->storage */
+  float *data;          /* float32 data (whisper_model_slots, synthetic
+                           models), NULL while loading */
+  whisper_tensor *tensor;  /* the model's view that a loader binds */
   int n_dims;
   int64_t ne[WHISPER_MAX_DIMS];  /* outermost first (PyTorch order) */
   size_t n;             /* number of elements */
@@ -70,21 +64,33 @@ typedef struct {
 gboolean whisper_hparams_check (const whisper_hparams * hp, const char *file,
     GError ** error);
 
-/* Allocates model->storage for model->hp, points every weight into it and
- * returns the slot table (g_free it).  @file_bytes: bytes the file holds
- * (0: no check); every weight takes at least one byte there (int8), so
- * hyper-parameters that need more are refused before allocating.  NULL +
- * error then, or when out of memory. */
+/* Sets up the weight table of model->hp (one typed view per weight, still
+ * empty) and returns the slot table (g_free it) for the loader to bind.
+ * @file_bytes: bytes the file holds (0: no check); every weight takes at
+ * least one byte there (int8), so hyper-parameters that need more are
+ * refused.  NULL + error then. */
 whisper_slot *whisper_model_alloc (whisper_model * model, int *n_slots,
     size_t file_bytes, const char *file, GError ** error);
 
-/* The slot table of a loaded model (data = its weights; g_free it). */
+/* The same with owned float32 storage (model->storage) behind every view,
+ * for models made in memory: slot data points into it.  NULL + error when
+ * out of memory. */
+whisper_slot *whisper_model_alloc_f32 (whisper_model * model, int *n_slots,
+    GError ** error);
+
+/* The mapped file the views point into lives as long as the model. */
+void whisper_model_keep_map (whisper_model * model, GMappedFile * map);
+
+/* The slot table of a loaded model, data = its float32 weights (converted
+ * if need be: whisper_model_need_f32 (ALL)); g_free it.  NULL when out of
+ * memory. */
 whisper_slot *whisper_model_slots (const whisper_model * model, int *n_slots);
 
-/* Converts part @part of @n_parts (split along dim 0, for fused QKV) of
- * @src into @slot after checking the shape: src must be @n_parts x the slot
- * along dim 0 and equal elsewhere (size-1 dims are ignored). */
-gboolean whisper_tensor_convert (const whisper_slot * slot,
+/* Binds @slot's view to part @part of @n_parts (split along dim 0, for fused
+ * QKV) of @src after checking the shape (src must be @n_parts x the slot
+ * along dim 0 and equal elsewhere; size-1 dims are ignored), the byte count
+ * and, for integer tensors, the scales.  Nothing is copied. */
+gboolean whisper_tensor_bind (const whisper_slot * slot,
     const whisper_src_tensor * src, int part, int n_parts, const char *file,
     GError ** error);
 

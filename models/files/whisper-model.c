@@ -1,10 +1,12 @@
-/* The in-memory Whisper model: allocation, weight slots, dtype conversion,
+/* The in-memory Whisper model: weight slots and views, dtype conversion,
  * vocabulary helpers, special tokens and the non-speech suppress list.
  * See whisper-model.h for the layout and model-internal.h for how the
  * loaders use these helpers. */
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #if defined(__F16C__) && defined(__AVX__)
 #include <immintrin.h>
 #endif
@@ -212,7 +214,7 @@ whisper_hparams_check (const whisper_hparams * hp, const char *file,
 }
 
 /* ------------------------------------------------------------------------ */
-/* allocation: one block, 64-byte aligned tensors */
+/* the weight table: one slot per weight, in a fixed order */
 
 typedef struct {
   whisper_slot *s;
@@ -337,26 +339,33 @@ whisper_slot *
 whisper_model_slots (const whisper_model * model, int *n_slots)
 {
   slot_list l = { 0 };
+  if (!whisper_model_need_f32 (model, WHISPER_WEIGHTS_ALL, NULL))
+    return NULL;
   build_slots ((whisper_model *) model, &l);
-  for (int i = 0; i < l.n; i++)
+  for (int i = 0; i < l.n; i++) {
     l.s[i].data = *l.field[i];
+    l.s[i].tensor = model->tensors ? &model->tensors[i] : NULL;
+  }
   g_free (l.field);
   *n_slots = l.n;
   return l.s;
 }
 
-whisper_slot *
-whisper_model_alloc (whisper_model * model, int *n_slots, size_t file_bytes,
-    const char *file, GError ** error)
+/* The slot table and an empty view per slot; slot data holds the offset
+ * (in floats) of the slot in a packed float32 layout.  *total: floats. */
+static whisper_slot *
+alloc_views (whisper_model * model, int *n_slots, size_t file_bytes,
+    const char *file, size_t *total, GError ** error)
 {
   const whisper_hparams *hp = &model->hp;
   whisper_weights *w = &model->w;
   slot_list l = { 0 };
 
-  g_return_val_if_fail (model->storage == NULL, NULL);
+  g_return_val_if_fail (model->tensors == NULL, NULL);
   w->enc = g_new0 (whisper_encoder_layer, hp->n_audio_layer);
   w->dec = g_new0 (whisper_decoder_layer, hp->n_text_layer);
   build_slots (model, &l);
+  g_free (l.field);
 
   size_t n_weights = 0;
   for (int i = 0; i < l.n; i++)
@@ -365,40 +374,70 @@ whisper_model_alloc (whisper_model * model, int *n_slots, size_t file_bytes,
     g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
         "%s: truncated: the hyper-parameters need %zu weights, more than "
         "the file's %zu bytes can hold", file, n_weights, file_bytes);
-    goto fail;
+    g_free (l.s);
+    g_clear_pointer (&w->enc, g_free);
+    g_clear_pointer (&w->dec, g_free);
+    return NULL;
   }
-  /* hparams_check bounds every dim, so l.off * 4 cannot overflow size_t on
-   * 64-bit; still guard it for 32-bit hosts. */
-  if (l.off > SIZE_MAX / sizeof (float)) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
-        "%s: the model is too large for this machine", file);
-    goto fail;
-  }
-  size_t bytes = l.off * sizeof (float);
-  void *mem = NULL;
-  if (posix_memalign (&mem, 64, bytes ? bytes : 64) != 0) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
-        "%s: cannot allocate %zu bytes for the weights", file, bytes);
-    goto fail;
-  }
-  model->storage = mem;
-  model->storage_size = bytes;
-  for (int i = 0; i < l.n; i++) {
-    l.s[i].data = (float *) mem + (uintptr_t) l.s[i].data;
-    *l.field[i] = l.s[i].data;
-  }
-  g_free (l.field);
+  model->tensors = g_new0 (whisper_tensor, (gsize) MAX (l.n, 0));
+  model->n_tensors = l.n;
+  for (int i = 0; i < l.n; i++)
+    l.s[i].tensor = &model->tensors[i];
+  *total = l.off;
   *n_slots = l.n;
   return l.s;
+}
 
-fail:
-  g_free (l.s);
-  g_free (l.field);
-  g_free (w->enc);
-  g_free (w->dec);
-  w->enc = NULL;
-  w->dec = NULL;
-  return NULL;
+whisper_slot *
+whisper_model_alloc (whisper_model * model, int *n_slots, size_t file_bytes,
+    const char *file, GError ** error)
+{
+  size_t total;
+  whisper_slot *slots = alloc_views (model, n_slots, file_bytes, file,
+      &total, error);
+  for (int i = 0; slots && i < *n_slots; i++)
+    slots[i].data = NULL;
+  return slots;
+}
+
+whisper_slot *
+whisper_model_alloc_f32 (whisper_model * model, int *n_slots, GError ** error)
+{
+  size_t total;
+  whisper_slot *slots = alloc_views (model, n_slots, 0, "model", &total,
+      error);
+  if (!slots)
+    return NULL;
+  /* hparams_check bounds every dim, so total * 4 cannot overflow size_t on
+   * 64-bit; still guard it for 32-bit hosts. */
+  void *mem = NULL;
+  if (total > SIZE_MAX / sizeof (float)
+      || posix_memalign (&mem, 64, total ? total * sizeof (float) : 64)) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
+        "cannot allocate %zu floats for the weights", total);
+    g_free (slots);
+    return NULL;
+  }
+  model->storage = mem;
+  model->storage_size = total * sizeof (float);
+  for (int i = 0; i < *n_slots; i++) {
+    whisper_slot *sl = &slots[i];
+    sl->data = (float *) mem + (uintptr_t) sl->data;
+    *sl->tensor = (whisper_tensor) {
+      .dtype = WHISPER_DTYPE_F32, .n = sl->n, .data = sl->data,
+      .row_len = sl->ne[0] ? sl->n / (size_t) sl->ne[0] : sl->n,
+    };
+  }
+  return slots;
+}
+
+void
+whisper_model_keep_map (whisper_model * model, GMappedFile * map)
+{
+  if (!model->maps)
+    model->maps = g_ptr_array_new_with_free_func (
+        (GDestroyNotify) g_mapped_file_unref);
+  g_ptr_array_add (model->maps, g_mapped_file_ref (map));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -442,7 +481,7 @@ load_scalar (const void *p, whisper_dtype t, size_t i)
 }
 
 gboolean
-whisper_tensor_convert (const whisper_slot * slot,
+whisper_tensor_bind (const whisper_slot * slot,
     const whisper_src_tensor * src, int part, int n_parts, const char *file,
     GError ** error)
 {
@@ -483,17 +522,69 @@ whisper_tensor_convert (const whisper_slot * slot,
   }
 
   size_t off = (size_t) part * slot->n;
-  float *dst = slot->data;
-  const char *p = (const char *) src->data + off * es;
+  size_t rows = (size_t) src->ne[0];
+  whisper_tensor t = {
+    .dtype = src->dtype,
+    .n = slot->n,
+    .data = (const char *) src->data + off * es,
+    .row_len = rows ? total / rows : total,
+  };
   switch (src->dtype) {
     case WHISPER_DTYPE_F32:
-      memcpy (dst, p, slot->n * 4);
+    case WHISPER_DTYPE_F16:
+    case WHISPER_DTYPE_BF16:
+      break;
+    case WHISPER_DTYPE_I8:
+    case WHISPER_DTYPE_I16:
+    case WHISPER_DTYPE_I32:{
+      /* CTranslate2 quantisation: q = round(w * scale), per output row
+       * (int8) or one scale for the tensor (int16) */
+      if (!src->scale || !(src->n_scale == 1 || src->n_scale == rows)) {
+        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+            "%s: integer tensor '%s' has %s scale (need 1 or %zu values)",
+            file, src->name, src->scale ? "a misshaped" : "no", rows);
+        return FALSE;
+      }
+      size_t first = 0, n_scale = 1;
+      if (src->n_scale != 1) {
+        first = off / t.row_len;
+        n_scale = slot->n / t.row_len;
+      }
+      for (size_t r = first; r < first + n_scale; r++) {
+        float sc = load_scalar (src->scale, src->scale_dtype, r);
+        if (!(sc != 0.0f && isfinite (sc))) {
+          g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+              "%s: tensor '%s' has an invalid scale %g in row %zu", file,
+              src->name, sc, r);
+          return FALSE;
+        }
+      }
+      t.scale = (const char *) src->scale
+          + first * whisper_dtype_size (src->scale_dtype);
+      t.scale_dtype = src->scale_dtype;
+      t.n_scale = n_scale;
+      break;
+    }
+  }
+  *slot->tensor = t;
+  return TRUE;
+}
+
+/* The view's values as float32 into dst [t->n]: exact for f16/bf16, q /
+ * scale for integers. */
+static void
+tensor_to_f32 (float *dst, const whisper_tensor * t)
+{
+  const char *p = t->data;
+  switch (t->dtype) {
+    case WHISPER_DTYPE_F32:
+      memcpy (dst, p, t->n * 4);
       break;
     case WHISPER_DTYPE_F16:
-      f16_row_to_f32 (dst, (const unsigned char *) p, slot->n);
+      f16_row_to_f32 (dst, (const unsigned char *) p, t->n);
       break;
     case WHISPER_DTYPE_BF16:
-      for (size_t i = 0; i < slot->n; i++) {
+      for (size_t i = 0; i < t->n; i++) {
         uint16_t h;
         memcpy (&h, p + 2 * i, 2);
         dst[i] = whisper_bf16_to_f32 (h);
@@ -501,33 +592,86 @@ whisper_tensor_convert (const whisper_slot * slot,
       break;
     case WHISPER_DTYPE_I8:
     case WHISPER_DTYPE_I16:
-    case WHISPER_DTYPE_I32:{
-      /* CTranslate2 quantisation: q = round(w * scale), per output row
-       * (int8) or one scale for the tensor (int16). */
-      size_t rows = (size_t) src->ne[0];
-      size_t row_len = rows ? total / rows : 0;
-      if (!src->scale || !(src->n_scale == 1 || src->n_scale == rows)) {
-        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
-            "%s: integer tensor '%s' has %s scale (need 1 or %zu values)",
-            file, src->name, src->scale ? "a misshaped" : "no", rows);
-        return FALSE;
-      }
-      for (size_t i = 0; i < slot->n; i++) {
-        size_t g = off + i;
-        size_t si = src->n_scale == 1 ? 0 : g / row_len;
-        float s = load_scalar (src->scale, src->scale_dtype, si);
-        if (!(s != 0.0f && isfinite (s))) {
-          g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
-              "%s: tensor '%s' has an invalid scale %g in row %zu", file,
-              src->name, s, si);
-          return FALSE;
-        }
-        dst[i] = load_scalar (p, src->dtype, i) / s;
+    case WHISPER_DTYPE_I32:
+      for (size_t i = 0; i < t->n; i++) {
+        size_t si = t->n_scale == 1 ? 0 : i / t->row_len;
+        dst[i] = load_scalar (p, t->dtype, i)
+            / load_scalar (t->scale, t->scale_dtype, si);
       }
       break;
-    }
   }
-  return TRUE;
+}
+
+/* Once a weight is copied in float32 its bytes in the mapped file are not
+ * read again: give their pages back (they are clean file pages, so a later
+ * read would fetch them from the file again). */
+static void
+release_file_pages (const whisper_model * model, const whisper_tensor * t)
+{
+#if defined(MADV_DONTNEED) && defined(_SC_PAGESIZE)
+  if (!model->maps)
+    return;
+  const uintptr_t page = (uintptr_t) sysconf (_SC_PAGESIZE);
+  uintptr_t a = (uintptr_t) t->data;
+  uintptr_t b = a + t->n * whisper_dtype_size (t->dtype);
+  a = (a + page - 1) / page * page;
+  b = b / page * page;
+  if (b > a)
+    madvise ((void *) a, b - a, MADV_DONTNEED);
+#endif
+}
+
+/* The models' float32 copies are made under one lock: a model is shared by
+ * the elements of several pipelines, which start in any order. */
+static GMutex f32_lock;
+
+gboolean
+whisper_model_need_f32 (const whisper_model * cmodel, unsigned parts,
+    GError ** error)
+{
+  whisper_model *model = (whisper_model *) cmodel;
+  gboolean ok = TRUE;
+
+  if (!model->tensors)
+    return TRUE;
+  g_mutex_lock (&f32_lock);
+  if ((model->f32_parts & parts) != parts) {
+    slot_list l = { 0 };
+    build_slots (model, &l);
+    for (int i = 0; ok && i < l.n; i++) {
+      unsigned part = g_str_has_prefix (l.s[i].name, "encoder.") ?
+          WHISPER_WEIGHTS_ENCODER : WHISPER_WEIGHTS_DECODER;
+      whisper_tensor *t = &model->tensors[i];
+      if (!(parts & part) || (model->f32_parts & part))
+        continue;
+      if (t->dtype == WHISPER_DTYPE_F32 && G_BYTE_ORDER == G_LITTLE_ENDIAN
+          && (uintptr_t) t->data % sizeof (float) == 0) {
+        *l.field[i] = (float *) t->data;        /* the file's own floats */
+        continue;
+      }
+      if (!t->f32) {
+        void *mem = NULL;
+        if (posix_memalign (&mem, 64, t->n ? t->n * sizeof (float) : 64)) {
+          g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
+              "%s: cannot allocate %zu bytes for '%s' in float32",
+              model->path ? model->path : "model", t->n * sizeof (float),
+              l.s[i].name);
+          ok = FALSE;
+          break;
+        }
+        tensor_to_f32 (mem, t);
+        t->f32 = mem;
+        release_file_pages (model, t);
+      }
+      *l.field[i] = t->f32;
+    }
+    if (ok)
+      model->f32_parts |= parts;
+    g_free (l.s);
+    g_free (l.field);
+  }
+  g_mutex_unlock (&f32_lock);
+  return ok;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -878,6 +1022,11 @@ whisper_model_free (whisper_model * model)
   if (!model)
     return;
   free (model->storage);
+  for (int i = 0; i < model->n_tensors; i++)
+    free (model->tensors[i].f32);
+  g_free (model->tensors);
+  if (model->maps)
+    g_ptr_array_unref (model->maps);
   g_free (model->w.enc);
   g_free (model->w.dec);
   for (int i = 0; i < model->vocab.n_tokens; i++)

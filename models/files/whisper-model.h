@@ -2,11 +2,15 @@
 /* The in-memory Whisper model: hyper-parameters, weights, vocabulary.
  *
  * Every loader (CTranslate2 directory, whisper.cpp ggml .bin, Hugging Face
- * safetensors directory) fills this one struct.  Weights are converted once
- * at load time to float32 in PyTorch's layout:
+ * safetensors directory) fills this one struct.  A loaded weight is a typed
+ * view (whisper_tensor) of its bytes in the mapped file, in PyTorch's
+ * layout:
  *   Linear weight [out][in] row-major (y = x W^T + b),
  *   Conv1d weight [out][in][k].
- * All float pointers point into one allocation owned by the model.
+ * The float pointers of whisper_weights are set when a forward pass asks
+ * for a part in float32 (whisper_model_need_f32): they point into the file
+ * when it holds aligned float32, else into a copy converted once and kept
+ * with the model.
  *
  * Letters used in shape comments:
  *   M = n_mels (80 or 128)         C = n_audio_state (384 tiny, 512 base)
@@ -32,6 +36,36 @@ typedef struct {
   int n_text_layer;   /* 4 */
   int n_mels;         /* 80 */
 } whisper_hparams;
+
+typedef enum {
+  WHISPER_DTYPE_F32,
+  WHISPER_DTYPE_F16,
+  WHISPER_DTYPE_BF16,
+  WHISPER_DTYPE_I8,
+  WHISPER_DTYPE_I16,
+  WHISPER_DTYPE_I32,
+} whisper_dtype;
+
+/* A weight as the model holds it: a typed view of its bytes in the mapped
+ * model file (or in model->storage), little-endian, row-major. */
+typedef struct {
+  whisper_dtype dtype;
+  size_t n;                   /* elements */
+  const void *data;
+  /* integer dtypes (CTranslate2): value = q / scale[row] */
+  const void *scale;
+  whisper_dtype scale_dtype;
+  size_t n_scale;             /* 1, or one per row */
+  size_t row_len;             /* elements per row */
+  float *f32;                 /* float32 copy made on request, or NULL */
+} whisper_tensor;
+
+/* Which weights a forward pass asks for (whisper_model_need_f32). */
+typedef enum {
+  WHISPER_WEIGHTS_ENCODER = 1 << 0,
+  WHISPER_WEIGHTS_DECODER = 1 << 1,
+  WHISPER_WEIGHTS_ALL = WHISPER_WEIGHTS_ENCODER | WHISPER_WEIGHTS_DECODER,
+} whisper_weight_part;
 
 /* One attention block's projections. k has no bias in Whisper. */
 typedef struct {
@@ -125,12 +159,25 @@ struct whisper_model {
   int n_suppress_tokens;
   char *path;                     /* the file or directory it came from */
   char *format;                   /* "ctranslate2", "ggml", "safetensors" */
-  void *storage;                  /* the one allocation the weights point into */
+  whisper_tensor *tensors;        /* [n_tensors] in slot order; NULL for a
+                                     model built by hand (tests) */
+  int n_tensors;
+  GPtrArray *maps;                /* GMappedFile the views point into */
+  unsigned f32_parts;             /* whisper_weight_part bits whose float
+                                     pointers are set */
+  void *storage;                  /* float32 storage of a model made in
+                                     memory, or NULL */
   size_t storage_size;
   const char *weight_dtype;       /* element type of the 2-D weights in the file
                                      ("float32", "float16", "bfloat16", "int8",
                                      "int16"); static string */
 };
+
+/* Sets the float pointers of whisper_weights for @parts (converting once,
+ * under a lock: the model may be shared).  Models built by hand (no
+ * tensors) already have them.  FALSE + error when out of memory. */
+gboolean whisper_model_need_f32 (const whisper_model * model, unsigned parts,
+    GError ** error);
 
 G_END_DECLS
 #endif /* WHISPER_MODEL_H */

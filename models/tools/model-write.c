@@ -182,6 +182,8 @@ whisper_model_save_ggml (const whisper_model * m, const char *file,
         "%s: ggml files are written as f32 or f16 only", file);
     return FALSE;
   }
+  if (!whisper_model_need_f32 (m, WHISPER_WEIGHTS_ALL, error))
+    return FALSE;
   wfile w;
   if (!w_open (&w, file, error))
     return FALSE;
@@ -493,6 +495,8 @@ whisper_model_save_ct2 (const whisper_model * m, const char *dir,
   if (!make_dir (dir, error))
     return FALSE;
   const whisper_hparams *hp = &m->hp;
+  if (!whisper_model_need_f32 (m, WHISPER_WEIGHTS_ALL, error))
+    return FALSE;
   const whisper_weights *W = &m->w;
   const int C = hp->n_audio_state, D = hp->n_text_state;
   GPtrArray *vars = g_ptr_array_new_with_free_func (ct2_var_free);
@@ -646,7 +650,8 @@ whisper_model_save_safetensors (const whisper_model * m, const char *dir,
         "%s: the safetensors writer supports F32, F16 and BF16", dir);
     return FALSE;
   }
-  if (!make_dir (dir, error))
+  if (!make_dir (dir, error)
+      || !whisper_model_need_f32 (m, WHISPER_WEIGHTS_ALL, error))
     return FALSE;
   whisper_dtype dt = type == WHISPER_SAVE_F16 ? WHISPER_DTYPE_F16 :
       type == WHISPER_SAVE_BF16 ? WHISPER_DTYPE_BF16 : WHISPER_DTYPE_F32;
@@ -798,7 +803,7 @@ whisper_model_synthetic (const whisper_synth_params * p, GError ** error)
   int n_slots;
   whisper_slot *slots = NULL;
   if (!whisper_hparams_check (hp, name, error)
-      || !(slots = whisper_model_alloc (m, &n_slots, 0, name, error))) {
+      || !(slots = whisper_model_alloc_f32 (m, &n_slots, error))) {
     whisper_model_free (m);
     return NULL;
   }
