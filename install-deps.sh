@@ -27,8 +27,9 @@ if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 #                              FLAC and WAV input (demo, transcribe.sh, tests)
 #   gstreamer1.0-plugins-bad   srtenc, webvttenc
 #   espeak-ng                  examples/demo.sh synthesises its recording
+#   libjson-glib-dev           model side files (config.json, tokenizer.json)
 packages="build-essential meson ninja-build pkg-config gettext
-  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libglib2.0-dev libjson-glib-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad libfftw3-dev libopenblas-dev zlib1g-dev
   python3 python3-venv python3-pip espeak-ng"

@@ -76,6 +76,14 @@ def check_tokenizer(model):
         " 日本語のテキスト、中文文本。", " Привет, мир!", " ♪♪ music ♪",
         "tabs\tand\r\nCRLF", "  leading spaces", "emoji 🙂🎉 mixed",
         " don't CAN'T 'quoted'", "a" * 40,
+        # the pre-tokenizer's edges: space runs (\s+(?!\S) leaves the last
+        # space to the word), trailing and lone whitespace, Unicode spaces,
+        # contractions, digits of other scripts, CJK, emoji sequences
+        "a     b", "word   ", "   ", " ", "x \t", "\t x", "line\n\n\n  next",
+        " \n x\n", "a\u00a0b \u00a0\u00a0word\u3000end\u2028x\u0085y\x0b",
+        "'s 'S 'll'LL o'clock rock'n'roll '' ' '", "'", "I'm'd",
+        "2024-01-01 10,000.5 ٣٤٥ Ⅷ ½ ²³", "漢字かなカナ한국어 中文,English",
+        "👨\u200d👩\u200d👧 👍🏽 🇫🇷!!", "e\u0301 cafe\u0301", "...?!  --",
     ]
     for t in texts:
         want = hf.encode(t, add_special_tokens=False).ids

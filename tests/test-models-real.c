@@ -112,14 +112,14 @@ check_suppress (const whisper_model * m, const char *dir)
     return;
   }
   GError *error = NULL;
-  whisper_json *j = whisper_json_parse (text, len, file, &error);
+  JsonNode *j = whisper_json_parse (text, len, file, &error);
   CHECK (j != NULL, "%s: %s", file, error ? error->message : "");
-  const whisper_json *ids = whisper_json_get (j, "suppress_ids");
+  JsonNode *ids = whisper_json_get (j, "suppress_ids");
   const whisper_special_tokens *t = &m->tok;
   GArray *want = g_array_new (FALSE, FALSE, sizeof (int));
-  for (int i = 0; ids && i < ids->n; i++) {
+  for (int i = 0; ids && i < whisper_json_length (ids); i++) {
     int v;
-    if (!whisper_json_int (ids->items[i], &v))
+    if (!whisper_json_int (whisper_json_item (ids, i), &v))
       continue;
     if (v == t->translate || v == t->transcribe || v == t->sot
         || v == t->sot_prev || v == t->sot_lm || v == t->no_speech)
@@ -133,7 +133,8 @@ check_suppress (const whisper_model * m, const char *dir)
   printf ("%s: %d non-speech tokens = config.json suppress_ids minus the "
       "special tokens\n", dir, m->n_suppress_tokens);
   g_array_free (want, TRUE);
-  whisper_json_free (j);
+  if (j)
+    json_node_unref (j);
   g_free (text);
   g_free (file);
 }

@@ -13,7 +13,14 @@ struct whisper_tokenizer {
   GHashTable *special_ids;     /* GBytes -> id + 1, ids >= eot */
   GHashTable *merge_rank;      /* GBytes (pair key) -> rank + 1 */
   int max_token_len;           /* longest text token in bytes */
+  GRegex *pretok;              /* GPT-2 pre-tokenizer split */
 };
+
+/* GPT-2's pre-tokenizer (openai/gpt-2 encoder.py; tiktoken "gpt2").  GLib
+ * compiles it in UTF-8 mode with Unicode properties, so \s, \p{L} and
+ * \p{N} are the Unicode classes, as in the reference implementations. */
+#define GPT2_PATTERN \
+  "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 
 /* ---------------------------------------------------------------------- */
 /* GPT-2 byte <-> unicode mapping (openai/gpt-2 encoder.py bytes_to_unicode):
@@ -91,7 +98,19 @@ whisper_tokenizer_new (const whisper_model * model, GError ** error)
         voc->n_tokens, model->tok.eot);
     return NULL;
   }
+  GError *e = NULL;
+  GRegex *re = g_regex_new (GPT2_PATTERN, G_REGEX_OPTIMIZE, 0, &e);
+  if (!re) {
+    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_MODEL,
+        "tokenizer: cannot compile the pre-tokenizer pattern: %s", e->message);
+    g_error_free (e);
+    return NULL;
+  }
+  /* One match now: any lazy JIT compilation of the shared pattern happens
+   * here, before other threads use it (matching is then read-only). */
+  g_regex_match (re, "a", 0, NULL);
   whisper_tokenizer *t = g_new0 (whisper_tokenizer, 1);
+  t->pretok = re;
   t->model = model;
   t->vocab = voc;
   t->eot = model->tok.eot;
@@ -141,6 +160,7 @@ whisper_tokenizer_free (whisper_tokenizer * t)
   g_hash_table_destroy (t->text_ids);
   g_hash_table_destroy (t->special_ids);
   g_hash_table_destroy (t->merge_rank);
+  g_regex_unref (t->pretok);
   g_free (t);
 }
 
@@ -201,155 +221,50 @@ whisper_tokenizer_language_code (const whisper_tokenizer * t, int id)
 }
 
 /* ---------------------------------------------------------------------- */
-/* UTF-8 streaming */
-
-void
-whisper_utf8_stream_init (whisper_utf8_stream * s)
-{
-  s->n_pending = 0;
-}
+/* decoding */
 
 #define REPLACEMENT "\xef\xbf\xbd"   /* U+FFFD */
 
-static int
-utf8_seq_len (unsigned char c)
+/* Invalid UTF-8 -> U+FFFD, one for each character cut short (as Python's
+ * bytes.decode (errors="replace") and Rust's from_utf8_lossy, which the
+ * reference tokenizers use); g_utf8_make_valid would give one per byte. */
+static void
+utf8_append_valid (GString * out, const char *s, gsize n)
 {
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    return 2;
-  if (c >= 0xE0 && c <= 0xEF)
-    return 3;
-  if (c >= 0xF0 && c <= 0xF4)
-    return 4;
-  return 0;                     /* continuation byte or invalid lead */
-}
-
-void
-whisper_utf8_stream_push (whisper_utf8_stream * s, const char *bytes,
-    int len, GString * out)
-{
-  for (int i = 0; i < len; i++) {
-    unsigned char c = (unsigned char) bytes[i];
-    if (s->n_pending == 0) {
-      int n = utf8_seq_len (c);
-      if (n == 1)
-        g_string_append_c (out, (char) c);
-      else if (n == 0)
-        g_string_append (out, REPLACEMENT);
-      else
-        s->pending[s->n_pending++] = c;
-      continue;
-    }
-    if ((c & 0xC0) != 0x80) {
-      /* sequence cut short: replace it, then start over with this byte */
-      g_string_append (out, REPLACEMENT);
-      s->n_pending = 0;
-      i--;
-      continue;
-    }
-    s->pending[s->n_pending++] = c;
-    if (s->n_pending == utf8_seq_len (s->pending[0])) {
-      if (g_utf8_validate ((const char *) s->pending, s->n_pending, NULL))
-        g_string_append_len (out, (const char *) s->pending, s->n_pending);
-      else
-        g_string_append (out, REPLACEMENT);
-      s->n_pending = 0;
-    }
-  }
-}
-
-void
-whisper_utf8_stream_flush (whisper_utf8_stream * s, GString * out)
-{
-  if (s->n_pending > 0)
+  const char *end = s + n, *bad;
+  while (!g_utf8_validate_len (s, end - s, &bad)) {
+    g_string_append_len (out, s, bad - s);
+    /* the longest prefix of a character at bad */
+    int k = 1;
+    while (k < 4 && bad + k < end
+        && g_utf8_get_char_validated (bad, k + 1) == (gunichar) - 2)
+      k++;
     g_string_append (out, REPLACEMENT);
-  s->n_pending = 0;
+    s = bad + k;
+  }
+  g_string_append_len (out, s, end - s);
 }
 
 char *
 whisper_tokenizer_decode (const whisper_tokenizer * t, const int *ids,
     int n_ids)
 {
-  GString *out = g_string_new (NULL);
-  whisper_utf8_stream s;
-  whisper_utf8_stream_init (&s);
+  GString *bytes = g_string_new (NULL);
   for (int i = 0; i < n_ids; i++) {
     if (ids[i] < 0 || ids[i] >= t->eot)
       continue;
     int len;
     const char *b = whisper_tokenizer_token_bytes (t, ids[i], &len);
-    whisper_utf8_stream_push (&s, b, len, out);
+    g_string_append_len (bytes, b, len);
   }
-  whisper_utf8_stream_flush (&s, out);
+  GString *out = g_string_sized_new (bytes->len);
+  utf8_append_valid (out, bytes->str, bytes->len);
+  g_string_free (bytes, TRUE);
   return g_string_free (out, FALSE);
 }
 
 /* ---------------------------------------------------------------------- */
 /* encoding */
-
-static gboolean
-is_letter (gunichar u)
-{
-  return g_unichar_isalpha (u);          /* \p{L}: Lu Ll Lt Lm Lo */
-}
-
-static gboolean
-is_number (gunichar u)
-{
-  GUnicodeType ty = g_unichar_type (u);  /* \p{N}: Nd Nl No */
-  return ty == G_UNICODE_DECIMAL_NUMBER || ty == G_UNICODE_LETTER_NUMBER
-      || ty == G_UNICODE_OTHER_NUMBER;
-}
-
-static gboolean
-is_space (gunichar u)
-{
-  return g_unichar_isspace (u);
-}
-
-/* Length in bytes of the GPT-2 pre-token starting at s (s < end). */
-static int
-pretoken_len (const char *s, const char *end)
-{
-  /* 's 't 're 've 'm 'll 'd */
-  if (s[0] == '\'') {
-    static const char *contr[] = { "s", "t", "re", "ve", "m", "ll", "d" };
-    for (unsigned k = 0; k < G_N_ELEMENTS (contr); k++) {
-      size_t n = strlen (contr[k]);
-      if ((size_t) (end - s - 1) >= n && strncmp (s + 1, contr[k], n) == 0)
-        return 1 + n;
-    }
-  }
-  /* " ?" followed by a run of one class */
-  const char *p = s;
-  if (*p == ' ' && p + 1 < end)
-    p++;
-  gunichar u = g_utf8_get_char (p);
-  int cls = is_letter (u) ? 1 : is_number (u) ? 2 : is_space (u) ? 0 : 3;
-  if (cls != 0) {
-    const char *q = p;
-    while (q < end) {
-      gunichar v = g_utf8_get_char (q);
-      int c2 = is_letter (v) ? 1 : is_number (v) ? 2 : is_space (v) ? 0 : 3;
-      if (c2 != cls)
-        break;
-      q = g_utf8_next_char (q);
-    }
-    return q - s;
-  }
-  /* whitespace: \s+(?!\S) | \s+ */
-  const char *q = s, *last = s;
-  int n = 0;
-  while (q < end && is_space (g_utf8_get_char (q))) {
-    last = q;
-    q = g_utf8_next_char (q);
-    n++;
-  }
-  if (q >= end || n == 1)
-    return q - s;               /* run reaches the end, or \s+ of one char */
-  return last - s;              /* leave the last space to prefix the word */
-}
 
 typedef struct {
   int start, len;               /* byte range inside the piece */
@@ -450,17 +365,18 @@ whisper_tokenizer_encode (const whisper_tokenizer * t, const char *text,
   }
   gboolean bpe = whisper_tokenizer_has_merges (t);
   GArray *ids = g_array_new (FALSE, FALSE, sizeof (int));
-  const char *s = text, *end = text + n;
-  while (s < end) {
-    int len = pretoken_len (s, end);
-    if (len <= 0)
-      len = g_utf8_next_char (s) - s;
+  GMatchInfo *mi;
+  /* the alternatives cover every character: the matches tile the text */
+  g_regex_match_full (t->pretok, text, n, 0, 0, &mi, NULL);
+  for (; g_match_info_matches (mi); g_match_info_next (mi, NULL)) {
+    int start, stop;
+    g_match_info_fetch_pos (mi, 0, &start, &stop);
     if (bpe)
-      bpe_piece (t, s, len, ids);
+      bpe_piece (t, text + start, stop - start, ids);
     else
-      longest_match_piece (t, s, len, ids);
-    s += len;
+      longest_match_piece (t, text + start, stop - start, ids);
   }
+  g_match_info_free (mi);
   *n_ids = ids->len;
   return (int *) g_array_free (ids, FALSE);
 }

@@ -6,10 +6,9 @@
  * already undone by the loaders).
  *
  * Decoding (ids -> text) is exact.  Encoding (text -> ids, used for prompts)
- * follows GPT-2: the pre-tokenizer regex
+ * follows GPT-2: the pre-tokenizer regex (a GRegex, compiled once)
  *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
- * (written out by hand below, with GLib's Unicode tables), then BPE merges by
- * rank inside each piece.  Model files without merges (whisper.cpp ggml)
+ * then BPE merges by rank inside each piece.  Model files without merges (whisper.cpp ggml)
  * get a greedy longest-match over the vocabulary inside each piece instead
  * (what whisper.cpp does); that can differ from the real BPE on rare words.
  *
@@ -40,7 +39,8 @@ int *whisper_tokenizer_encode (const whisper_tokenizer * tok,
 
 /* Text of the text tokens among ids (ids >= eot, i.e. special and timestamp
  * tokens, are skipped, as faster-whisper's Tokenizer.decode does).  Always
- * valid UTF-8: invalid bytes become U+FFFD.  g_free() the result. */
+ * valid UTF-8: each invalid byte or character cut short becomes one U+FFFD
+ * (Python's errors="replace").  g_free() the result. */
 char *whisper_tokenizer_decode (const whisper_tokenizer * tok,
     const int *ids, int n_ids);
 
@@ -63,23 +63,6 @@ char *whisper_tokenizer_language_code (const whisper_tokenizer * tok, int id);
  * whisper_tokenizer_encode().  Newly allocated, sorted, *n set. */
 int *whisper_tokenizer_non_speech_tokens (const whisper_tokenizer * tok,
     int *n);
-
-/* ---------------------------------------------------------------------- */
-/* Streaming ids -> UTF-8 text: a character split across tokens is held back
- * until it is complete, so every emitted chunk is valid UTF-8. */
-
-typedef struct {
-  unsigned char pending[4];
-  int n_pending;
-} whisper_utf8_stream;
-
-void whisper_utf8_stream_init (whisper_utf8_stream * s);
-/* Append bytes; the complete characters so far are appended to out (invalid
- * bytes become U+FFFD). */
-void whisper_utf8_stream_push (whisper_utf8_stream * s, const char *bytes,
-    int len, GString * out);
-/* End of stream: an incomplete trailing character becomes U+FFFD. */
-void whisper_utf8_stream_flush (whisper_utf8_stream * s, GString * out);
 
 G_END_DECLS
 #endif /* WHISPER_TOKENIZER_H */

@@ -336,24 +336,20 @@ static gboolean
 ct2_read_config (whisper_model * model, const char *dir, GError ** error)
 {
   char *file = g_build_filename (dir, "config.json", NULL);
-  gchar *text = NULL;
-  gsize len;
-  gboolean ok = TRUE;
-  if (g_file_get_contents (file, &text, &len, NULL)) {
-    whisper_json *j = whisper_json_parse (text, len, file, error);
-    if (!j)
-      ok = FALSE;
-    else if (j->type != WJ_OBJECT) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
-          "%s: not a JSON object", file);
-      ok = FALSE;
-    } else {
-      ok = whisper_model_read_alignment_heads (model,
-          whisper_json_get (j, "alignment_heads"), file, error);
-    }
-    whisper_json_free (j);
+  gboolean ok = TRUE, present;
+  JsonNode *j = whisper_json_read_file (file, &present, error);
+  if (present && !j)
+    ok = FALSE;
+  else if (j && !JSON_NODE_HOLDS_OBJECT (j)) {
+    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        "%s: not a JSON object", file);
+    ok = FALSE;
+  } else if (j) {
+    ok = whisper_model_read_alignment_heads (model,
+        whisper_json_get (j, "alignment_heads"), file, error);
   }
-  g_free (text);
+  if (j)
+    json_node_unref (j);
   g_free (file);
   return ok;
 }
@@ -493,10 +489,10 @@ vocab_from_txt (whisper_model * model, const char *text, size_t len,
 }
 
 static gboolean
-vocab_set_checked (whisper_model * model, int id, const whisper_json * s,
+vocab_set_checked (whisper_model * model, int id, const char *str,
     gboolean mapped, const char *file, GError ** error)
 {
-  if (id < 0 || id >= model->hp.n_vocab || !s || s->type != WJ_STRING) {
+  if (id < 0 || id >= model->hp.n_vocab || !str) {
     g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
         "%s: bad vocabulary entry (id %d; the model has %d tokens)", file, id,
         model->hp.n_vocab);
@@ -504,45 +500,52 @@ vocab_set_checked (whisper_model * model, int id, const whisper_json * s,
   }
   if (mapped) {
     int bl;
-    char *bytes = whisper_token_unmap (s->str, s->str_len, &bl);
+    char *bytes = whisper_token_unmap (str, strlen (str), &bl);
     whisper_vocab_set (&model->vocab, id, bytes, bl);
     g_free (bytes);
   } else {
-    whisper_vocab_set (&model->vocab, id, s->str, (int) s->str_len);
+    whisper_vocab_set (&model->vocab, id, str, (int) strlen (str));
   }
   return TRUE;
 }
 
-/* {"token": id, ...}: byte-mapped tokens (HF vocab.json, tokenizer.json) */
+/* {"token": id, ...}: tokens byte-mapped (HF vocab.json, tokenizer.json) or
+ * not (added_tokens.json) */
 static gboolean
-vocab_from_object (whisper_model * model, const whisper_json * obj,
+vocab_from_object (whisper_model * model, JsonNode * obj, gboolean mapped,
     const char *file, GError ** error)
 {
-  for (int i = 0; i < obj->n; i++) {
+  JsonObject *o = json_node_get_object (obj);
+  JsonObjectIter it;
+  const char *key;
+  JsonNode *v;
+  json_object_iter_init (&it, o);
+  while (json_object_iter_next (&it, &key, &v)) {
     int id;
-    whisper_json key = { .type = WJ_STRING, .str = obj->keys[i],
-      .str_len = strlen (obj->keys[i]) };
-    if (!whisper_json_int (obj->items[i], &id))
+    if (!whisper_json_int (v, &id))
       id = -1;
-    if (!vocab_set_checked (model, id, &key, TRUE, file, error))
+    if (!vocab_set_checked (model, id, key, mapped, file, error))
       return FALSE;
   }
   return TRUE;
 }
 
 static gboolean
-merges_from_json (whisper_model * model, const whisper_json * m,
-    const char *file, GError ** error)
+merges_from_json (whisper_model * model, JsonNode * m, const char *file,
+    GError ** error)
 {
   whisper_vocab *v = &model->vocab;
-  v->merges = g_new0 (char *, m->n ? m->n : 1);
-  for (int i = 0; i < m->n; i++) {
-    const whisper_json *e = m->items[i];
-    if (e->type == WJ_STRING)
-      v->merges[i] = g_strdup (e->str);
-    else if (e->type == WJ_ARRAY && e->n == 2 && e->items[0]->type == WJ_STRING
-        && e->items[1]->type == WJ_STRING)
-      v->merges[i] = g_strconcat (e->items[0]->str, " ", e->items[1]->str, NULL);
+  int n = whisper_json_length (m);
+  v->merges = g_new0 (char *, n ? n : 1);
+  for (int i = 0; i < n; i++) {
+    JsonNode *e = whisper_json_item (m, i);
+    const char *a, *b;
+    if ((a = whisper_json_string (e)))
+      v->merges[i] = g_strdup (a);
+    else if (whisper_json_length (e) == 2 && JSON_NODE_HOLDS_ARRAY (e)
+        && (a = whisper_json_string (whisper_json_item (e, 0)))
+        && (b = whisper_json_string (whisper_json_item (e, 1))))
+      v->merges[i] = g_strconcat (a, " ", b, NULL);
     else {
       g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
           "%s: merge %d is neither \"a b\" nor [\"a\", \"b\"]", file, i);
@@ -551,26 +554,6 @@ merges_from_json (whisper_model * model, const whisper_json * m,
     v->n_merges = i + 1;
   }
   return TRUE;
-}
-
-static whisper_json *
-read_json_file (const char *file, gboolean * present, GError ** error)
-{
-  GMappedFile *map;
-  GError *e = NULL;
-  *present = g_file_test (file, G_FILE_TEST_EXISTS);
-  if (!*present)
-    return NULL;
-  if (!(map = g_mapped_file_new (file, FALSE, &e))) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
-        "%s: cannot read: %s", file, e->message);
-    g_error_free (e);
-    return NULL;
-  }
-  whisper_json *j = whisper_json_parse (g_mapped_file_get_contents (map),
-      g_mapped_file_get_length (map), file, error);
-  g_mapped_file_unref (map);
-  return j;
 }
 
 gboolean
@@ -584,7 +567,7 @@ whisper_load_vocab_dir (whisper_model * model, const char *dir,
   char *f_hfv = g_build_filename (dir, "vocab.json", NULL);
   char *f_added = g_build_filename (dir, "added_tokens.json", NULL);
   char *f_merges = g_build_filename (dir, "merges.txt", NULL);
-  whisper_json *tok = NULL, *j = NULL;
+  JsonNode *tok = NULL, *j = NULL, *hv = NULL, *ad = NULL;
 
   whisper_vocab_init (&model->vocab, model->hp.n_vocab);
 
@@ -598,81 +581,76 @@ whisper_load_vocab_dir (whisper_model * model, const char *dir,
     if (!r)
       goto out;
     have_vocab = TRUE;
-  } else if ((j = read_json_file (f_json, &present, error)) || present) {
+  } else if ((j = whisper_json_read_file (f_json, &present, error))
+      || present) {
     if (!j)
       goto out;
-    if (j->type != WJ_ARRAY || !vocab_check_size (model, j->n, f_json, error)) {
-      if (j->type != WJ_ARRAY)
-        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
-            "%s: expected a JSON list of tokens", f_json);
+    int n = whisper_json_length (j);
+    if (!JSON_NODE_HOLDS_ARRAY (j)) {
+      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+          "%s: expected a JSON list of tokens", f_json);
       goto out;
     }
-    for (int i = 0; i < j->n; i++)
-      if (!vocab_set_checked (model, i, j->items[i], TRUE, f_json, error))
+    if (!vocab_check_size (model, n, f_json, error))
+      goto out;
+    for (int i = 0; i < n; i++)
+      if (!vocab_set_checked (model, i,
+              whisper_json_string (whisper_json_item (j, i)), TRUE, f_json,
+              error))
         goto out;
     have_vocab = TRUE;
   }
 
   /* tokenizer.json: merges, and the vocabulary if we have none yet */
-  tok = read_json_file (f_tok, &present, error);
+  tok = whisper_json_read_file (f_tok, &present, error);
   if (present && !tok)
     goto out;
   if (tok) {
-    const whisper_json *m = whisper_json_get (tok, "model");
-    const whisper_json *vocab = whisper_json_get (m, "vocab");
-    const whisper_json *merges = whisper_json_get (m, "merges");
-    const whisper_json *added = whisper_json_get (tok, "added_tokens");
-    if (!have_vocab && vocab && vocab->type == WJ_OBJECT) {
-      if (!vocab_from_object (model, vocab, f_tok, error))
+    JsonNode *m = whisper_json_get (tok, "model");
+    JsonNode *vocab = whisper_json_get (m, "vocab");
+    JsonNode *merges = whisper_json_get (m, "merges");
+    JsonNode *added = whisper_json_get (tok, "added_tokens");
+    if (!have_vocab && vocab && JSON_NODE_HOLDS_OBJECT (vocab)) {
+      if (!vocab_from_object (model, vocab, TRUE, f_tok, error))
         goto out;
-      if (added && added->type == WJ_ARRAY)
-        for (int i = 0; i < added->n; i++) {
+      if (added && JSON_NODE_HOLDS_ARRAY (added))
+        for (int i = 0; i < whisper_json_length (added); i++) {
+          JsonNode *e = whisper_json_item (added, i);
           int id;
-          if (!whisper_json_int (whisper_json_get (added->items[i], "id"), &id))
+          if (!whisper_json_int (whisper_json_get (e, "id"), &id))
             id = -1;
-          if (!vocab_set_checked (model, id, whisper_json_get (added->items[i],
-                      "content"), FALSE, f_tok, error))
+          if (!vocab_set_checked (model, id,
+                  whisper_json_string (whisper_json_get (e, "content")), FALSE,
+                  f_tok, error))
             goto out;
         }
       have_vocab = TRUE;
     }
-    if (merges && merges->type == WJ_ARRAY
+    if (merges && JSON_NODE_HOLDS_ARRAY (merges)
         && !merges_from_json (model, merges, f_tok, error))
       goto out;
   }
 
   /* Hugging Face vocab.json + added_tokens.json + merges.txt */
   if (!have_vocab) {
-    whisper_json *hv = read_json_file (f_hfv, &present, error);
+    hv = whisper_json_read_file (f_hfv, &present, error);
     if (present && !hv)
       goto out;
     if (hv) {
-      gboolean r = hv->type == WJ_OBJECT
-          && vocab_from_object (model, hv, f_hfv, error);
-      if (hv->type != WJ_OBJECT)
+      if (!JSON_NODE_HOLDS_OBJECT (hv)) {
         g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
             "%s: expected a JSON object {token: id}", f_hfv);
-      whisper_json_free (hv);
-      if (!r)
+        goto out;
+      }
+      if (!vocab_from_object (model, hv, TRUE, f_hfv, error))
         goto out;
       have_vocab = TRUE;
-      whisper_json *ad = read_json_file (f_added, &present, error);
+      ad = whisper_json_read_file (f_added, &present, error);
       if (present && !ad)
         goto out;
-      if (ad && ad->type == WJ_OBJECT) {
-        for (int i = 0; i < ad->n; i++) {
-          int id;
-          whisper_json key = { .type = WJ_STRING, .str = ad->keys[i],
-            .str_len = strlen (ad->keys[i]) };
-          if (!whisper_json_int (ad->items[i], &id))
-            id = -1;
-          if (!vocab_set_checked (model, id, &key, FALSE, f_added, error)) {
-            whisper_json_free (ad);
-            goto out;
-          }
-        }
-      }
-      whisper_json_free (ad);
+      if (ad && JSON_NODE_HOLDS_OBJECT (ad)
+          && !vocab_from_object (model, ad, FALSE, f_added, error))
+        goto out;
     }
   }
   if (!have_vocab) {
@@ -702,8 +680,12 @@ whisper_load_vocab_dir (whisper_model * model, const char *dir,
   ok = TRUE;
 
 out:
-  whisper_json_free (j);
-  whisper_json_free (tok);
+  {
+    JsonNode *roots[] = { j, tok, hv, ad };
+    for (size_t i = 0; i < G_N_ELEMENTS (roots); i++)
+      if (roots[i])
+        json_node_unref (roots[i]);
+  }
   g_free (f_txt);
   g_free (f_json);
   g_free (f_tok);

@@ -89,7 +89,7 @@ hf_dtype (const char *s, whisper_dtype * t)
 }
 
 static int
-json_int_or (const whisper_json * cfg, const char *key, int dflt)
+json_int_or (JsonNode * cfg, const char *key, int dflt)
 {
   int v;
   return whisper_json_int (whisper_json_get (cfg, key), &v) ? v : dflt;
@@ -101,7 +101,7 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
 {
   char *file = g_strdup (st_file);
   GMappedFile *map = NULL;
-  whisper_json *hdr = NULL, *cfg = NULL, *gen = NULL;
+  JsonNode *hdr = NULL, *cfg = NULL, *gen = NULL;
   GHashTable *by_name = NULL;   /* HF name without "model." -> src tensor */
   whisper_src_tensor *src = NULL;
   whisper_slot *slots = NULL;
@@ -132,7 +132,7 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
   }
   if (!(hdr = whisper_json_parse ((const char *) data + 8, hlen, file, error)))
     goto out;
-  if (hdr->type != WJ_OBJECT) {
+  if (!JSON_NODE_HOLDS_OBJECT (hdr)) {
     g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
         "%s: the header is not a JSON object", file);
     goto out;
@@ -140,62 +140,69 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
   const guint8 *base = data + 8 + hlen;
   size_t data_size = size - 8 - hlen;
 
-  src = g_new0 (whisper_src_tensor, hdr->n ? hdr->n : 1);
+  int n_hdr = whisper_json_length (hdr);
+  src = g_new0 (whisper_src_tensor, n_hdr ? n_hdr : 1);
   by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  for (int i = 0; i < hdr->n; i++) {
-    const char *name = hdr->keys[i];
-    const whisper_json *e = hdr->items[i];
+  JsonObjectIter it;
+  const char *name;
+  JsonNode *e;
+  json_object_iter_init (&it, json_node_get_object (hdr));
+  for (int i = 0; json_object_iter_next (&it, &name, &e); i++) {
     if (strcmp (name, "__metadata__") == 0)
       continue;
     whisper_src_tensor *t = &src[i];
-    const whisper_json *dt = whisper_json_get (e, "dtype");
-    const whisper_json *sh = whisper_json_get (e, "shape");
-    const whisper_json *of = whisper_json_get (e, "data_offsets");
+    const char *dt = whisper_json_string (whisper_json_get (e, "dtype"));
+    JsonNode *sh = whisper_json_get (e, "shape");
+    JsonNode *of = whisper_json_get (e, "data_offsets");
+    int n_dims = whisper_json_length (sh);
     t->name = name;
-    if (!dt || dt->type != WJ_STRING || !sh || sh->type != WJ_ARRAY
-        || !of || of->type != WJ_ARRAY || of->n != 2) {
+    if (!dt || !sh || !JSON_NODE_HOLDS_ARRAY (sh) || !of
+        || !JSON_NODE_HOLDS_ARRAY (of) || whisper_json_length (of) != 2) {
       g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
           "%s: tensor '%s' lacks dtype, shape or data_offsets", file, name);
       goto out;
     }
-    if (!hf_dtype (dt->str, &t->dtype)) {
+    if (!hf_dtype (dt, &t->dtype)) {
       g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
           "%s: tensor '%s' has unsupported dtype %s (F32, F16, BF16 are "
-          "supported)", file, name, dt->str);
+          "supported)", file, name, dt);
       goto out;
     }
-    if (sh->n > WHISPER_MAX_DIMS) {
+    if (n_dims > WHISPER_MAX_DIMS) {
       g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
           "%s: tensor '%s' has rank %d (at most %d supported)", file, name,
-          sh->n, WHISPER_MAX_DIMS);
+          n_dims, WHISPER_MAX_DIMS);
       goto out;
     }
-    t->n_dims = sh->n;
+    t->n_dims = n_dims;
     size_t n_elem = 1;
-    for (int d = 0; d < sh->n; d++) {
-      const whisper_json *x = sh->items[d];
-      if (x->type != WJ_NUMBER || !(x->number >= 0 && x->number < 4294967296.0)
-          || x->number != (double) (guint64) x->number) {
+    for (int d = 0; d < n_dims; d++) {
+      double x;
+      if (!whisper_json_number (whisper_json_item (sh, d), &x)
+          || !(x >= 0 && x < 4294967296.0) || x != (double) (guint64) x) {
         g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
             "%s: tensor '%s' has a bad dimension", file, name);
         goto out;
       }
-      t->ne[d] = (int64_t) x->number;
+      t->ne[d] = (int64_t) x;
       if (!g_size_checked_mul (&n_elem, n_elem, (size_t) t->ne[d])) {
         g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
             "%s: tensor '%s' dimensions overflow", file, name);
         goto out;
       }
     }
-    double b = of->items[0]->type == WJ_NUMBER ? of->items[0]->number : -1;
-    double en = of->items[1]->type == WJ_NUMBER ? of->items[1]->number : -1;
+    double b, en;
+    if (!whisper_json_number (whisper_json_item (of, 0), &b))
+      b = -1;
+    if (!whisper_json_number (whisper_json_item (of, 1), &en))
+      en = -1;
     size_t want;
     if (!(b >= 0 && en >= b && en <= (double) data_size)
         || !g_size_checked_mul (&want, n_elem, whisper_dtype_size (t->dtype))
         || (size_t) en - (size_t) b != want) {
       g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
           "%s: tensor '%s' (%s %s) has data_offsets [%.0f, %.0f] outside "
-          "the %zu data bytes or of the wrong size", file, name, dt->str,
+          "the %zu data bytes or of the wrong size", file, name, dt,
           whisper_shape_str (shape, sizeof shape, t->n_dims, t->ne), b, en,
           data_size);
       goto out;
@@ -209,17 +216,11 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
   /* hyper-parameters: sizes from the tensors, heads from config.json */
   {
     char *cfile = g_build_filename (dir, "config.json", NULL);
-    gchar *text;
-    gsize len;
-    if (g_file_get_contents (cfile, &text, &len, NULL)) {
-      cfg = whisper_json_parse (text, len, cfile, error);
-      g_free (text);
-      if (!cfg) {
-        g_free (cfile);
-        goto out;
-      }
-    }
+    gboolean present;
+    cfg = whisper_json_read_file (cfile, &present, error);
     g_free (cfile);
+    if (present && !cfg)
+      goto out;
   }
   const struct { const char *name; int rank; } need[] = {
     { "encoder.conv1.weight", 3 }, { "encoder.embed_positions.weight", 2 },
@@ -289,15 +290,11 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
   /* alignment heads: generation_config.json (transformers) */
   {
     char *gfile = g_build_filename (dir, "generation_config.json", NULL);
-    gchar *text;
-    gsize len;
-    gboolean r = TRUE;
-    if (g_file_get_contents (gfile, &text, &len, NULL)) {
-      gen = whisper_json_parse (text, len, gfile, error);
-      g_free (text);
+    gboolean present, r = TRUE;
+    gen = whisper_json_read_file (gfile, &present, error);
+    if (present)
       r = gen && whisper_model_read_alignment_heads (model,
           whisper_json_get (gen, "alignment_heads"), gfile, error);
-    }
     g_free (gfile);
     if (!r)
       goto out;
@@ -313,9 +310,10 @@ out:
   if (by_name)
     g_hash_table_destroy (by_name);
   g_free (src);
-  whisper_json_free (hdr);
-  whisper_json_free (cfg);
-  whisper_json_free (gen);
+  JsonNode *roots[] = { hdr, cfg, gen };
+  for (size_t i = 0; i < G_N_ELEMENTS (roots); i++)
+    if (roots[i])
+      json_node_unref (roots[i]);
   if (map)
     g_mapped_file_unref (map);
   g_free (file);

@@ -14,6 +14,7 @@
 #define WHISPER_MODEL_INTERNAL_H
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include "whisper-model.h"
 #include "whisper.h"
 
@@ -135,39 +136,35 @@ gboolean whisper_model_find_specials (whisper_model * model, const char *file,
 extern const char *const whisper_language_codes[100];
 
 /* ------------------------------------------------------------------------ */
-/* minimal JSON (config.json, vocabulary.json, tokenizer.json, safetensors
- * headers) */
+/* JSON (config.json, vocabulary.json, tokenizer.json, safetensors headers),
+ * parsed with json-glib; every error names the file. */
 
-typedef enum {
-  WJ_NULL, WJ_BOOL, WJ_NUMBER, WJ_STRING, WJ_ARRAY, WJ_OBJECT,
-} whisper_json_type;
-
-typedef struct whisper_json whisper_json;
-struct whisper_json {
-  whisper_json_type type;
-  double number;        /* WJ_NUMBER, WJ_BOOL (0/1) */
-  char *str;            /* WJ_STRING (UTF-8, NUL terminated) */
-  size_t str_len;       /* bytes (may contain NUL) */
-  int n;                /* WJ_ARRAY / WJ_OBJECT: number of children */
-  whisper_json **items; /* children */
-  char **keys;          /* WJ_OBJECT: keys of the children */
-};
-
-/* Parses text[0..len).  NULL + error naming @file on bad JSON. */
-whisper_json *whisper_json_parse (const char *text, size_t len,
-    const char *file, GError ** error);
-void whisper_json_free (whisper_json * j);
-/* Child of an object by key, or NULL. */
-const whisper_json *whisper_json_get (const whisper_json * obj,
-    const char *key);
-/* Integer value of a number node; FALSE if not an integer in int range. */
-gboolean whisper_json_int (const whisper_json * j, int *out);
+/* Parses text[0..len) (no NUL needed).  NULL + a FORMAT error
+ * "FILE: invalid JSON ..." on bad or too deeply nested JSON.  Free the
+ * root with json_node_unref. */
+JsonNode *whisper_json_parse (const char *text, size_t len, const char *file,
+    GError ** error);
+/* Maps and parses @file; NULL with *present FALSE (no error) if absent. */
+JsonNode *whisper_json_read_file (const char *file, gboolean * present,
+    GError ** error);
+/* Member of an object node by key; NULL if absent or not an object. */
+JsonNode *whisper_json_get (JsonNode * obj, const char *key);
+/* String value, or NULL if @j is NULL or not a string. */
+const char *whisper_json_string (JsonNode * j);
+/* Number value (integer or not); FALSE if not a number. */
+gboolean whisper_json_number (JsonNode * j, double *out);
+/* Integer value; FALSE if not an integer in int range. */
+gboolean whisper_json_int (JsonNode * j, int *out);
+/* Elements of an array or members of an object; -1 for anything else. */
+int whisper_json_length (JsonNode * j);
+/* Element i of an array node. */
+JsonNode *whisper_json_item (JsonNode * array, int i);
 
 /* Reads optional config.json fields shared by CTranslate2 and Hugging Face
  * directories: alignment_heads, suppress_ids (ignored: recomputed),
  * lang_ids (checked).  Missing fields are fine. */
 gboolean whisper_model_read_alignment_heads (whisper_model * model,
-    const whisper_json * heads, const char *file, GError ** error);
+    JsonNode * heads, const char *file, GError ** error);
 
 /* ------------------------------------------------------------------------ */
 /* loaders (path: the directory or file; model->path already set) */
@@ -210,6 +207,7 @@ gboolean whisper_reader_u32 (whisper_reader * r, guint32 * v,
  * merges.txt when present. */
 gboolean whisper_load_vocab_dir (whisper_model * model, const char *dir,
     GError ** error);
+
 
 
 G_END_DECLS

@@ -982,19 +982,21 @@ whisper_model_find_specials (whisper_model * m, const char *file,
 }
 
 gboolean
-whisper_model_read_alignment_heads (whisper_model * model,
-    const whisper_json * heads, const char *file, GError ** error)
+whisper_model_read_alignment_heads (whisper_model * model, JsonNode * heads,
+    const char *file, GError ** error)
 {
-  if (!heads || heads->type == WJ_NULL)
+  if (!heads || JSON_NODE_HOLDS_NULL (heads))
     return TRUE;
-  if (heads->type != WJ_ARRAY)
+  if (!JSON_NODE_HOLDS_ARRAY (heads))
     goto bad;
-  int (*h)[2] = g_malloc0_n (heads->n ? heads->n : 1, sizeof *h);
-  for (int i = 0; i < heads->n; i++) {
-    const whisper_json *p = heads->items[i];
+  int n = whisper_json_length (heads);
+  int (*h)[2] = g_malloc0_n (n ? n : 1, sizeof *h);
+  for (int i = 0; i < n; i++) {
+    JsonNode *p = whisper_json_item (heads, i);
     int l, hd;
-    if (p->type != WJ_ARRAY || p->n != 2 || !whisper_json_int (p->items[0], &l)
-        || !whisper_json_int (p->items[1], &hd) || l < 0
+    if (!JSON_NODE_HOLDS_ARRAY (p) || whisper_json_length (p) != 2
+        || !whisper_json_int (whisper_json_item (p, 0), &l)
+        || !whisper_json_int (whisper_json_item (p, 1), &hd) || l < 0
         || l >= model->hp.n_text_layer || hd < 0 || hd >= model->hp.n_text_head) {
       g_free (h);
       goto bad;
@@ -1004,7 +1006,7 @@ whisper_model_read_alignment_heads (whisper_model * model,
   }
   g_free (model->alignment_heads);
   model->alignment_heads = h;
-  model->n_alignment_heads = heads->n;
+  model->n_alignment_heads = n;
   return TRUE;
 bad:
   g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,

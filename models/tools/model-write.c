@@ -118,22 +118,19 @@ w_floats (wfile * w, const float *x, size_t n, whisper_dtype t)
   }
 }
 
-static void
-json_string (GString * s, const char *str, size_t len)
+/* @root (consumed) as JSON text: compact, or indented by 2 */
+static GString *
+json_text (JsonNode * root, gboolean pretty)
 {
-  g_string_append_c (s, '"');
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = str[i];
-    if (c == '"' || c == '\\') {
-      g_string_append_c (s, '\\');
-      g_string_append_c (s, c);
-    } else if (c < 0x20) {
-      g_string_append_printf (s, "\\u%04x", c);
-    } else {
-      g_string_append_c (s, c);
-    }
-  }
-  g_string_append_c (s, '"');
+  JsonGenerator *g = json_generator_new ();
+  json_generator_set_root (g, root);
+  json_generator_set_pretty (g, pretty);
+  json_generator_set_indent (g, 2);
+  GString *s = g_string_new (NULL);
+  json_generator_to_gstring (g, s);
+  g_object_unref (g);
+  json_node_unref (root);
+  return s;
 }
 
 /* Writes @s (freed) to dir/name. */
@@ -150,6 +147,16 @@ write_text (const char *dir, const char *name, GString * s, GError ** error)
   g_free (file);
   g_string_free (s, TRUE);
   return ok;
+}
+
+/* @root (consumed) as dir/name, with a final newline. */
+static gboolean
+write_json (const char *dir, const char *name, JsonNode * root,
+    gboolean pretty, GError ** error)
+{
+  GString *s = json_text (root, pretty);
+  g_string_append_c (s, '\n');
+  return write_text (dir, name, s, error);
 }
 
 static gboolean
@@ -238,53 +245,130 @@ whisper_model_save_ggml (const whisper_model * m, const char *file,
 /* ------------------------------------------------------------------------ */
 /* tokenizer.json (shared by the CTranslate2 and Hugging Face writers) */
 
-static GString *
+static void
+json_member_null (JsonBuilder * b, const char *name)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_null_value (b);
+}
+
+static void
+json_member_bool (JsonBuilder * b, const char *name, gboolean v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_boolean_value (b, v);
+}
+
+static void
+json_member_int (JsonBuilder * b, const char *name, gint64 v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, v);
+}
+
+static void
+json_member_string (JsonBuilder * b, const char *name, const char *v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, v);
+}
+
+/* an int array, as a member (@name) or an array element (NULL) */
+static void
+json_add_ints (JsonBuilder * b, const char *name, const int *v, int n)
+{
+  if (name)
+    json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (int i = 0; i < n; i++)
+    json_builder_add_int_value (b, v[i]);
+  json_builder_end_array (b);
+}
+
+/* ByteLevel pre-tokenizer or decoder */
+static void
+json_member_byte_level (JsonBuilder * b, const char *name, gboolean prefix)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_object (b);
+  json_member_string (b, "type", "ByteLevel");
+  json_member_bool (b, "add_prefix_space", prefix);
+  json_member_bool (b, "trim_offsets", TRUE);
+  json_member_bool (b, "use_regex", TRUE);
+  json_builder_end_object (b);
+}
+
+static void
+json_member_heads (JsonBuilder * b, const whisper_model * m)
+{
+  json_builder_set_member_name (b, "alignment_heads");
+  json_builder_begin_array (b);
+  for (int i = 0; i < m->n_alignment_heads; i++)
+    json_add_ints (b, NULL, m->alignment_heads[i], 2);
+  json_builder_end_array (b);
+}
+
+static JsonNode *
+json_builder_finish (JsonBuilder * b)
+{
+  JsonNode *root = json_builder_get_root (b);
+  g_object_unref (b);
+  return root;
+}
+
+/* tokenizer.json (shared by the CTranslate2 and Hugging Face writers) */
+static JsonNode *
 tokenizer_json (const whisper_model * m)
 {
   const whisper_vocab *v = &m->vocab;
   int n_ordinary = m->tok.eot >= 0 ? m->tok.eot : v->n_tokens;
-  GString *s = g_string_new ("{\"version\":\"1.0\",\"truncation\":null,"
-      "\"padding\":null,\"added_tokens\":[");
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_member_string (b, "version", "1.0");
+  json_member_null (b, "truncation");
+  json_member_null (b, "padding");
+  json_builder_set_member_name (b, "added_tokens");
+  json_builder_begin_array (b);
   for (int i = n_ordinary; i < v->n_tokens; i++) {
-    g_string_append_printf (s, "%s{\"id\":%d,\"content\":", i > n_ordinary
-        ? "," : "", i);
-    json_string (s, v->token[i], v->token_len[i]);
-    g_string_append (s, ",\"single_word\":false,\"lstrip\":false,"
-        "\"rstrip\":false,\"normalized\":false,\"special\":true}");
+    json_builder_begin_object (b);
+    json_member_int (b, "id", i);
+    json_member_string (b, "content", v->token[i]);
+    json_member_bool (b, "single_word", FALSE);
+    json_member_bool (b, "lstrip", FALSE);
+    json_member_bool (b, "rstrip", FALSE);
+    json_member_bool (b, "normalized", FALSE);
+    json_member_bool (b, "special", TRUE);
+    json_builder_end_object (b);
   }
-  g_string_append (s, "],\"normalizer\":null,\"pre_tokenizer\":{\"type\":"
-      "\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,"
-      "\"use_regex\":true},\"post_processor\":null,\"decoder\":{\"type\":"
-      "\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":true,"
-      "\"use_regex\":true},\"model\":{\"type\":\"BPE\",\"dropout\":null,"
-      "\"unk_token\":null,\"continuing_subword_prefix\":\"\","
-      "\"end_of_word_suffix\":\"\",\"fuse_unk\":false,\"vocab\":{");
+  json_builder_end_array (b);
+  json_member_null (b, "normalizer");
+  json_member_byte_level (b, "pre_tokenizer", FALSE);
+  json_member_null (b, "post_processor");
+  json_member_byte_level (b, "decoder", TRUE);
+  json_builder_set_member_name (b, "model");
+  json_builder_begin_object (b);
+  json_member_string (b, "type", "BPE");
+  json_member_null (b, "dropout");
+  json_member_null (b, "unk_token");
+  json_member_string (b, "continuing_subword_prefix", "");
+  json_member_string (b, "end_of_word_suffix", "");
+  json_member_bool (b, "fuse_unk", FALSE);
+  json_builder_set_member_name (b, "vocab");
+  json_builder_begin_object (b);
   for (int i = 0; i < n_ordinary; i++) {
     char *mapped = whisper_token_map (v->token[i], v->token_len[i]);
-    if (i)
-      g_string_append_c (s, ',');
-    json_string (s, mapped, strlen (mapped));
-    g_string_append_printf (s, ":%d", i);
+    json_member_int (b, mapped, i);
     g_free (mapped);
   }
-  g_string_append (s, "},\"merges\":[");
-  for (int i = 0; i < v->n_merges; i++) {
-    if (i)
-      g_string_append_c (s, ',');
-    json_string (s, v->merges[i], strlen (v->merges[i]));
-  }
-  g_string_append (s, "]}}\n");
-  return s;
-}
-
-static void
-json_heads (GString * s, const whisper_model * m)
-{
-  g_string_append_c (s, '[');
-  for (int i = 0; i < m->n_alignment_heads; i++)
-    g_string_append_printf (s, "%s[%d,%d]", i ? "," : "",
-        m->alignment_heads[i][0], m->alignment_heads[i][1]);
-  g_string_append_c (s, ']');
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "merges");
+  json_builder_begin_array (b);
+  for (int i = 0; i < v->n_merges; i++)
+    json_builder_add_string_value (b, v->merges[i]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return json_builder_finish (b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -588,12 +672,14 @@ whisper_model_save_ct2 (const whisper_model * m, const char *dir,
 
   /* config.json: what faster-whisper reads */
   const whisper_special_tokens *t = &m->tok;
-  GString *s = g_string_new ("{\n  \"alignment_heads\": ");
-  json_heads (s, m);
-  g_string_append (s, ",\n  \"lang_ids\": [");
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_member_heads (b, m);
+  json_builder_set_member_name (b, "lang_ids");
+  json_builder_begin_array (b);
   for (int i = 0; i < t->n_langs; i++)
-    g_string_append_printf (s, "%s%d", i ? ", " : "", t->lang_first + i);
-  g_string_append (s, "],\n  \"suppress_ids\": [");
+    json_builder_add_int_value (b, t->lang_first + i);
+  json_builder_end_array (b);
   int extra[] = { t->translate, t->transcribe, t->sot_lm, t->sot_prev,
     t->no_speech, t->sot };
   GArray *sup = g_array_new (FALSE, FALSE, sizeof (int));
@@ -601,41 +687,46 @@ whisper_model_save_ct2 (const whisper_model * m, const char *dir,
   for (size_t i = 0; i < G_N_ELEMENTS (extra); i++)
     if (extra[i] >= 0)
       g_array_append_val (sup, extra[i]);
-  for (guint i = 0; i < sup->len; i++)
-    g_string_append_printf (s, "%s%d", i ? ", " : "", g_array_index (sup, int,
-            i));
+  json_add_ints (b, "suppress_ids", (const int *) sup->data, sup->len);
   g_array_free (sup, TRUE);
-  int space = -1;
-  for (int i = 0; i < m->vocab.n_tokens && space < 0; i++)
+  int begin[2] = { -1, t->eot };        /* " ", <|endoftext|> */
+  for (int i = 0; i < m->vocab.n_tokens && begin[0] < 0; i++)
     if (m->vocab.token_len[i] == 1 && m->vocab.token[i][0] == ' ')
-      space = i;
-  g_string_append_printf (s, "],\n  \"suppress_ids_begin\": [%d, %d]\n}\n",
-      space, t->eot);
-  if (!write_text (dir, "config.json", s, error))
+      begin[0] = i;
+  json_add_ints (b, "suppress_ids_begin", begin, 2);
+  json_builder_end_object (b);
+  if (!write_json (dir, "config.json", json_builder_finish (b), TRUE, error))
     return FALSE;
 
   /* vocabulary: .txt for English-only models, .json for multilingual ones
    * (as the faster-whisper conversions on the hub do) */
-  s = g_string_new (m->is_multilingual ? "[" : "");
-  for (int i = 0; i < m->vocab.n_tokens; i++) {
-    char *mapped = whisper_token_map (m->vocab.token[i], m->vocab.token_len[i]);
-    if (m->is_multilingual) {
-      if (i)
-        g_string_append_c (s, ',');
-      json_string (s, mapped, strlen (mapped));
-    } else {
+  if (m->is_multilingual) {
+    b = json_builder_new ();
+    json_builder_begin_array (b);
+    for (int i = 0; i < m->vocab.n_tokens; i++) {
+      char *mapped = whisper_token_map (m->vocab.token[i],
+          m->vocab.token_len[i]);
+      json_builder_add_string_value (b, mapped);
+      g_free (mapped);
+    }
+    json_builder_end_array (b);
+    if (!write_json (dir, "vocabulary.json", json_builder_finish (b), FALSE,
+            error))
+      return FALSE;
+  } else {
+    GString *s = g_string_new (NULL);
+    for (int i = 0; i < m->vocab.n_tokens; i++) {
+      char *mapped = whisper_token_map (m->vocab.token[i],
+          m->vocab.token_len[i]);
       g_string_append (s, mapped);
       g_string_append_c (s, '\n');
+      g_free (mapped);
     }
-    g_free (mapped);
+    if (!write_text (dir, "vocabulary.txt", s, error))
+      return FALSE;
   }
-  if (m->is_multilingual)
-    g_string_append (s, "]\n");
-  if (!write_text (dir, m->is_multilingual ? "vocabulary.json" :
-          "vocabulary.txt", s, error))
-    return FALSE;
 
-  return write_text (dir, "tokenizer.json", tokenizer_json (m), error);
+  return write_json (dir, "tokenizer.json", tokenizer_json (m), FALSE, error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -659,21 +750,37 @@ whisper_model_save_safetensors (const whisper_model * m, const char *dir,
       ? "BF16" : "F32";
   int n_slots;
   whisper_slot *slots = whisper_model_slots (m, &n_slots);
-  GString *h = g_string_new ("{\"__metadata__\":{\"format\":\"pt\"}");
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "__metadata__");
+  json_builder_begin_object (b);
+  json_member_string (b, "format", "pt");
+  json_builder_end_object (b);
   size_t off = 0;
   for (int i = 0; i < n_slots; i++) {
-    char hf[96];
+    char hf[96], name[104];
     whisper_hf_name (slots[i].name, hf, sizeof hf);
+    g_snprintf (name, sizeof name, "model.%s", hf);
     size_t nb = slots[i].n * whisper_dtype_size (dt);
-    g_string_append_printf (h, ",\"model.%s\":{\"dtype\":\"%s\",\"shape\":[",
-        hf, dtn);
+    json_builder_set_member_name (b, name);
+    json_builder_begin_object (b);
+    json_member_string (b, "dtype", dtn);
+    json_builder_set_member_name (b, "shape");
+    json_builder_begin_array (b);
     for (int d = 0; d < slots[i].n_dims; d++)
-      g_string_append_printf (h, "%s%" G_GINT64_FORMAT, d ? "," : "",
-          slots[i].ne[d]);
-    g_string_append_printf (h, "],\"data_offsets\":[%zu,%zu]}", off, off + nb);
+      json_builder_add_int_value (b, slots[i].ne[d]);
+    json_builder_end_array (b);
+    json_builder_set_member_name (b, "data_offsets");
+    json_builder_begin_array (b);
+    json_builder_add_int_value (b, off);
+    json_builder_add_int_value (b, off + nb);
+    json_builder_end_array (b);
+    json_builder_end_object (b);
     off += nb;
   }
-  g_string_append_c (h, '}');
+  json_builder_end_object (b);
+  GString *h = json_text (json_builder_finish (b), FALSE);
+  /* the tensor data starts 8-byte aligned */
   while (h->len % 8)
     g_string_append_c (h, ' ');
 
@@ -695,33 +802,44 @@ whisper_model_save_safetensors (const whisper_model * m, const char *dir,
     return FALSE;
 
   const whisper_hparams *hp = &m->hp;
-  GString *s = g_string_new (NULL);
-  g_string_append_printf (s, "{\n  \"architectures\": "
-      "[\"WhisperForConditionalGeneration\"],\n  \"model_type\": \"whisper\",\n"
-      "  \"d_model\": %d,\n  \"encoder_layers\": %d,\n"
-      "  \"encoder_attention_heads\": %d,\n  \"encoder_ffn_dim\": %d,\n"
-      "  \"decoder_layers\": %d,\n  \"decoder_attention_heads\": %d,\n"
-      "  \"decoder_ffn_dim\": %d,\n  \"num_mel_bins\": %d,\n"
-      "  \"max_source_positions\": %d,\n  \"max_target_positions\": %d,\n"
-      "  \"vocab_size\": %d,\n  \"eos_token_id\": %d,\n"
-      "  \"decoder_start_token_id\": %d,\n  \"torch_dtype\": \"%s\"\n}\n",
-      hp->n_audio_state, hp->n_audio_layer, hp->n_audio_head,
-      4 * hp->n_audio_state, hp->n_text_layer, hp->n_text_head,
-      4 * hp->n_text_state, hp->n_mels, hp->n_audio_ctx, hp->n_text_ctx,
-      hp->n_vocab, m->tok.eot, m->tok.sot, dt == WHISPER_DTYPE_F16 ?
-      "float16" : dt == WHISPER_DTYPE_BF16 ? "bfloat16" : "float32");
-  if (!write_text (dir, "config.json", s, error))
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "architectures");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, "WhisperForConditionalGeneration");
+  json_builder_end_array (b);
+  json_member_string (b, "model_type", "whisper");
+  json_member_int (b, "d_model", hp->n_audio_state);
+  json_member_int (b, "encoder_layers", hp->n_audio_layer);
+  json_member_int (b, "encoder_attention_heads", hp->n_audio_head);
+  json_member_int (b, "encoder_ffn_dim", 4 * hp->n_audio_state);
+  json_member_int (b, "decoder_layers", hp->n_text_layer);
+  json_member_int (b, "decoder_attention_heads", hp->n_text_head);
+  json_member_int (b, "decoder_ffn_dim", 4 * hp->n_text_state);
+  json_member_int (b, "num_mel_bins", hp->n_mels);
+  json_member_int (b, "max_source_positions", hp->n_audio_ctx);
+  json_member_int (b, "max_target_positions", hp->n_text_ctx);
+  json_member_int (b, "vocab_size", hp->n_vocab);
+  json_member_int (b, "eos_token_id", m->tok.eot);
+  json_member_int (b, "decoder_start_token_id", m->tok.sot);
+  json_member_string (b, "torch_dtype", dt == WHISPER_DTYPE_F16 ? "float16"
+      : dt == WHISPER_DTYPE_BF16 ? "bfloat16" : "float32");
+  json_builder_end_object (b);
+  if (!write_json (dir, "config.json", json_builder_finish (b), TRUE, error))
     return FALSE;
 
-  s = g_string_new ("{\n  \"alignment_heads\": ");
-  json_heads (s, m);
-  g_string_append_printf (s, ",\n  \"eos_token_id\": %d,\n"
-      "  \"decoder_start_token_id\": %d,\n  \"is_multilingual\": %s\n}\n",
-      m->tok.eot, m->tok.sot, m->is_multilingual ? "true" : "false");
-  if (!write_text (dir, "generation_config.json", s, error))
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_member_heads (b, m);
+  json_member_int (b, "eos_token_id", m->tok.eot);
+  json_member_int (b, "decoder_start_token_id", m->tok.sot);
+  json_member_bool (b, "is_multilingual", m->is_multilingual);
+  json_builder_end_object (b);
+  if (!write_json (dir, "generation_config.json", json_builder_finish (b),
+          TRUE, error))
     return FALSE;
 
-  return write_text (dir, "tokenizer.json", tokenizer_json (m), error);
+  return write_json (dir, "tokenizer.json", tokenizer_json (m), FALSE, error);
 }
 
 /* ------------------------------------------------------------------------ */
