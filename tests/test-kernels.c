@@ -371,10 +371,70 @@ test_transpose (void)
   free (a), free (b), free (ref);
 }
 
+/* matvec (f32 and f16 weights, 1..8 rows, odd and multiple-of-8 widths)
+ * against double loops; f16 conversions round trip */
+static void
+test_matvec_f16 (void)
+{
+  const int OC = 37;
+  for (int IC = 61; IC <= 64; IC += 3)
+    for (int R = 1; R <= MATVEC_MAX_ROWS; R += R < 2 ? 1 : 3) {
+      float *x = rand_array ((size_t) R * IC, 1), *W = rand_array ((size_t) OC * IC, 1);
+      float *B = rand_array (OC, 1), *y = malloc ((size_t) R * OC * 4);
+      float *y16 = malloc ((size_t) R * OC * 4);
+      uint16_t *W16 = malloc ((size_t) OC * IC * 2);
+      double *ref = malloc ((size_t) R * OC * 8);
+      /* weights made exact in half precision first */
+      for (size_t i = 0; i < (size_t) OC * IC; i++)
+        W[i] = f16_to_f32 (f32_to_f16 (W[i]));
+      for (int r = 0; r < R; r++)
+        for (int o = 0; o < OC; o++) {
+          double sum = 0;
+          for (int i = 0; i < IC; i++)
+            sum += (double) x[r * IC + i] * W[o * IC + i];
+          ref[r * OC + o] = 0.5 * sum + B[o];
+        }
+      char what[64];
+      snprintf (what, sizeof what, "matvec R=%d IC=%d alpha 0.5", R, IC);
+      matvec_forward (y, OC, x, IC, W, IC, B, 0.5f, R, IC, OC, 1);
+      check_close (what, y, ref, (size_t) R * OC, 1e-5, 1e-5);
+      check_true ("f32_to_f16_exact_forward on exact halves",
+          f32_to_f16_exact_forward (W16, W, (size_t) OC * IC));
+      for (size_t i = 0; i < (size_t) R * OC; i++)      /* alpha 1 */
+        ref[i] = ref[i] * 2 - B[i % OC];
+      snprintf (what, sizeof what, "matvec_f16 R=%d IC=%d", R, IC);
+      matvec_f16_forward (y16, OC, x, IC, W16, B, R, IC, OC, 2);
+      check_close (what, y16, ref, (size_t) R * OC, 1e-5, 1e-5);
+      free (x), free (W), free (B), free (y), free (y16), free (W16);
+      free (ref);
+    }
+  /* every half converts to a float and back to itself (NaN stays NaN) */
+  int ok = 1;
+  float f[8];
+  uint16_t h[8], back[8];
+  for (uint32_t u = 0; u < 65536 && ok; u += 8) {
+    for (int i = 0; i < 8; i++)
+      h[i] = (uint16_t) (u + i);
+    f16_to_f32_forward (f, h, 8);
+    for (int i = 0; i < 8; i++)
+      if (f[i] == f[i] && (f32_to_f16 (f[i]) != h[i]
+              || f16_to_f32 (h[i]) != f[i]))
+        ok = 0;
+    if (((u >> 10) & 0x1f) != 0x1f && !f32_to_f16_exact_forward (back, f, 8))
+      ok = 0;
+  }
+  check_true ("f16 <-> f32 round trip of every half", ok);
+  check_true ("f32_to_f16_exact_forward rejects 1 + 2^-12",
+      !f32_to_f16_exact_forward (back, (const float[8]) { 1.0f + 1.0f / 4096 },
+          8));
+}
+
 int
 main (void)
 {
+  printf ("kernels: %s copy\n", kernels_cpu_path ());
   test_matmul ();
+  test_matvec_f16 ();
   test_layernorm ();
   test_gelu_exp_erf ();
   test_softmax ();
