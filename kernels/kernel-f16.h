@@ -15,28 +15,20 @@ kf16_bits_to_f32 (uint32_t u)
   return f;
 }
 
-/* half -> single, exact (subnormals, inf, NaN kept) */
+/* half -> single, exact (subnormals, inf, NaN kept), branch-free so that
+ * loops over it vectorise: the half's exponent and mantissa bits moved to
+ * their float places give the value times 2^-112, which the multiplication
+ * restores exactly (subnormal halves come from subnormal floats); exponent
+ * 31 (inf, NaN) is set to 255 instead. */
 static inline float
 kf16_to_f32 (uint16_t h)
 {
-  uint32_t sign = (uint32_t) (h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ff;
-  if (exp == 0) {
-    if (mant == 0)
-      return kf16_bits_to_f32 (sign);
-    /* subnormal: value = mant * 2^-24; normalise */
-    uint32_t e = 127 - 15 + 1;
-    while (!(mant & 0x400)) {
-      mant <<= 1;
-      e--;
-    }
-    mant &= 0x3ff;
-    return kf16_bits_to_f32 (sign | (e << 23) | (mant << 13));
-  }
-  if (exp == 31)
-    return kf16_bits_to_f32 (sign | 0x7f800000u | (mant << 13));
-  return kf16_bits_to_f32 (sign | ((exp + 112) << 23) | (mant << 13));
+  uint32_t u = (uint32_t) (h & 0x7fff) << 13;
+  float f = kf16_bits_to_f32 (u) * 0x1p112f;
+  uint32_t bits;
+  memcpy (&bits, &f, 4);
+  bits = (h & 0x7c00) == 0x7c00 ? (u | 0x7f800000u) : bits;
+  return kf16_bits_to_f32 (bits | (uint32_t) (h & 0x8000) << 16);
 }
 
 /* single -> half, round to nearest even */
