@@ -12,13 +12,11 @@
  * matrix (9 MB) going through memory three times.  Tasks run in parallel on
  * OpenMP threads, each calling OpenBLAS single-threaded: small per-block
  * GEMMs split across OpenBLAS's pool would spend their time in hand-offs
- * between the two pools.  OpenBLAS's thread count is process-wide, so it is
- * set to 1 for the duration of the call and restored after (another thread
- * of the process calling OpenBLAS meanwhile runs single-threaded).
+ * between the two pools (OpenBLAS is single-threaded: kernels_init).
  *
  * The scale is applied once to the product (openai-whisper scales q and k
  * each by hs^-1/4; the two agree up to float rounding). */
-#include "kernels.h"
+#include "kernel-isa.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -51,9 +49,7 @@ attention_forward (float *out, float *scratch, const float *q,
   if (n_threads < 1)
     n_threads = 1;
 
-  int blas_threads = openblas_get_num_threads ();
-  if (n_threads > 1)
-    openblas_set_num_threads (1);
+  kernels_init ();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
   for (int task = 0; task < n_tasks; task++) {
     int tid = 0;
@@ -81,6 +77,4 @@ attention_forward (float *out, float *scratch, const float *q,
         o[c] *= l;
     }
   }
-  if (n_threads > 1)
-    openblas_set_num_threads (blas_threads);
 }

@@ -4,7 +4,6 @@
  * [IC][K] to match the weight's [OC][IC][K], so the convolution becomes the
  * nn.Linear  out = cols w^T + bias  with w viewed as [OC][IC*K]. */
 #include "kernels.h"
-#include "kernel-threads.h"
 
 #include <string.h>
 
@@ -16,12 +15,12 @@ conv1d_out_len (int T_in, int K, int stride, int pad)
 
 void
 conv1d_forward (float *out, float *cols, const float *inp, const float *w,
-    const float *bias, int T_in, int IC, int OC, int K, int stride, int pad)
+    const float *bias, int T_in, int IC, int OC, int K, int stride, int pad,
+    int n_threads)
 {
   /* out [T_out][OC], cols [T_out][IC*K], inp [T_in][IC], w [OC][IC][K] */
   const int T_out = conv1d_out_len (T_in, K, stride, pad);
   const int ICK = IC * K;
-  const int n_threads = kernel_split_threads ();
 #pragma omp parallel for schedule(static) num_threads(n_threads) if (n_threads > 1)
   for (int t = 0; t < T_out; t++) {
     float *row = cols + (size_t) t * ICK;
@@ -37,5 +36,5 @@ conv1d_forward (float *out, float *cols, const float *inp, const float *w,
       }
     }
   }
-  matmul_forward (out, cols, w, bias, T_out, ICK, OC);
+  matmul_forward (out, cols, w, bias, T_out, ICK, OC, n_threads);
 }

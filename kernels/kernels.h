@@ -7,41 +7,95 @@
  *   T = rows / time steps (1500 or 3000)    C = channels (384, 512)
  *   OC = output channels / features          IC = input channels
  *   K = convolution kernel width (3)         H = heads, hs = C / H
+ *   R = a few rows (one per beam)            B = sequences, N = new rows each
+ *   P = rows already in a KV cache           A = keys of cross-attention
  *
- * Threads: OpenMP, with the calling thread's omp_set_num_threads()
- * setting.  The GEMMs of matmul_* / conv1d_forward are split by rows over
- * the OpenMP threads, each calling OpenBLAS single-threaded, when the
- * caller has set openblas_set_num_threads(1); otherwise they are one sgemm
- * call on OpenBLAS's own threads.  attention_forward always runs OpenBLAS
- * single-threaded inside its OpenMP tasks.  See docs/kernels.md, Threads.
+ * Threads: every kernel that forks takes n_threads (an OpenMP team size;
+ * 1 = the calling thread only).  OpenBLAS is set to one thread once, at the
+ * first kernel call, and the GEMMs are split by rows over the OpenMP
+ * threads instead.  See docs/kernels.md, Threads.
+ *
+ * CPU dispatch: the kernels with fast paths exist in a portable and an
+ * AVX2 + FMA + F16C copy, chosen once per process from cpuid;
+ * WHISPER_CPU_BASELINE=1 forces the portable copy.  See docs/kernels.md.
  */
 #ifndef WHISPER_KERNELS_H
 #define WHISPER_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* Which copy of the kernels runs: "avx2" or "portable". */
+const char *kernels_cpu_path (void);
+
 /* ---------------------------------------------------------------------------
- * matmul: out = inp W^T + bias (a PyTorch nn.Linear), through cblas_sgemm.
+ * matmul: out = inp W^T + bias (a PyTorch nn.Linear), through cblas_sgemm,
+ * rows split over n_threads OpenMP threads (from 64 rows on).
  *   out  [T][OC]     inp [T][IC]
  *   w    [OC][IC]    bias [OC] or NULL
  */
 void matmul_forward (float *out, const float *inp, const float *w,
-    const float *bias, int T, int IC, int OC);
+    const float *bias, int T, int IC, int OC, int n_threads);
 
 /* The same with explicit leading dimensions (row strides, in floats) of
  * out and inp, for writing into / reading from column slices of wider
  * arrays. */
 void matmul_forward_ld (float *out, int ld_out, const float *inp, int ld_inp,
-    const float *w, const float *bias, int T, int IC, int OC);
+    const float *w, const float *bias, int T, int IC, int OC, int n_threads);
 
 /* Accumulating form for residual connections:
  *   out += inp W^T + bias      out [T][OC], inp [T][IC], w [OC][IC] */
 void matmul_add_forward (float *out, const float *inp, const float *w,
-    const float *bias, int T, int IC, int OC);
+    const float *bias, int T, int IC, int OC, int n_threads);
+
+/* ---------------------------------------------------------------------------
+ * matvec: the same product for a few rows, R <= MATVEC_MAX_ROWS (one token
+ * of each beam), W streamed once for all rows instead of packed by sgemm:
+ *   out [R][ld_out] = alpha inp [R][ld_inp] W^T + bias
+ *   w [OC][ld_w] (first IC columns)   bias [OC] or NULL
+ * Forks only for big products (OC x IC >= 2^22: the logits). */
+#define MATVEC_MAX_ROWS 8
+void matvec_forward (float *out, int ld_out, const float *inp, int ld_inp,
+    const float *w, int ld_w, const float *bias, float alpha, int R, int IC,
+    int OC, int n_threads);
+
+/* The same with the weights as IEEE half floats, w16 [OC][IC] (alpha 1). */
+void matvec_f16_forward (float *out, int ld_out, const float *inp,
+    int ld_inp, const uint16_t * w16, const float *bias, int R, int IC,
+    int OC, int n_threads);
+
+/* out [R][OC] = inp [R][IC] W^T + bias for any R: matvec up to
+ * MATVEC_MAX_ROWS rows (w16, the same weights as exact half floats, when
+ * not NULL), else matmul_forward. */
+void linear_forward (float *out, const float *inp, const float *w,
+    const uint16_t * w16, const float *bias, int R, int IC, int OC,
+    int n_threads);
+
+/* ---------------------------------------------------------------------------
+ * f32 <-> f16 (IEEE half), exact.
+ *   f16_to_f32_forward: out [N] = inp [N] halves in host byte order, any
+ *     alignment
+ *   f32_to_f16_exact_forward: out [N] = inp as halves, round to nearest
+ *     even; returns 0 (out partly written) unless every value is exact */
+void f16_to_f32_forward (float *out, const void *inp, size_t N);
+int f32_to_f16_exact_forward (uint16_t * out, const float *inp, size_t N);
+float f16_to_f32 (uint16_t h);
+uint16_t f32_to_f16 (float f);
+
+/* ---------------------------------------------------------------------------
+ * Token + position embedding (a decoder's input):
+ *   out [B][N][C] = wte [tokens[b][i]] + wpe [P + i]
+ *   tokens [B][N] (in range: the caller checks), wte [V][C], wpe [P+N][C] */
+void embedding_forward (float *out, const int *tokens, const float *wte,
+    const float *wpe, int B, int N, int P, int C);
+
+/* Residual connection: out = inp1 + inp2      out, inp1, inp2 [N] */
+void residual_forward (float *out, const float *inp1, const float *inp2,
+    size_t N);
 
 /* ---------------------------------------------------------------------------
  * layernorm over the last dimension, biased variance (PyTorch nn.LayerNorm):
@@ -55,7 +109,7 @@ void layernorm_forward (float *out, const float *inp, const float *w,
  * GELU, exact (erf) form as PyTorch's default nn.GELU(approximate='none'):
  *   out = 0.5 x (1 + erf(x / sqrt(2)))      out, inp [N] (may alias)
  */
-void gelu_forward (float *out, const float *inp, size_t N);
+void gelu_forward (float *out, const float *inp, size_t N, int n_threads);
 
 /* exp(x) for float, vectorisable, relative error < 2 ulp on [-87, 88];
  * returns +0.0 below about -87.7 (where the true value is subnormal). */
@@ -69,7 +123,8 @@ float erf_approx (float x);
  * no term overflows:  out[t][j] = exp(inp[t][j] - max_t) / sum_j(...)
  *   out, inp [T][N] (may alias)
  */
-void softmax_forward (float *out, const float *inp, int T, int N);
+void softmax_forward (float *out, const float *inp, int T, int N,
+    int n_threads);
 
 /* The unnormalised part, on the calling thread: x = exp(x - rowmax) in
  * place and inv_sum[t] = 1 / sum_j x[t][j], for callers that apply the
@@ -93,6 +148,24 @@ void attention_forward (float *out, float *scratch, const float *q,
 
 size_t attention_scratch_size (int T, int C, int H, int n_threads);
 
+/* Causal multi-head attention of N new rows per sequence over a KV cache
+ * (a decoder's self-attention); the new keys / values are written into the
+ * cache first:
+ *   k_cache[b][P + i] = k[b][i], v_cache[b][P + i] = v[b][i]   (i < N)
+ *   out[b][i]_h = softmax(q[b][i]_h k_cache[b][0 .. P+i]_h^T / sqrt(hs))
+ *                 v_cache[b][0 .. P+i]_h
+ *   out, q, k, v [B][N][C]    k_cache, v_cache [B][T][C] (T rows per sequence)
+ *   scores scratch [N][P + N] */
+void attention_causal_forward (float *out, float *scores, float *k_cache,
+    float *v_cache, const float *q, const float *k, const float *v, int B,
+    int N, int P, int T, int C, int H);
+
+/* Cross-attention of R rows over A keys / values, no mask:
+ *   out[r]_h = softmax(q[r]_h k_h^T / sqrt(hs)) v_h
+ *   out, q [R][C]   k, v [A][C]   scores scratch [R][A] */
+void attention_cross_forward (float *out, float *scores, const float *q,
+    const float *k, const float *v, int R, int A, int C, int H);
+
 /* ---------------------------------------------------------------------------
  * 1-D convolution (PyTorch nn.Conv1d, zero padding, dilation 1), as im2col
  * followed by one GEMM.  Time-major ("channels last") layout:
@@ -103,7 +176,7 @@ size_t attention_scratch_size (int T, int C, int H, int n_threads);
  */
 void conv1d_forward (float *out, float *cols, const float *inp,
     const float *w, const float *bias, int T_in, int IC, int OC, int K,
-    int stride, int pad);
+    int stride, int pad, int n_threads);
 
 int conv1d_out_len (int T_in, int K, int stride, int pad);
 

@@ -1,17 +1,21 @@
 /* layernorm over the last dimension, as PyTorch's nn.LayerNorm:
  * biased variance, eps inside the square root
  * (https://pytorch.org/docs/stable/generated/torch.nn.LayerNorm.html).
+ * The one LayerNorm of the model (encoder and decoder); compiled once per
+ * instruction set (kernel-isa.h).
+ *
  * Two passes per row (mean, then the sum of squared deviations) rather than
  * E[x^2] - E[x]^2, which cancels badly for rows with a large mean; the
  * sums are accumulated in double (a row is only C long, so this is cheap),
  * which keeps the mean exact enough when |mean| >> std (the sums are
- * vectorised, so added in SIMD-lane order). */
-#include "kernels.h"
+ * vectorised, so added in SIMD-lane order).  Chosen against CTranslate2:
+ * docs/kernels.md, Numerics. */
+#include "kernel-isa.h"
 
 #include <math.h>
 
 void
-layernorm_forward (float *out, const float *inp, const float *w,
+KFN (layernorm_forward) (float *out, const float *inp, const float *w,
     const float *b, int T, int C, float eps)
 {
   /* out, inp [T][C], w, b [C] */

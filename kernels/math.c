@@ -1,5 +1,6 @@
-/* Elementwise math kernels: GELU, softmax, transpose, and the public
- * wrappers of the vectorisable exp / erf. */
+/* Elementwise math kernels: GELU, softmax, residual add (compiled once per
+ * instruction set, kernel-isa.h), and, in the portable copy only, the
+ * embedding sum, the transpose and the public exp / erf wrappers. */
 
 /* Without this, GCC (12) keeps the clamp branches of kmath_exp() as control
  * flow (it may not speculate a possibly-trapping float operation) and none
@@ -10,35 +11,24 @@
 #pragma GCC optimize ("no-trapping-math")
 #endif
 
-#include "kernels.h"
+#include "kernel-isa.h"
 #include "kernel-math.h"
 
 #include <math.h>
 
-float
-exp_approx (float x)
-{
-  return kmath_exp (x);
-}
-
-float
-erf_approx (float x)
-{
-  return kmath_erf (x);
-}
-
 /* ----------------------------------------------------------------------------
  * GELU.  Whisper uses PyTorch's nn.GELU() default, the exact erf form
  * (https://pytorch.org/docs/stable/generated/torch.nn.GELU.html), and
- * CTranslate2 converts it as Activation.GELU (erf), not GELUTanh.
+ * CTranslate2 converts it as Activation.GELU (erf), not GELUTanh.  The one
+ * GELU of the model (encoder and decoder), see docs/kernels.md, Numerics.
  */
 
 void
-gelu_forward (float *out, const float *inp, size_t N)
+KFN (gelu_forward) (float *out, const float *inp, size_t N, int n_threads)
 {
   /* out, inp [N] */
   const long n = (long) N;
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) num_threads(n_threads) if (n_threads > 1 && n > 65536)
   for (long i0 = 0; i0 < n; i0 += 4096) {
     long i1 = i0 + 4096 < n ? i0 + 4096 : n;
 #pragma omp simd
@@ -83,7 +73,7 @@ softmax_row (float *out, const float *inp, int N)
 }
 
 void
-softmax_exp_rows_forward (float *x, float *inv_sum, int T, int N)
+KFN (softmax_exp_rows_forward) (float *x, float *inv_sum, int T, int N)
 {
   /* x [T][N] in place, inv_sum [T] */
   for (int t = 0; t < T; t++) {
@@ -93,17 +83,59 @@ softmax_exp_rows_forward (float *x, float *inv_sum, int T, int N)
 }
 
 void
-softmax_forward (float *out, const float *inp, int T, int N)
+KFN (softmax_forward) (float *out, const float *inp, int T, int N,
+    int n_threads)
 {
   /* out, inp [T][N] */
-#pragma omp parallel for schedule(static) if ((long) T * N > 65536)
+#pragma omp parallel for schedule(static) num_threads(n_threads) if (n_threads > 1 && (long) T * N > 65536)
   for (int t = 0; t < T; t++)
     softmax_row (out + (size_t) t * N, inp + (size_t) t * N, N);
 }
 
 /* ----------------------------------------------------------------------------
- * transpose: out [cols][rows] = inp [rows][cols]^T, in 32x32 tiles.
+ * residual connection: out = inp1 + inp2      out, inp1, inp2 [N] (may alias)
  */
+void
+KFN (residual_forward) (float *out, const float *inp1, const float *inp2,
+    size_t N)
+{
+  for (size_t i = 0; i < N; i++)
+    out[i] = inp1[i] + inp2[i];
+}
+
+#ifndef KERNEL_ISA_AVX2
+/* ----------------------------------------------------------------------------
+ * Portable only: no fast path needed.
+ */
+
+float
+exp_approx (float x)
+{
+  return kmath_exp (x);
+}
+
+float
+erf_approx (float x)
+{
+  return kmath_erf (x);
+}
+
+void
+embedding_forward (float *out, const int *tokens, const float *wte,
+    const float *wpe, int B, int N, int P, int C)
+{
+  /* out [B][N][C], tokens [B][N], wte [V][C], wpe [>= P + N][C] */
+  for (int b = 0; b < B; b++)
+    for (int i = 0; i < N; i++) {
+      float *o = out + ((size_t) b * N + i) * C;
+      const float *te = wte + (size_t) tokens[b * N + i] * C;
+      const float *pe = wpe + (size_t) (P + i) * C;
+      for (int c = 0; c < C; c++)
+        o[c] = te[c] + pe[c];
+    }
+}
+
+/* transpose: out [cols][rows] = inp [rows][cols]^T, in 32x32 tiles. */
 void
 transpose_forward (float *out, const float *inp, int rows, int cols)
 {
@@ -117,3 +149,4 @@ transpose_forward (float *out, const float *inp, int rows, int cols)
     }
   }
 }
+#endif

@@ -5,18 +5,14 @@
  * the residual form (matmul_add_forward) adds the bias to the rows it
  * accumulates into.
  *
- * Threads.  When OpenBLAS is single-threaded (openblas_get_num_threads()
- * == 1) and the calling thread's OpenMP team is larger, the rows are cut
+ * Threads.  With n_threads > 1 (and at least 64 rows) the rows are cut
  * into blocks of about ROWS_PER_TASK (a whole number of blocks per thread)
- * that OpenMP threads take dynamically, each calling sgemm on its rows (and
- * doing its rows' bias).  Blocks of 128 rows measured ~5% slower than 256
- * on tiny.en (more packing of W per row).  Otherwise the one
- * sgemm call uses OpenBLAS's own threads.  The encoder uses the first (see
- * docs/kernels.md, Threads).
+ * that OpenMP threads take dynamically, each calling sgemm (OpenBLAS is
+ * single-threaded: kernels_init) on its rows and doing its rows' bias.
+ * Blocks of 128 rows measured ~5% slower than 256 on tiny.en (more packing
+ * of W per row).  See docs/kernels.md, Threads.
  */
-#include "kernels.h"
-
-#include "kernel-threads.h"
+#include "kernel-isa.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -48,9 +44,10 @@ matmul_rows (float *out, int ld_out, const float *inp, int ld_inp,
 
 static void
 matmul_dispatch (float *out, int ld_out, const float *inp, int ld_inp,
-    const float *w, const float *bias, int T, int IC, int OC, int accumulate)
+    const float *w, const float *bias, int T, int IC, int OC, int accumulate,
+    int n_threads)
 {
-  const int n_threads = kernel_split_threads ();
+  kernels_init ();
   if (n_threads <= 1 || T < 2 * 32) {
     matmul_rows (out, ld_out, inp, ld_inp, w, bias, T, IC, OC, accumulate);
     return;
@@ -72,25 +69,41 @@ matmul_dispatch (float *out, int ld_out, const float *inp, int ld_inp,
 
 void
 matmul_forward_ld (float *out, int ld_out, const float *inp, int ld_inp,
-    const float *w, const float *bias, int T, int IC, int OC)
+    const float *w, const float *bias, int T, int IC, int OC, int n_threads)
 {
   /* out [T][ld_out] (first OC columns), inp [T][ld_inp] (first IC columns),
    * w [OC][IC], bias [OC] */
-  matmul_dispatch (out, ld_out, inp, ld_inp, w, bias, T, IC, OC, 0);
+  matmul_dispatch (out, ld_out, inp, ld_inp, w, bias, T, IC, OC, 0,
+      n_threads);
 }
 
 void
 matmul_forward (float *out, const float *inp, const float *w,
-    const float *bias, int T, int IC, int OC)
+    const float *bias, int T, int IC, int OC, int n_threads)
 {
   /* out [T][OC], inp [T][IC], w [OC][IC], bias [OC] */
-  matmul_dispatch (out, OC, inp, IC, w, bias, T, IC, OC, 0);
+  matmul_dispatch (out, OC, inp, IC, w, bias, T, IC, OC, 0, n_threads);
 }
 
 void
 matmul_add_forward (float *out, const float *inp, const float *w,
-    const float *bias, int T, int IC, int OC)
+    const float *bias, int T, int IC, int OC, int n_threads)
 {
   /* out [T][OC] += inp [T][IC] w^T [IC][OC] + bias [OC] */
-  matmul_dispatch (out, OC, inp, IC, w, bias, T, IC, OC, 1);
+  matmul_dispatch (out, OC, inp, IC, w, bias, T, IC, OC, 1, n_threads);
+}
+
+void
+linear_forward (float *out, const float *inp, const float *w,
+    const uint16_t * w16, const float *bias, int R, int IC, int OC,
+    int n_threads)
+{
+  /* out [R][OC], inp [R][IC], w [OC][IC], w16 [OC][IC] or NULL, bias [OC] */
+  if (R <= MATVEC_MAX_ROWS && w16)
+    matvec_f16_forward (out, OC, inp, IC, w16, bias, R, IC, OC, n_threads);
+  else if (R <= MATVEC_MAX_ROWS)
+    matvec_forward (out, OC, inp, IC, w, IC, bias, 1.0f, R, IC, OC,
+        n_threads);
+  else
+    matmul_forward (out, inp, w, bias, R, IC, OC, n_threads);
 }

@@ -64,6 +64,8 @@ sgemm_ceiling (int n_threads, int M, int N, int K)
     if (r > 0 && t < best)
       best = t;
   }
+  /* back to the kernels' setting (one OpenBLAS thread, kernels_init) */
+  openblas_set_num_threads (1);
   free (a), free (b), free (c);
   return 2.0 * M * N * K / best * 1e-9;
 }

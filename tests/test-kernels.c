@@ -83,16 +83,16 @@ test_matmul (void)
   float out[4];
   /* row0: 1-3+10 = 8, (1+2+3)/2-1 = 2; row1: 4-6+10 = 8, 15/2-1 = 6.5 */
   const double want[] = { 8, 2, 8, 6.5 };
-  matmul_forward (out, inp, w, b, 2, 3, 2);
+  matmul_forward (out, inp, w, b, 2, 3, 2, 1);
   check_close ("matmul hand 2x3x2 + bias", out, want, 4, 0, 1e-6);
   const double want_nb[] = { -2, 3, -2, 7.5 };
-  matmul_forward (out, inp, w, NULL, 2, 3, 2);
+  matmul_forward (out, inp, w, NULL, 2, 3, 2, 1);
   check_close ("matmul hand 2x3x2 no bias", out, want_nb, 4, 0, 1e-6);
   /* accumulating form: out = {1,1,1,1} + inp w^T + b */
   for (int i = 0; i < 4; i++)
     out[i] = 1.0f;
   const double want_add[] = { 9, 3, 9, 7.5 };
-  matmul_add_forward (out, inp, w, b, 2, 3, 2);
+  matmul_add_forward (out, inp, w, b, 2, 3, 2, 1);
   check_close ("matmul_add hand", out, want_add, 4, 0, 1e-6);
 
   /* random, larger than the OpenMP/OpenBLAS thresholds */
@@ -107,29 +107,26 @@ test_matmul (void)
         s += (double) x[t * IC + i] * W[o * IC + i];
       ref[t * OC + o] = s;
     }
-  /* both threading paths: one sgemm on OpenBLAS's threads, and rows split
-   * over OpenMP threads (OpenBLAS single-threaded), 3 tasks, one partial */
+  /* both threading paths: one sgemm call, and rows split over 2 OpenMP
+   * threads (OpenBLAS single-threaded), 3 tasks, one partial */
   for (int split = 0; split <= 1; split++) {
     char what[64];
-    openblas_set_num_threads (split ? 1 : 2);
-    omp_set_num_threads (2);
     snprintf (what, sizeof what, "matmul random 301x67x259 %s",
-        split ? "(rows over OpenMP)" : "(OpenBLAS threads)");
-    matmul_forward (y, x, W, B, T, IC, OC);
+        split ? "(rows over OpenMP)" : "(one sgemm)");
+    matmul_forward (y, x, W, B, T, IC, OC, split ? 2 : 1);
     check_close (what, y, ref, (size_t) T * OC, 1e-5, 1e-5);
     /* y = 0.5 + x W^T + B  via the accumulating form */
     for (size_t i = 0; i < (size_t) T * OC; i++)
       y[i] = 0.5f;
-    matmul_add_forward (y, x, W, B, T, IC, OC);
+    matmul_add_forward (y, x, W, B, T, IC, OC, split ? 2 : 1);
     for (size_t i = 0; i < (size_t) T * OC; i++)
       ref[i] += 0.5;
     snprintf (what, sizeof what, "matmul_add random 301x67x259 %s",
-        split ? "(rows)" : "(BLAS)");
+        split ? "(rows)" : "(one sgemm)");
     check_close (what, y, ref, (size_t) T * OC, 1e-5, 1e-5);
     for (size_t i = 0; i < (size_t) T * OC; i++)
       ref[i] -= 0.5;
   }
-  openblas_set_num_threads (2);
   free (x), free (W), free (B), free (y), free (ref);
 }
 
@@ -179,7 +176,7 @@ test_gelu_exp_erf (void)
     2.9959502, -0.0040497951, 0.34573123063700656
   };
   float out[6];
-  gelu_forward (out, inp, 6);
+  gelu_forward (out, inp, 6, 1);
   check_close ("gelu hand values", out, want, 6, 2e-7, 1e-6);
 
   /* dense grid vs the exact erf in double */
@@ -190,7 +187,7 @@ test_gelu_exp_erf (void)
     x[i] = -10.0f + 20.0f * i / (N - 1);
     ref[i] = 0.5 * x[i] * (1.0 + erf (x[i] / sqrt (2.0)));
   }
-  gelu_forward (y, x, N);
+  gelu_forward (y, x, N, 2);
   check_close ("gelu grid [-10, 10] vs double erf", y, ref, N, 1e-6, 1e-6);
 
   for (int i = 0; i < N; i++) {
@@ -222,7 +219,7 @@ test_softmax (void)
   const double want[] = { 0.09003057317038046, 0.24472847105479767,
     0.6652409557748219, 0.5, 0.5, 0
   };
-  softmax_forward (out, inp, 2, 3);
+  softmax_forward (out, inp, 2, 3, 1);
   check_close ("softmax hand (incl. +-1000 logits)", out, want, 6, 1e-7, 1e-6);
 
   const int T = 64, N = 1500;
@@ -237,7 +234,7 @@ test_softmax (void)
     for (int j = 0; j < N; j++)
       ref[t * N + j] = exp (x[t * N + j] - m) / s;
   }
-  softmax_forward (y, x, T, N);
+  softmax_forward (y, x, T, N, 2);
   check_close ("softmax random 64x1500 (logits +-20)", y, ref, (size_t) T * N,
       1e-8, 1e-5);
   float sum = 0;
@@ -274,11 +271,11 @@ test_conv1d (void)
   float out[4], cols[12];
   const double want1[] = { 8.5, 14.5, 20.5, 11.5 };
   check_true ("conv1d_out_len(4, 3, 1, 1) == 4", conv1d_out_len (4, 3, 1, 1) == 4);
-  conv1d_forward (out, cols, inp, w, b, 4, 1, 1, 3, 1, 1);
+  conv1d_forward (out, cols, inp, w, b, 4, 1, 1, 3, 1, 1, 1);
   check_close ("conv1d hand stride 1", out, want1, 4, 0, 1e-6);
   const double want2[] = { 8.5, 20.5 };
   check_true ("conv1d_out_len(4, 3, 2, 1) == 2", conv1d_out_len (4, 3, 2, 1) == 2);
-  conv1d_forward (out, cols, inp, w, b, 4, 1, 1, 3, 2, 1);
+  conv1d_forward (out, cols, inp, w, b, 4, 1, 1, 3, 2, 1, 1);
   check_close ("conv1d hand stride 2", out, want2, 2, 0, 1e-6);
 
   /* random, several channels, both strides, odd and even lengths */
@@ -293,17 +290,15 @@ test_conv1d (void)
       double *ref = malloc ((size_t) T_out * OC * 8);
       naive_conv1d (ref, x, W, B, T_in, IC, OC, K, stride, 1);
       for (int split = 0; split <= 1; split++) {
-        /* split: im2col and GEMM rows over OpenMP (OpenBLAS at 1 thread) */
-        openblas_set_num_threads (split ? 1 : 2);
-        omp_set_num_threads (2);
+        /* split: im2col and GEMM rows over 2 OpenMP threads */
         memset (y, 0, (size_t) T_out * OC * 4);
-        conv1d_forward (y, c, x, W, B, T_in, IC, OC, K, stride, 1);
+        conv1d_forward (y, c, x, W, B, T_in, IC, OC, K, stride, 1,
+            split ? 2 : 1);
         char what[64];
         snprintf (what, sizeof what, "conv1d random T_in=%d stride %d%s",
             T_in, stride, split ? " split" : "");
         check_close (what, y, ref, (size_t) T_out * OC, 1e-5, 1e-5);
       }
-      openblas_set_num_threads (2);
       free (x), free (W), free (B), free (y), free (c), free (ref);
     }
 }
@@ -376,10 +371,70 @@ test_transpose (void)
   free (a), free (b), free (ref);
 }
 
+/* matvec (f32 and f16 weights, 1..8 rows, odd and multiple-of-8 widths)
+ * against double loops; f16 conversions round trip */
+static void
+test_matvec_f16 (void)
+{
+  const int OC = 37;
+  for (int IC = 61; IC <= 64; IC += 3)
+    for (int R = 1; R <= MATVEC_MAX_ROWS; R += R < 2 ? 1 : 3) {
+      float *x = rand_array ((size_t) R * IC, 1), *W = rand_array ((size_t) OC * IC, 1);
+      float *B = rand_array (OC, 1), *y = malloc ((size_t) R * OC * 4);
+      float *y16 = malloc ((size_t) R * OC * 4);
+      uint16_t *W16 = malloc ((size_t) OC * IC * 2);
+      double *ref = malloc ((size_t) R * OC * 8);
+      /* weights made exact in half precision first */
+      for (size_t i = 0; i < (size_t) OC * IC; i++)
+        W[i] = f16_to_f32 (f32_to_f16 (W[i]));
+      for (int r = 0; r < R; r++)
+        for (int o = 0; o < OC; o++) {
+          double sum = 0;
+          for (int i = 0; i < IC; i++)
+            sum += (double) x[r * IC + i] * W[o * IC + i];
+          ref[r * OC + o] = 0.5 * sum + B[o];
+        }
+      char what[64];
+      snprintf (what, sizeof what, "matvec R=%d IC=%d alpha 0.5", R, IC);
+      matvec_forward (y, OC, x, IC, W, IC, B, 0.5f, R, IC, OC, 1);
+      check_close (what, y, ref, (size_t) R * OC, 1e-5, 1e-5);
+      check_true ("f32_to_f16_exact_forward on exact halves",
+          f32_to_f16_exact_forward (W16, W, (size_t) OC * IC));
+      for (size_t i = 0; i < (size_t) R * OC; i++)      /* alpha 1 */
+        ref[i] = ref[i] * 2 - B[i % OC];
+      snprintf (what, sizeof what, "matvec_f16 R=%d IC=%d", R, IC);
+      matvec_f16_forward (y16, OC, x, IC, W16, B, R, IC, OC, 2);
+      check_close (what, y16, ref, (size_t) R * OC, 1e-5, 1e-5);
+      free (x), free (W), free (B), free (y), free (y16), free (W16);
+      free (ref);
+    }
+  /* every half converts to a float and back to itself (NaN stays NaN) */
+  int ok = 1;
+  float f[8];
+  uint16_t h[8], back[8];
+  for (uint32_t u = 0; u < 65536 && ok; u += 8) {
+    for (int i = 0; i < 8; i++)
+      h[i] = (uint16_t) (u + i);
+    f16_to_f32_forward (f, h, 8);
+    for (int i = 0; i < 8; i++)
+      if (f[i] == f[i] && (f32_to_f16 (f[i]) != h[i]
+              || f16_to_f32 (h[i]) != f[i]))
+        ok = 0;
+    if (((u >> 10) & 0x1f) != 0x1f && !f32_to_f16_exact_forward (back, f, 8))
+      ok = 0;
+  }
+  check_true ("f16 <-> f32 round trip of every half", ok);
+  check_true ("f32_to_f16_exact_forward rejects 1 + 2^-12",
+      !f32_to_f16_exact_forward (back, (const float[8]) { 1.0f + 1.0f / 4096 },
+          8));
+}
+
 int
 main (void)
 {
+  printf ("kernels: %s copy\n", kernels_cpu_path ());
   test_matmul ();
+  test_matvec_f16 ();
   test_layernorm ();
   test_gelu_exp_erf ();
   test_softmax ();

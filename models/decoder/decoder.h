@@ -37,7 +37,7 @@ void whisper_text_decoder_free (whisper_text_decoder * dec);
 int whisper_text_decoder_max_batch (const whisper_text_decoder * dec);
 
 /* TRUE when the per-token weights are also kept as exact half floats
- * (float16 model file on an x86-64-v3 build): same results, less memory
+ * (float16 model file; any CPU, kernels/matvec.c): same results, less memory
  * traffic. */
 gboolean whisper_text_decoder_has_f16_weights (const whisper_text_decoder *
     dec);

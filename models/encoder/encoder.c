@@ -15,12 +15,8 @@
 #include "encoder.h"
 #include "kernels.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define LN_EPS 1e-5f
 #define CONV_K 3
@@ -237,34 +233,6 @@ whisper_mel_normalize (float *mel, size_t n)
 
 /* ------------------------------------------------------------------------ */
 
-/* OpenBLAS's thread count is process-wide.  While any encoder runs it is 1
- * (the encoder's OpenMP threads each call it single-threaded); the first
- * encoder to start saves the previous count and the last to finish
- * restores it, so concurrent encoders (two pipelines) do not undo each
- * other's setting. */
-static GMutex blas_lock;
-static int blas_users, blas_saved_threads;
-
-static void
-blas_single_thread_begin (void)
-{
-  g_mutex_lock (&blas_lock);
-  if (blas_users++ == 0) {
-    blas_saved_threads = openblas_get_num_threads ();
-    openblas_set_num_threads (1);
-  }
-  g_mutex_unlock (&blas_lock);
-}
-
-static void
-blas_single_thread_end (void)
-{
-  g_mutex_lock (&blas_lock);
-  if (--blas_users == 0)
-    openblas_set_num_threads (blas_saved_threads);
-  g_mutex_unlock (&blas_lock);
-}
-
 /* Adds the seconds since *t0 to *acc and restarts *t0 (profiling only). */
 static inline void
 lap (const whisper_encoder * enc, gint64 * t0, double *acc)
@@ -285,19 +253,9 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
   const int M = enc->M, F = enc->F, A = enc->A, C = enc->C, H = enc->H;
   whisper_encoder_profile *pr = &enc->prof;
 
-  /* One thread pool: OpenMP's.  OpenBLAS runs single-threaded inside the
-   * OpenMP tasks (the GEMMs are split by rows, see kernels/matmul.c).  With
-   * OpenBLAS's own pool as well, each pool's threads spin for a while after
-   * their work (libgomp ~300k pause loops, OpenBLAS its thread timeout) on
-   * the cores the other pool needs next: tiny.en took 340 ms instead of
-   * 255 (docs/kernels.md). */
-  blas_single_thread_begin ();
-#ifdef _OPENMP
-  /* the calling thread's team size (restored at the end: the caller may be
-   * a GStreamer streaming thread running other OpenMP code) */
-  const int omp_threads = omp_get_max_threads ();
-  omp_set_num_threads (enc->n_threads);
-#endif
+  /* every parallel kernel runs on nt OpenMP threads (the GEMMs split by
+   * rows, OpenBLAS single-threaded inside: docs/kernels.md, Threads) */
+  const int nt = enc->n_threads;
   gint64 t0 = enc->profiling ? g_get_monotonic_time () : 0;
 
   /* ---- convolution stem ---- */
@@ -306,18 +264,12 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
     frames = enc->mel_t;
   }
   conv1d_forward (enc->x1, enc->cols, frames, w->conv1_w, w->conv1_b,
-      F, M, C, CONV_K, 1, 1);                           /* [F][C] */
-  gelu_forward (enc->x1, enc->x1, (size_t) F * C);
+      F, M, C, CONV_K, 1, 1, nt);                       /* [F][C] */
+  gelu_forward (enc->x1, enc->x1, (size_t) F * C, nt);
   conv1d_forward (enc->x, enc->cols, enc->x1, w->conv2_w, w->conv2_b,
-      F, C, C, CONV_K, 2, 1);                           /* [A][C] */
-  gelu_forward (enc->x, enc->x, (size_t) A * C);
-  {
-    float *x = enc->x;
-    const float *pos = w->enc_pos;
-    const long n = (long) A * C;
-    for (long i = 0; i < n; i++)
-      x[i] += pos[i];
-  }
+      F, C, C, CONV_K, 2, 1, nt);                       /* [A][C] */
+  gelu_forward (enc->x, enc->x, (size_t) A * C, nt);
+  residual_forward (enc->x, enc->x, w->enc_pos, (size_t) A * C);
   lap (enc, &t0, &pr->conv);
 
   /* ---- transformer blocks ---- */
@@ -328,25 +280,27 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
     layernorm_forward (enc->ln, enc->x, b->attn_ln_w, b->attn_ln_b, A, C,
         LN_EPS);
     lap (enc, &t0, &pr->layernorm);
-    matmul_forward (enc->q, enc->ln, b->attn.q_w, b->attn.q_b, A, C, C);
-    matmul_forward (enc->k, enc->ln, b->attn.k_w, NULL, A, C, C);
-    matmul_forward (enc->v, enc->ln, b->attn.v_w, b->attn.v_b, A, C, C);
+    matmul_forward (enc->q, enc->ln, b->attn.q_w, b->attn.q_b, A, C, C, nt);
+    matmul_forward (enc->k, enc->ln, b->attn.k_w, NULL, A, C, C, nt);
+    matmul_forward (enc->v, enc->ln, b->attn.v_w, b->attn.v_b, A, C, C, nt);
     lap (enc, &t0, &pr->qkv);
     attention_forward (enc->att, enc->scores, enc->q, enc->k, enc->v, C,
-        A, C, H, enc->n_threads);
+        A, C, H, nt);
     lap (enc, &t0, &pr->attention);
-    matmul_add_forward (enc->x, enc->att, b->attn.o_w, b->attn.o_b, A, C, C);
+    matmul_add_forward (enc->x, enc->att, b->attn.o_w, b->attn.o_b, A, C, C,
+        nt);
     lap (enc, &t0, &pr->attn_out);
 
     /* x = x + fc2(gelu(fc1(mlp_ln(x)))) */
     layernorm_forward (enc->ln, enc->x, b->mlp_ln_w, b->mlp_ln_b, A, C,
         LN_EPS);
     lap (enc, &t0, &pr->layernorm);
-    matmul_forward (enc->h, enc->ln, b->fc1_w, b->fc1_b, A, C, 4 * C);
+    matmul_forward (enc->h, enc->ln, b->fc1_w, b->fc1_b, A, C, 4 * C, nt);
     lap (enc, &t0, &pr->fc1);
-    gelu_forward (enc->h, enc->h, (size_t) A * 4 * C);
+    gelu_forward (enc->h, enc->h, (size_t) A * 4 * C, nt);
     lap (enc, &t0, &pr->gelu);
-    matmul_add_forward (enc->x, enc->h, b->fc2_w, b->fc2_b, A, 4 * C, C);
+    matmul_add_forward (enc->x, enc->h, b->fc2_w, b->fc2_b, A, 4 * C, C,
+        nt);
     lap (enc, &t0, &pr->fc2);
   }
 
@@ -354,10 +308,6 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
   lap (enc, &t0, &pr->layernorm);
   if (enc->profiling)
     pr->n_runs++;
-  blas_single_thread_end ();
-#ifdef _OPENMP
-  omp_set_num_threads (omp_threads);
-#endif
   return 0;
 }
 

@@ -7,11 +7,9 @@
 #include <math.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#if defined(__F16C__) && defined(__AVX__)
-#include <immintrin.h>
-#endif
 
 #include "model-internal.h"
+#include "kernels.h"
 
 G_DEFINE_QUARK (whisper-model-error-quark, whisper_model_error)
 
@@ -54,88 +52,33 @@ bits_to_f32 (uint32_t u)
   return f;
 }
 
-static inline uint32_t
-f32_to_bits (float f)
-{
-  uint32_t u;
-  memcpy (&u, &f, 4);
-  return u;
-}
-
-/* IEEE half -> single, exact (subnormals, inf, NaN kept). */
+/* IEEE half <-> single: the kernels' exact conversions (kernels/kernel-f16.h) */
 float
 whisper_f16_to_f32 (uint16_t h)
 {
-  uint32_t sign = (uint32_t) (h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ff;
-  if (exp == 0) {
-    if (mant == 0)
-      return bits_to_f32 (sign);
-    /* subnormal: value = mant * 2^-24; normalise */
-    uint32_t e = 127 - 15 + 1;
-    while (!(mant & 0x400)) {
-      mant <<= 1;
-      e--;
-    }
-    mant &= 0x3ff;
-    return bits_to_f32 (sign | (e << 23) | (mant << 13));
-  }
-  if (exp == 31)
-    return bits_to_f32 (sign | 0x7f800000u | (mant << 13));
-  return bits_to_f32 (sign | ((exp + 112) << 23) | (mant << 13));
+  return f16_to_f32 (h);
 }
 
-/* single -> half, round to nearest even (what numpy's astype does). */
 uint16_t
 whisper_f32_to_f16 (float f)
 {
-  uint32_t x = f32_to_bits (f);
-  uint16_t sign = (x >> 16) & 0x8000;
-  uint32_t a = x & 0x7fffffff;
-  if (a > 0x7f800000u) {        /* NaN: keep it a quiet NaN */
-    return sign | 0x7e00 | ((a >> 13) & 0x3ff);
-  }
-  if (a >= 0x477ff000u)         /* >= 65520 rounds to infinity */
-    return sign | 0x7c00;
-  if (a < 0x38800000u) {        /* below the smallest normal half 2^-14 */
-    uint32_t e = a >> 23;
-    if (e < 102)                /* < 2^-25: rounds to zero */
-      return sign;
-    uint32_t m = (a & 0x7fffff) | 0x800000;
-    uint32_t shift = 126 - e;   /* 14 .. 24 */
-    uint32_t r = m >> shift;
-    uint32_t rem = m & ((1u << shift) - 1);
-    uint32_t half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (r & 1)))
-      r++;
-    return sign | (uint16_t) r;
-  }
-  uint32_t h = (a - 0x38000000u) >> 13;
-  uint32_t rem = a & 0x1fff;
-  if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
-    h++;
-  return sign | (uint16_t) h;
+  return f32_to_f16 (f);
 }
 
-/* n halves (unaligned, little-endian) -> floats; F16C when the build
- * targets it (x86-64-v3), else the exact scalar code above.  Both are exact
- * for every non-NaN half. */
+/* n halves (unaligned, little-endian) -> floats, exact; F16C when the CPU
+ * has it (the kernels' run-time dispatch) */
 static void
 f16_row_to_f32 (float *dst, const unsigned char *src, size_t n)
 {
-  size_t i = 0;
-#if defined(__F16C__) && defined(__AVX__) && G_BYTE_ORDER == G_LITTLE_ENDIAN
-  for (; i + 8 <= n; i += 8) {
-    __m128i h = _mm_loadu_si128 ((const __m128i *) (src + 2 * i));
-    _mm256_storeu_ps (dst + i, _mm256_cvtph_ps (h));
-  }
-#endif
-  for (; i < n; i++) {
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  f16_to_f32_forward (dst, src, n);
+#else
+  for (size_t i = 0; i < n; i++) {
     uint16_t h;
     memcpy (&h, src + 2 * i, 2);
     dst[i] = whisper_f16_to_f32 (GUINT16_FROM_LE (h));
   }
+#endif
 }
 
 float

@@ -1,0 +1,150 @@
+/* CPU dispatch: the public kernel entry points call the copy of the kernel
+ * chosen once per process (kernel-isa.h, docs/kernels.md, CPU dispatch).
+ *
+ * The AVX2 copy (AVX2 + FMA + F16C) runs when the build has it
+ * (KERNELS_HAVE_AVX2: x86-64 without -Dcpu-baseline=true), cpuid reports
+ * the three features (with the OS saving the YMM registers) and
+ * WHISPER_CPU_BASELINE is unset, empty or "0"; otherwise the portable
+ * copy. */
+#include "kernel-isa.h"
+#include "kernel-f16.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const kernel_table *table;
+static const char *table_name;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void
+table_select (void)
+{
+  /* one thread pool, OpenMP's: docs/kernels.md, Threads */
+  openblas_set_num_threads (1);
+  table = &kernel_table_portable;
+  table_name = "portable";
+  const char *env = getenv ("WHISPER_CPU_BASELINE");
+  if (env && *env && strcmp (env, "0") != 0)
+    return;
+#ifdef KERNELS_HAVE_AVX2
+  __builtin_cpu_init ();
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
+      && __builtin_cpu_supports ("f16c")) {
+    table = &kernel_table_avx2;
+    table_name = "avx2";
+  }
+#endif
+}
+
+static inline const kernel_table *
+K (void)
+{
+  pthread_once (&table_once, table_select);
+  return table;
+}
+
+void
+kernels_init (void)
+{
+  K ();
+}
+
+const char *
+kernels_cpu_path (void)
+{
+  K ();
+  return table_name;
+}
+
+void
+layernorm_forward (float *out, const float *inp, const float *w,
+    const float *b, int T, int C, float eps)
+{
+  K ()->layernorm_forward (out, inp, w, b, T, C, eps);
+}
+
+void
+gelu_forward (float *out, const float *inp, size_t N, int n_threads)
+{
+  K ()->gelu_forward (out, inp, N, n_threads);
+}
+
+void
+softmax_forward (float *out, const float *inp, int T, int N, int n_threads)
+{
+  K ()->softmax_forward (out, inp, T, N, n_threads);
+}
+
+void
+softmax_exp_rows_forward (float *x, float *inv_sum, int T, int N)
+{
+  K ()->softmax_exp_rows_forward (x, inv_sum, T, N);
+}
+
+void
+residual_forward (float *out, const float *inp1, const float *inp2,
+    size_t N)
+{
+  K ()->residual_forward (out, inp1, inp2, N);
+}
+
+void
+matvec_forward (float *out, int ld_out, const float *inp, int ld_inp,
+    const float *w, int ld_w, const float *bias, float alpha, int R, int IC,
+    int OC, int n_threads)
+{
+  K ()->matvec_forward (out, ld_out, inp, ld_inp, w, ld_w, bias, alpha, R,
+      IC, OC, n_threads);
+}
+
+void
+matvec_f16_forward (float *out, int ld_out, const float *inp, int ld_inp,
+    const uint16_t * w, const float *bias, int R, int IC, int OC,
+    int n_threads)
+{
+  K ()->matvec_f16_forward (out, ld_out, inp, ld_inp, w, bias, R, IC, OC,
+      n_threads);
+}
+
+void
+f16_to_f32_forward (float *out, const void *inp, size_t N)
+{
+  K ()->f16_to_f32_forward (out, inp, N);
+}
+
+int
+f32_to_f16_exact_forward (uint16_t * out, const float *inp, size_t N)
+{
+  return K ()->f32_to_f16_exact_forward (out, inp, N);
+}
+
+void
+attention_causal_forward (float *out, float *scores, float *k_cache,
+    float *v_cache, const float *q, const float *k, const float *v, int B,
+    int N, int P, int T, int C, int H)
+{
+  K ()->attention_causal_forward (out, scores, k_cache, v_cache, q, k, v, B,
+      N, P, T, C, H);
+}
+
+void
+attention_cross_forward (float *out, float *scores, const float *q,
+    const float *k, const float *v, int R, int A, int C, int H)
+{
+  K ()->attention_cross_forward (out, scores, q, k, v, R, A, C, H);
+}
+
+/* the scalar conversions, for the model loaders and writers */
+float
+f16_to_f32 (uint16_t h)
+{
+  return kf16_to_f32 (h);
+}
+
+uint16_t
+f32_to_f16 (float f)
+{
+  return kf32_to_f16 (f);
+}

@@ -1,0 +1,83 @@
+/* The kernels compiled once per instruction set (private header).
+ *
+ * layernorm.c, math.c, matvec.c and attention-kv.c are built twice: for
+ * baseline x86-64 (or whatever the host is) and, on x86-64, once more with
+ * -mavx2 -mfma -mf16c (kernels/meson.build).  KFN(name) gives each copy its
+ * own symbol names (name_portable, name_avx2); table.c collects them in one
+ * kernel_table per copy and dispatch.c picks a table once, from cpuid (see
+ * docs/kernels.md, CPU dispatch).  Inside a copy, kernels call each other
+ * by their KFN names, so a call never goes back through the dispatch. */
+#ifndef WHISPER_KERNEL_ISA_H
+#define WHISPER_KERNEL_ISA_H
+
+#include "kernels.h"
+
+#ifdef KERNEL_ISA_AVX2
+#define KFN(name) name##_avx2
+#else
+#define KFN(name) name##_portable
+#endif
+
+typedef struct {
+  void (*layernorm_forward) (float *out, const float *inp, const float *w,
+      const float *b, int T, int C, float eps);
+  void (*gelu_forward) (float *out, const float *inp, size_t N,
+      int n_threads);
+  void (*softmax_forward) (float *out, const float *inp, int T, int N,
+      int n_threads);
+  void (*softmax_exp_rows_forward) (float *x, float *inv_sum, int T, int N);
+  void (*residual_forward) (float *out, const float *inp1,
+      const float *inp2, size_t N);
+  void (*matvec_forward) (float *out, int ld_out, const float *inp,
+      int ld_inp, const float *w, int ld_w, const float *bias, float alpha,
+      int R, int IC, int OC, int n_threads);
+  void (*matvec_f16_forward) (float *out, int ld_out, const float *inp,
+      int ld_inp, const uint16_t * w, const float *bias, int R, int IC,
+      int OC, int n_threads);
+  void (*f16_to_f32_forward) (float *out, const void *inp, size_t N);
+  int (*f32_to_f16_exact_forward) (uint16_t * out, const float *inp,
+      size_t N);
+  void (*attention_causal_forward) (float *out, float *scores,
+      float *k_cache, float *v_cache, const float *q, const float *k,
+      const float *v, int B, int N, int P, int T, int C, int H);
+  void (*attention_cross_forward) (float *out, float *scores,
+      const float *q, const float *k, const float *v, int R, int A, int C,
+      int H);
+} kernel_table;
+
+/* Chooses the table and sets OpenBLAS to one thread, once per process;
+ * every public kernel runs it (BLAS users call it explicitly). */
+void kernels_init (void);
+
+extern const kernel_table kernel_table_portable;
+#ifdef KERNELS_HAVE_AVX2
+extern const kernel_table kernel_table_avx2;
+#endif
+
+/* the prototypes of this copy */
+void KFN (layernorm_forward) (float *out, const float *inp, const float *w,
+    const float *b, int T, int C, float eps);
+void KFN (gelu_forward) (float *out, const float *inp, size_t N,
+    int n_threads);
+void KFN (softmax_forward) (float *out, const float *inp, int T, int N,
+    int n_threads);
+void KFN (softmax_exp_rows_forward) (float *x, float *inv_sum, int T, int N);
+void KFN (residual_forward) (float *out, const float *inp1,
+    const float *inp2, size_t N);
+void KFN (matvec_forward) (float *out, int ld_out, const float *inp,
+    int ld_inp, const float *w, int ld_w, const float *bias, float alpha,
+    int R, int IC, int OC, int n_threads);
+void KFN (matvec_f16_forward) (float *out, int ld_out, const float *inp,
+    int ld_inp, const uint16_t * w, const float *bias, int R, int IC, int OC,
+    int n_threads);
+void KFN (f16_to_f32_forward) (float *out, const void *inp, size_t N);
+int KFN (f32_to_f16_exact_forward) (uint16_t * out, const float *inp,
+    size_t N);
+void KFN (attention_causal_forward) (float *out, float *scores,
+    float *k_cache, float *v_cache, const float *q, const float *k,
+    const float *v, int B, int N, int P, int T, int C, int H);
+void KFN (attention_cross_forward) (float *out, float *scores,
+    const float *q, const float *k, const float *v, int R, int A, int C,
+    int H);
+
+#endif
