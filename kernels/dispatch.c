@@ -101,7 +101,7 @@ matvec_forward (float *out, int ld_out, const float *inp, int ld_inp,
 
 void
 matvec_f16_forward (float *out, int ld_out, const float *inp, int ld_inp,
-    const uint16_t * w, const float *bias, int R, int IC, int OC,
+    const kernel_half * w, const float *bias, int R, int IC, int OC,
     int n_threads)
 {
   K ()->matvec_f16_forward (out, ld_out, inp, ld_inp, w, bias, R, IC, OC,
@@ -112,12 +112,6 @@ void
 f16_to_f32_forward (float *out, const void *inp, size_t N)
 {
   K ()->f16_to_f32_forward (out, inp, N);
-}
-
-int
-f32_to_f16_exact_forward (uint16_t * out, const float *inp, size_t N)
-{
-  return K ()->f32_to_f16_exact_forward (out, inp, N);
 }
 
 void

@@ -32,11 +32,9 @@ typedef struct {
       int ld_inp, const float *w, int ld_w, const float *bias, float alpha,
       int R, int IC, int OC, int n_threads);
   void (*matvec_f16_forward) (float *out, int ld_out, const float *inp,
-      int ld_inp, const uint16_t * w, const float *bias, int R, int IC,
+      int ld_inp, const kernel_half * w, const float *bias, int R, int IC,
       int OC, int n_threads);
   void (*f16_to_f32_forward) (float *out, const void *inp, size_t N);
-  int (*f32_to_f16_exact_forward) (uint16_t * out, const float *inp,
-      size_t N);
   void (*attention_causal_forward) (float *out, float *scores,
       float *k_cache, float *v_cache, const float *q, const float *k,
       const float *v, int B, int N, int P, int T, int C, int H);
@@ -68,11 +66,9 @@ void KFN (matvec_forward) (float *out, int ld_out, const float *inp,
     int ld_inp, const float *w, int ld_w, const float *bias, float alpha,
     int R, int IC, int OC, int n_threads);
 void KFN (matvec_f16_forward) (float *out, int ld_out, const float *inp,
-    int ld_inp, const uint16_t * w, const float *bias, int R, int IC, int OC,
+    int ld_inp, const kernel_half * w, const float *bias, int R, int IC, int OC,
     int n_threads);
 void KFN (f16_to_f32_forward) (float *out, const void *inp, size_t N);
-int KFN (f32_to_f16_exact_forward) (uint16_t * out, const float *inp,
-    size_t N);
 void KFN (attention_causal_forward) (float *out, float *scores,
     float *k_cache, float *v_cache, const float *q, const float *k,
     const float *v, int B, int N, int P, int T, int C, int H);

@@ -63,26 +63,30 @@ void matvec_forward (float *out, int ld_out, const float *inp, int ld_inp,
     const float *w, int ld_w, const float *bias, float alpha, int R, int IC,
     int OC, int n_threads);
 
-/* The same with the weights as IEEE half floats, w16 [OC][IC] (alpha 1). */
+/* An IEEE half float in host byte order, stored at any alignment (model
+ * files place tensors at arbitrary offsets; the kernels read them there). */
+typedef struct {
+  unsigned char bytes[2];
+} kernel_half;
+
+/* The same with the weights as half floats, w16 [OC][IC] (alpha 1). */
 void matvec_f16_forward (float *out, int ld_out, const float *inp,
-    int ld_inp, const uint16_t * w16, const float *bias, int R, int IC,
+    int ld_inp, const kernel_half * w16, const float *bias, int R, int IC,
     int OC, int n_threads);
 
 /* out [R][OC] = inp [R][IC] W^T + bias for any R: matvec up to
  * MATVEC_MAX_ROWS rows (w16, the same weights as exact half floats, when
  * not NULL), else matmul_forward. */
 void linear_forward (float *out, const float *inp, const float *w,
-    const uint16_t * w16, const float *bias, int R, int IC, int OC,
+    const kernel_half * w16, const float *bias, int R, int IC, int OC,
     int n_threads);
 
 /* ---------------------------------------------------------------------------
- * f32 <-> f16 (IEEE half), exact.
+ * f32 <-> f16 (IEEE half).
  *   f16_to_f32_forward: out [N] = inp [N] halves in host byte order, any
- *     alignment
- *   f32_to_f16_exact_forward: out [N] = inp as halves, round to nearest
- *     even; returns 0 (out partly written) unless every value is exact */
+ *     alignment; exact
+ *   f32_to_f16: round to nearest even */
 void f16_to_f32_forward (float *out, const void *inp, size_t N);
-int f32_to_f16_exact_forward (uint16_t * out, const float *inp, size_t N);
 float f16_to_f32 (uint16_t h);
 uint16_t f32_to_f16 (float f);
 

@@ -95,7 +95,7 @@ matmul_add_forward (float *out, const float *inp, const float *w,
 
 void
 linear_forward (float *out, const float *inp, const float *w,
-    const uint16_t * w16, const float *bias, int R, int IC, int OC,
+    const kernel_half * w16, const float *bias, int R, int IC, int OC,
     int n_threads)
 {
   /* out [R][OC], inp [R][IC], w [OC][IC], w16 [OC][IC] or NULL, bias [OC] */

@@ -9,10 +9,20 @@
  * products). */
 #include "kernel-isa.h"
 #include "kernel-f16.h"
+#include <string.h>
 
 #ifdef KERNEL_ISA_AVX2
 #include <immintrin.h>
 #endif
+
+/* one half at any alignment */
+static inline float
+half_to_f32 (const kernel_half * h)
+{
+  uint16_t v;
+  memcpy (&v, h->bytes, 2);
+  return kf16_to_f32 (v);
+}
 
 #ifdef KERNEL_ISA_AVX2
 /* ------------------------------------------------------------------------
@@ -37,7 +47,7 @@ load_w (const float *w)
 }
 
 static inline __m256
-load_w16 (const uint16_t * w)
+load_w16 (const kernel_half * w)
 {
   return _mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) w));
 }
@@ -79,7 +89,7 @@ name (float *out, const wtype *w, const float *x, int ldx, int R, int n) \
 }
 
 DOT_ROWS (dot_rows, float, load_w)
-DOT_ROWS (dot_rows_f16, uint16_t, load_w16)
+DOT_ROWS (dot_rows_f16, kernel_half, load_w16)
 #else
 /* ------------------------------------------------------------------------
  * Portable: eight partial sums per row in plain C (vectorised by the
@@ -157,13 +167,13 @@ KFN (matvec_forward) (float *out, int ld_out, const float *inp, int ld_inp,
 
 void
 KFN (matvec_f16_forward) (float *out, int ld_out, const float *inp,
-    int ld_inp, const uint16_t * w, const float *bias, int R, int IC, int OC,
+    int ld_inp, const kernel_half * w, const float *bias, int R, int IC, int OC,
     int n_threads)
 {
   /* out [R][ld_out], inp [R][ld_inp], w [OC][IC] half floats, bias [OC] */
 #pragma omp parallel for schedule(static) num_threads(n_threads) if (n_threads > 1 && (size_t) OC * IC >= (1u << 22))
   for (int o = 0; o < OC; o++) {
-    const uint16_t *wo = w + (size_t) o * IC;
+    const kernel_half *wo = w + (size_t) o * IC;
     float dots[MATVEC_MAX_ROWS];
     const int n8 = IC & ~7;
 #ifdef KERNEL_ISA_AVX2
@@ -175,7 +185,7 @@ KFN (matvec_f16_forward) (float *out, int ld_out, const float *inp,
     for (int i0 = 0; i0 < n8; i0 += 512) {
       int m = n8 - i0 < 512 ? n8 - i0 : 512;
       for (int i = 0; i < m; i++)
-        wf[i] = kf16_to_f32 (wo[i0 + i]);
+        wf[i] = half_to_f32 (&wo[i0 + i]);
       dot_rows_acc (acc, wf, inp + i0, ld_inp, R, m);
     }
     for (int r = 0; r < R; r++)
@@ -184,7 +194,7 @@ KFN (matvec_f16_forward) (float *out, int ld_out, const float *inp,
     for (int r = 0; r < R; r++) {
       const float *xr = inp + (size_t) r * ld_inp;
       for (int i = n8; i < IC; i++)
-        dots[r] += kf16_to_f32 (wo[i]) * xr[i];
+        dots[r] += half_to_f32 (&wo[i]) * xr[i];
       out[(size_t) r * ld_out + o] = dots[r] + (bias ? bias[o] : 0.0f);
     }
   }
@@ -210,29 +220,4 @@ KFN (f16_to_f32_forward) (float *out, const void *inp, size_t N)
     memcpy (&h, src + 2 * i, 2);
     out[i] = kf16_to_f32 (h);
   }
-}
-
-int
-KFN (f32_to_f16_exact_forward) (uint16_t * out, const float *inp, size_t N)
-{
-  /* out [N] halves of inp [N]; 0 (out partly written) unless every value
-   * converts exactly */
-  size_t i = 0;
-#ifdef KERNEL_ISA_AVX2
-  for (; i + 8 <= N; i += 8) {
-    __m256 v = _mm256_loadu_ps (inp + i);
-    __m128i p = _mm256_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT);
-    if (_mm256_movemask_ps (_mm256_cmp_ps (v, _mm256_cvtph_ps (p),
-                _CMP_NEQ_UQ)) != 0)
-      return 0;
-    _mm_storeu_si128 ((__m128i *) (out + i), p);
-  }
-#endif
-  for (; i < N; i++) {
-    uint16_t h = kf32_to_f16 (inp[i]);
-    if (!(kf16_to_f32 (h) == inp[i]))
-      return 0;
-    out[i] = h;
-  }
-  return 1;
 }

@@ -10,7 +10,6 @@ const kernel_table KFN (kernel_table) = {
   .matvec_forward = KFN (matvec_forward),
   .matvec_f16_forward = KFN (matvec_f16_forward),
   .f16_to_f32_forward = KFN (f16_to_f32_forward),
-  .f32_to_f16_exact_forward = KFN (f32_to_f16_exact_forward),
   .attention_causal_forward = KFN (attention_causal_forward),
   .attention_cross_forward = KFN (attention_cross_forward),
 };

@@ -47,16 +47,14 @@ struct whisper_text_decoder {
   float *scores;               /* [Rmax][max(A, T)] */
   float *out;                  /* [Rmax][D] final LayerNorm output */
   float *gather;               /* [Rmax][D] rows gathered for the logits */
-  uint16_t *tok_emb16;         /* [V][D] half-float copy of tok_emb when the
-                                  model file stored it as float16 (then the
-                                  copy is exact), else NULL */
-  uint16_t *w16;               /* the same for the per-token projections of
-                                  every layer (one allocation), or NULL */
+  const kernel_half *tok_emb16;   /* [V][D] tok_emb as the file's half floats
+                                  when it stores float16, else NULL */
+  gboolean have_w16;           /* the same for the per-token projections */
   struct {
-    const uint16_t *q, *k, *v, *o;      /* self-attention [D][D] */
-    const uint16_t *cq, *co;            /* cross-attention q, out [D][D] */
-    const uint16_t *fc1, *fc2;          /* [4D][D], [D][4D] */
-  } *l16;                      /* [L], NULL without w16 */
+    const kernel_half *q, *k, *v, *o;      /* self-attention [D][D] */
+    const kernel_half *cq, *co;            /* cross-attention q, out [D][D] */
+    const kernel_half *fc1, *fc2;          /* [4D][D], [D][4D] */
+  } *l16;                      /* [L], NULL without have_w16 */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -128,45 +126,32 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
     p += (sizes[i] + 15) & ~(size_t) 15;
   }
 
-  /* float16 file: keep the weights read once per token (output projection,
-   * layer projections) also in half floats, if (and only if) every value
-   * converts back exactly: same results, half the memory traffic */
-  if (model->weight_dtype && strcmp (model->weight_dtype, "float16") == 0
-      && D % 8 == 0) {
-    size_t n = (size_t) d->V * D;
-    uint16_t *h = g_try_new (uint16_t, n);
-    if (h && f32_to_f16_exact_forward (h, model->w.tok_emb, n))
-      d->tok_emb16 = h;
-    else
-      g_free (h);
-
-    size_t per_layer = 6 * D * D + 2 * (size_t) 4 * D * D;
-    d->w16 = g_try_new (uint16_t, per_layer * d->L);
+  /* float16 file: the weights read once per token (output projection,
+   * layer projections) are read as the file's half floats: the same values
+   * as the float32 copies, half the memory traffic */
+  if (D % 8 == 0) {
+    d->tok_emb16 = whisper_model_f16 (model, "decoder.token_embedding.weight");
     d->l16 = g_malloc0 (sizeof (*d->l16) * d->L);
-    gboolean exact = d->w16 != NULL;
-    for (int l = 0; exact && l < d->L; l++) {
-      const whisper_decoder_layer *lw = &model->w.dec[l];
-      uint16_t *p16 = d->w16 + per_layer * l;
-      const float *src[8] = { lw->attn.q_w, lw->attn.k_w, lw->attn.v_w,
-        lw->attn.o_w, lw->cross.q_w, lw->cross.o_w, lw->fc1_w, lw->fc2_w
+    d->have_w16 = TRUE;
+    for (int l = 0; d->have_w16 && l < d->L; l++) {
+      static const char *const names[8] = { "attn.query", "attn.key",
+        "attn.value", "attn.out", "cross_attn.query", "cross_attn.out",
+        "mlp.0", "mlp.2"
       };
-      const uint16_t **dst[8] = { &d->l16[l].q, &d->l16[l].k, &d->l16[l].v,
+      const kernel_half **dst[8] = { &d->l16[l].q, &d->l16[l].k, &d->l16[l].v,
         &d->l16[l].o, &d->l16[l].cq, &d->l16[l].co, &d->l16[l].fc1,
         &d->l16[l].fc2
       };
-      for (int t = 0; exact && t < 8; t++) {
-        size_t m = (size_t) D * D * (t >= 6 ? 4 : 1);
-        exact = f32_to_f16_exact_forward (p16, src[t], m);
-        *dst[t] = p16;
-        p16 += m;
+      for (int t = 0; d->have_w16 && t < 8; t++) {
+        char name[72];
+        g_snprintf (name, sizeof name, "decoder.blocks.%d.%s.weight", l,
+            names[t]);
+        *dst[t] = whisper_model_f16 (model, name);
+        d->have_w16 = *dst[t] != NULL;
       }
     }
-    if (!exact) {
-      g_free (d->w16);
-      g_free (d->l16);
-      d->w16 = NULL;
-      d->l16 = NULL;
-    }
+    if (!d->have_w16)
+      g_clear_pointer (&d->l16, g_free);
   }
   return d;
 }
@@ -177,8 +162,6 @@ whisper_text_decoder_free (whisper_text_decoder * d)
   if (!d)
     return;
   g_free (d->memory);
-  g_free (d->tok_emb16);
-  g_free (d->w16);
   g_free (d->l16);
   g_free (d);
 }
@@ -192,7 +175,7 @@ whisper_text_decoder_max_batch (const whisper_text_decoder * d)
 gboolean
 whisper_text_decoder_has_f16_weights (const whisper_text_decoder * d)
 {
-  return d->tok_emb16 != NULL && d->w16 != NULL;
+  return d->tok_emb16 != NULL && d->have_w16;
 }
 
 int

@@ -545,6 +545,32 @@ tensor_to_f32 (float *dst, const whisper_tensor * t)
   }
 }
 
+const whisper_tensor *
+whisper_model_tensor (const whisper_model * model, const char *name)
+{
+  const whisper_tensor *found = NULL;
+  slot_list l = { 0 };
+
+  if (!model->tensors)
+    return NULL;
+  build_slots ((whisper_model *) model, &l);
+  for (int i = 0; i < l.n && !found; i++)
+    if (strcmp (l.s[i].name, name) == 0)
+      found = &model->tensors[i];
+  g_free (l.s);
+  g_free (l.field);
+  return found;
+}
+
+const void *
+whisper_model_f16 (const whisper_model * model, const char *name)
+{
+  const whisper_tensor *t = whisper_model_tensor (model, name);
+  if (!t || t->dtype != WHISPER_DTYPE_F16 || G_BYTE_ORDER != G_LITTLE_ENDIAN)
+    return NULL;
+  return t->data;
+}
+
 /* Once a weight is copied in float32 its bytes in the mapped file are not
  * read again: give their pages back (they are clean file pages, so a later
  * read would fetch them from the file again). */

@@ -179,5 +179,15 @@ struct whisper_model {
 gboolean whisper_model_need_f32 (const whisper_model * model, unsigned parts,
     GError ** error);
 
+/* The view of the weight @name ("decoder.blocks.0.attn.query.weight"), or
+ * NULL (no such weight, or a model built by hand). */
+const whisper_tensor *whisper_model_tensor (const whisper_model * model,
+    const char *name);
+
+/* The weight @name as the file's own half floats (host byte order, any
+ * alignment: kernel_half), when the file holds it in float16: the forward
+ * passes read those directly.  NULL otherwise. */
+const void *whisper_model_f16 (const whisper_model * model, const char *name);
+
 G_END_DECLS
 #endif /* WHISPER_MODEL_H */
