@@ -187,6 +187,18 @@ int conv1d_out_len (int T_in, int K, int stride, int pad);
 /* Transpose:  out [cols][rows] = inp [rows][cols]^T */
 void transpose_forward (float *out, const float *inp, int rows, int cols);
 
+/* ---------------------------------------------------------------------------
+ * The engine's one random number generator (splitmix64): explicit state
+ * that its owner seeds, so sampling and synthetic weights are reproducible.
+ */
+typedef struct {
+  uint64_t s;
+} whisper_rng;
+
+void whisper_rng_seed (whisper_rng * rng, uint64_t seed);
+/* uniform in [0, 1), 53 random bits */
+double whisper_rng_uniform (whisper_rng * rng);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,18 +16,9 @@
 #include "whisper-model.h"
 #include "decoder.h"
 #include "whisper.h"
+#include "kernels.h"
 
 G_BEGIN_DECLS
-
-/* Explicit RNG state (splitmix64 seeding, xoshiro128+-style output): the
- * caller owns it, so sampling is reproducible from the seed. */
-typedef struct {
-  uint64_t s;
-} whisper_rng;
-
-void whisper_rng_seed (whisper_rng * rng, uint64_t seed);
-/* uniform in [0, 1) */
-double whisper_rng_uniform (whisper_rng * rng);
 
 typedef struct {
   float temperature;             /* 0: greedy or beam search; > 0: sampling */

@@ -8,6 +8,7 @@
 
 #include "model-internal.h"
 #include "model-write.h"
+#include "kernels.h"
 
 #define N_FREQ 201               /* n_fft 400 / 2 + 1 */
 
@@ -855,21 +856,11 @@ whisper_synth_params_default (void)
   return p;
 }
 
-static uint64_t
-splitmix64 (uint64_t * s)
-{
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-/* uniform in [-1, 1) */
+/* uniform in [-1, 1), from the engine's one RNG */
 static float
-rand_sym (uint64_t * s)
+rand_sym (whisper_rng * rng)
 {
-  return (float) ((splitmix64 (s) >> 11) * (1.0 / 9007199254740992.0)) * 2.0f
-      - 1.0f;
+  return (float) whisper_rng_uniform (rng) * 2.0f - 1.0f;
 }
 
 /* Rounds to a value that bfloat16 and float16 both hold exactly: 8
@@ -927,7 +918,8 @@ whisper_model_synthetic (const whisper_synth_params * p, GError ** error)
   }
 
   /* weights */
-  uint64_t rng = p->seed;
+  whisper_rng rng;
+  whisper_rng_seed (&rng, p->seed);
   for (int i = 0; i < n_slots; i++) {
     whisper_slot *s = &slots[i];
     if (strcmp (s->name, "encoder.positional_embedding") == 0) {
