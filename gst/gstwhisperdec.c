@@ -987,8 +987,8 @@ bad_size:
 decode_failed:
   {
     /* a bad setting (unknown language, ...) is the user's to fix */
-    if (err && err->domain == WHISPER_DECODER_ERROR
-        && err->code == WHISPER_DECODER_ERROR_ARGUMENT)
+    if (err && err->domain == WHISPER_ERROR
+        && err->code == WHISPER_ERROR_ARGUMENT)
       GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
           (_("Invalid Whisper decoding settings.")),
           ("window at frame %" G_GUINT64_FORMAT ": %s", offset, err->message));

@@ -439,13 +439,13 @@ no_model:
   }
 model_error:
   {
-    if (g_error_matches (err, WHISPER_MODEL_ERROR,
-            WHISPER_MODEL_ERROR_NOT_FOUND)) {
+    if (g_error_matches (err, WHISPER_ERROR,
+            WHISPER_ERROR_NOT_FOUND)) {
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
           (_("Could not find the Whisper model \"%s\"."), name),
           ("%s", err->message));
-    } else if (g_error_matches (err, WHISPER_MODEL_ERROR,
-            WHISPER_MODEL_ERROR_FORMAT)) {
+    } else if (g_error_matches (err, WHISPER_ERROR,
+            WHISPER_ERROR_FORMAT)) {
       GST_ELEMENT_ERROR (self, STREAM, FORMAT,
           (_("\"%s\" is not a valid Whisper model."), name),
           ("%s", err->message));

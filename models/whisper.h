@@ -33,7 +33,7 @@
  *   ...free in reverse order; whisper_model_registry_release (model);
  *
  * Errors: every function that can fail takes a GError ** last and returns
- * NULL / FALSE with the error set; the domains and codes are below.  The
+ * NULL / FALSE with the error set, in the WHISPER_ERROR domain below.  The
  * message names the file, the value or the limit at fault.
  *
  * Thread safety: a loaded model is read-only and may be shared by any
@@ -67,42 +67,22 @@ G_BEGIN_DECLS
 /* ------------------------------------------------------------------------ */
 /* Errors */
 
-#define WHISPER_MODEL_ERROR (whisper_model_error_quark ())
-GQuark whisper_model_error_quark (void);
+/* One domain for the whole engine; the message says what and where. */
+#define WHISPER_ERROR (whisper_error_quark ())
+GQuark whisper_error_quark (void);
 
 typedef enum {
-  WHISPER_MODEL_ERROR_NOT_FOUND,   /* no such file/directory or known name */
-  WHISPER_MODEL_ERROR_IO,          /* cannot open / read / mmap */
-  WHISPER_MODEL_ERROR_FORMAT,      /* bad magic, truncated, bad dims, missing tensor, unknown dtype */
-} WhisperModelError;
-
-#define WHISPER_MEL_ERROR (whisper_mel_error_quark ())
-GQuark whisper_mel_error_quark (void);
-
-typedef enum {
-  WHISPER_MEL_ERROR_INVALID_ARG,  /* unsupported n_mels */
-  WHISPER_MEL_ERROR_FFTW,         /* FFTW could not make a plan */
-} WhisperMelError;
-
-#define WHISPER_ENCODER_ERROR (whisper_encoder_error_quark ())
-GQuark whisper_encoder_error_quark (void);
-
-typedef enum {
-  WHISPER_ENCODER_ERROR_MODEL,      /* model dimensions the encoder cannot run */
-  WHISPER_ENCODER_ERROR_NOMEM,      /* activation buffers could not be allocated */
-  WHISPER_ENCODER_ERROR_ARGUMENT,   /* bad window (no frames, too many) */
-} WhisperEncoderError;
-
-/* Errors of the decoder engine (tokenizer, decoder, search, transcribe). */
-#define WHISPER_DECODER_ERROR (whisper_decoder_error_quark ())
-GQuark whisper_decoder_error_quark (void);
-
-typedef enum {
-  WHISPER_DECODER_ERROR_MODEL,      /* the model lacks what decoding needs */
-  WHISPER_DECODER_ERROR_ARGUMENT,   /* bad parameter (language, prompt, sizes) */
-  WHISPER_DECODER_ERROR_NO_MEMORY,
-  WHISPER_DECODER_ERROR_FAILED,     /* decoder forward failed */
-} WhisperDecoderError;
+  WHISPER_ERROR_NOT_FOUND,          /* no such file/directory or known model name */
+  WHISPER_ERROR_IO,                 /* cannot open / read / map / allocate a model */
+  WHISPER_ERROR_FORMAT,             /* not a valid model file: bad magic, truncated,
+                                       bad dims, missing tensor, unknown dtype */
+  WHISPER_ERROR_UNSUPPORTED_MODEL,  /* a valid model the encoder or decoder
+                                       cannot run (dims, missing tokens) */
+  WHISPER_ERROR_ARGUMENT,           /* bad parameter (language, prompt, sizes) */
+  WHISPER_ERROR_NO_MEMORY,          /* buffers could not be allocated */
+  WHISPER_ERROR_FAILED,             /* an internal step failed (FFTW plan,
+                                       decoder forward) */
+} WhisperError;
 
 /* ------------------------------------------------------------------------ */
 /* Models: loading, the shared registry */

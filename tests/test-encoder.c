@@ -162,7 +162,7 @@ test_errors (void)
   whisper_encoder *e = whisper_encoder_new (&m,
       &(whisper_encoder_params) { .n_threads = 1 }, &err);
   check_true ("n_audio_ctx 1000 rejected with an error", e == NULL
-      && err && err->domain == WHISPER_ENCODER_ERROR);
+      && err && err->domain == WHISPER_ERROR);
   if (err)
     printf ("    (%s)\n", err->message);
   g_clear_error (&err);

@@ -219,7 +219,7 @@ test_errors (void)
   GError *err = NULL;
   whisper_mel *mel = whisper_mel_new (100, &err);
   CHECK (mel == NULL && err != NULL
-      && err->code == WHISPER_MEL_ERROR_INVALID_ARG, "n_mels 100 accepted");
+      && err->code == WHISPER_ERROR_ARGUMENT, "n_mels 100 accepted");
   g_clear_error (&err);
   CHECK (whisper_mel_filters_compute (NULL, 0) == -1, "n_mels 0 accepted");
 }

@@ -3,7 +3,7 @@
  *    weights, vocabulary, special tokens (int8: within the quantisation step)
  *  - corrupted copies (truncated, wrong magic, overflowing dims, missing or
  *    misshaped tensor, unknown dtype, empty directory/file, bad JSON) give
- *    one WHISPER_MODEL_ERROR naming the file and the problem
+ *    one WHISPER_ERROR naming the file and the problem
  *  - the registry shares one load per path across threads, refcounted
  *  - float16 conversion, JSON reader edge cases
  * Built twice by meson: against the engine, and from the loader sources
@@ -215,7 +215,7 @@ expect_error (const char *path, const char *file_part, const char *problem)
   whisper_model *m = whisper_model_load (path, &error);
   g_assert_null (m);
   g_assert_nonnull (error);
-  g_assert_true (error->domain == WHISPER_MODEL_ERROR);
+  g_assert_true (error->domain == WHISPER_ERROR);
   if (!strstr (error->message, file_part) || !strstr (error->message, problem))
     g_error ("error for %s: \"%s\" does not name '%s' and '%s'", path,
         error->message, file_part, problem);
@@ -758,7 +758,7 @@ test_corrupt (void)
   expect_error (e, "empty-dir", "neither model.bin");
   GError *error = NULL;
   g_assert_null (whisper_model_load (e, &error));
-  g_assert_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_NOT_FOUND);
+  g_assert_error (error, WHISPER_ERROR, WHISPER_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_free (e);
   e = tmp_path ("does-not-exist");
@@ -830,7 +830,7 @@ test_every_truncation (void)
       whisper_model *m = whisper_model_load (dst, &error);
       if (m)
         g_error ("%s cut to %zu of %zu bytes loaded", srcs[k], n, len);
-      g_assert_true (error->domain == WHISPER_MODEL_ERROR);
+      g_assert_true (error->domain == WHISPER_ERROR);
       g_error_free (error);
     }
     g_array_free (cuts, TRUE);
@@ -879,7 +879,7 @@ test_registry (void)
   g_assert_cmpstr (r, ==, full);
   g_free (r);
   g_assert_null (whisper_model_resolve ("tiny.nope", &error));
-  g_assert_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_NOT_FOUND);
+  g_assert_error (error, WHISPER_ERROR, WHISPER_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "whisper-models fetch"));
   g_clear_error (&error);
 
@@ -903,11 +903,11 @@ test_registry (void)
 
   /* failed loads leave nothing behind */
   g_assert_null (whisper_model_registry_acquire ("/nonexistent/model", &error));
-  g_assert_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_NOT_FOUND);
+  g_assert_error (error, WHISPER_ERROR, WHISPER_ERROR_NOT_FOUND);
   g_clear_error (&error);
   char *bad = g_build_filename (tmp_dir, "bad", "ct2-version", NULL);
   g_assert_null (whisper_model_registry_acquire (bad, &error));
-  g_assert_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT);
+  g_assert_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT);
   g_clear_error (&error);
   g_free (bad);
   g_assert_cmpint (whisper_model_registry_size (), ==, 0);
@@ -1001,7 +1001,7 @@ test_json (void)
       continue;
     }
     g_assert_null (j);
-    g_assert_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT);
+    g_assert_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT);
     g_assert_nonnull (strstr (error->message, "t.json: invalid JSON"));
     g_clear_error (&error);
   }

@@ -70,7 +70,7 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
       || hp->n_text_state % hp->n_text_head != 0 || hp->n_text_layer <= 0
       || hp->n_text_ctx <= 0 || hp->n_audio_ctx <= 0 || hp->n_vocab <= 0
       || hp->n_audio_state != hp->n_text_state) {
-    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_MODEL,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
         "decoder: unsupported model dimensions (D=%d heads=%d L=%d)",
         hp->n_text_state, hp->n_text_head, hp->n_text_layer);
     return NULL;
@@ -115,7 +115,7 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
     total += (sizes[i] + 15) & ~(size_t) 15;      /* 64-byte aligned slices */
   d->memory = g_try_malloc (total * sizeof (float) + 64);
   if (!d->memory) {
-    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_NO_MEMORY,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
         "decoder: out of memory for the KV cache (batch %d)", max_batch);
     whisper_text_decoder_free (d);
     return NULL;

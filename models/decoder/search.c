@@ -199,7 +199,7 @@ whisper_search_run (whisper_text_decoder * dec, const whisper_model * model,
   memset (res, 0, sizeof (*res));
   if (n > whisper_text_decoder_max_batch (dec) || n_prompt < 1
       || n_prompt >= T || sot_index < 0 || sot_index >= n_prompt) {
-    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_ARGUMENT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_ARGUMENT,
         "search: %d sequences (max %d), prompt of %d tokens (context %d)",
         n, whisper_text_decoder_max_batch (dec), n_prompt, T);
     return FALSE;
@@ -228,7 +228,7 @@ whisper_search_run (whisper_text_decoder * dec, const whisper_model * model,
   /* ---- the prompt, once (B = 1) ---- */
   whisper_text_decoder_clear_cache (dec);
   if (whisper_text_decoder_forward (dec, prompt, 1, n_prompt) != 0) {
-    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_ARGUMENT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_ARGUMENT,
         "search: decoder forward failed on a prompt of %d tokens", n_prompt);
     ok = FALSE;
     goto out;
@@ -401,7 +401,7 @@ whisper_search_run (whisper_text_decoder * dec, const whisper_model * model,
 
     /* ---- one forward step for every sequence ---- */
     if (whisper_text_decoder_forward (dec, next, n, 1) != 0) {
-      g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_FAILED,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
           "search: decoder forward failed at step %d", step);
       ok = FALSE;
       goto out;

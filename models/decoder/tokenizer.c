@@ -93,7 +93,7 @@ whisper_tokenizer_new (const whisper_model * model, GError ** error)
   const whisper_vocab *voc = &model->vocab;
   if (voc->n_tokens <= 0 || !voc->token || !voc->token_len
       || model->tok.eot < 0 || model->tok.eot > voc->n_tokens) {
-    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_MODEL,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
         "tokenizer: the model has no usable vocabulary (%d tokens, eot %d)",
         voc->n_tokens, model->tok.eot);
     return NULL;
@@ -101,7 +101,7 @@ whisper_tokenizer_new (const whisper_model * model, GError ** error)
   GError *e = NULL;
   GRegex *re = g_regex_new (GPT2_PATTERN, G_REGEX_OPTIMIZE, 0, &e);
   if (!re) {
-    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_MODEL,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
         "tokenizer: cannot compile the pre-tokenizer pattern: %s", e->message);
     g_error_free (e);
     return NULL;
@@ -358,7 +358,7 @@ whisper_tokenizer_encode (const whisper_tokenizer * t, const char *text,
 {
   size_t n = strlen (text);
   if (!g_utf8_validate (text, n, NULL)) {
-    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_MODEL,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
         "tokenizer: text is not valid UTF-8");
     *n_ids = 0;
     return NULL;

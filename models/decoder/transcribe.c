@@ -35,7 +35,6 @@ struct whisper_decoder {
   int n_blank;
 };
 
-G_DEFINE_QUARK (whisper-decoder-error-quark, whisper_decoder_error)
 
 whisper_decode_params
 whisper_decode_params_default (void)
@@ -70,7 +69,7 @@ whisper_decoder_new (const whisper_model * model, GError ** error)
   const whisper_special_tokens *st = &model->tok;
   if (st->eot < 0 || st->sot < 0 || st->timestamp_begin < 0
       || st->timestamp_begin >= model->hp.n_vocab) {
-    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_MODEL,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
         "decoder: the model's vocabulary lacks special tokens "
         "(eot %d, sot %d, timestamp_begin %d)", st->eot, st->sot,
         st->timestamp_begin);
@@ -287,7 +286,7 @@ whisper_decoder_decode_window (whisper_decoder * d,
 
   memset (result, 0, sizeof (*result));
   if (n_real_frames < 1 || !enc) {
-    g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_ARGUMENT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_ARGUMENT,
         "decoder: a window needs encoder output and at least one real frame "
         "(got %d)", n_real_frames);
     return FALSE;
@@ -320,13 +319,13 @@ whisper_decoder_decode_window (whisper_decoder * d,
     } else {
       lang = whisper_tokenizer_language_token (d->tok, p->language);
       if (lang < 0) {
-        g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_ARGUMENT,
+        g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_ARGUMENT,
             "decoder: unknown language '%s' for this model", p->language);
         return FALSE;
       }
     }
     if (lang < 0) {
-      g_set_error (error, WHISPER_DECODER_ERROR, WHISPER_DECODER_ERROR_FAILED,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
           "decoder: language detection failed");
       return FALSE;
     }

@@ -21,7 +21,6 @@
 #define LN_EPS 1e-5f
 #define CONV_K 3
 
-G_DEFINE_QUARK (whisper-encoder-error-quark, whisper_encoder_error);
 
 struct whisper_encoder {
   const whisper_model *model;
@@ -108,7 +107,7 @@ whisper_encoder_new (const whisper_model * model,
       || hp->n_mels <= 0 || hp->n_audio_state <= 0 || hp->n_audio_head <= 0
       || hp->n_audio_layer <= 0
       || hp->n_audio_state % hp->n_audio_head != 0) {
-    g_set_error (error, WHISPER_ENCODER_ERROR, WHISPER_ENCODER_ERROR_MODEL,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
         "%s: encoder cannot run n_audio_ctx=%d n_mels=%d n_audio_state=%d "
         "n_audio_head=%d n_audio_layer=%d (needs n_audio_ctx=%d and heads "
         "dividing the state)", model->path ? model->path : "model",
@@ -118,7 +117,7 @@ whisper_encoder_new (const whisper_model * model,
   }
   if (!w->conv1_w || !w->conv1_b || !w->conv2_w || !w->conv2_b
       || !w->enc_pos || !w->enc || !w->enc_ln_w || !w->enc_ln_b) {
-    g_set_error (error, WHISPER_ENCODER_ERROR, WHISPER_ENCODER_ERROR_MODEL,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
         "%s: model has no encoder weights", model->path ? model->path :
         "model");
     return NULL;
@@ -153,7 +152,7 @@ whisper_encoder_new (const whisper_model * model,
     total += (sizes[i] + 15) & ~(size_t) 15;      /* 64-byte aligned slices */
   enc->memory = g_try_malloc (total * sizeof (float) + 64);
   if (!enc->memory) {
-    g_set_error (error, WHISPER_ENCODER_ERROR, WHISPER_ENCODER_ERROR_NOMEM,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
         "cannot allocate %zu MiB of encoder activations",
         total * sizeof (float) >> 20);
     g_free (enc);
@@ -340,7 +339,7 @@ whisper_encoder_encode_window (whisper_encoder * enc, const float *frames,
   const int M = enc->M, F = enc->F;
 
   if (n_frames < 1 || n_frames > F) {
-    g_set_error (error, WHISPER_ENCODER_ERROR, WHISPER_ENCODER_ERROR_ARGUMENT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_ARGUMENT,
         "a window holds 1 to %d mel frames, not %d", F, n_frames);
     return FALSE;
   }
@@ -350,7 +349,7 @@ whisper_encoder_encode_window (whisper_encoder * enc, const float *frames,
     enc->mel_t[i] = PAD_LOG_MEL;
   whisper_mel_normalize (enc->mel_t, (size_t) F * M);
   if (encoder_forward (enc, enc->mel_t, out, NULL) != 0) {
-    g_set_error (error, WHISPER_ENCODER_ERROR, WHISPER_ENCODER_ERROR_MODEL,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
         "the encoder forward pass failed");
     return FALSE;
   }

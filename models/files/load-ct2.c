@@ -52,7 +52,7 @@ ct2_string (whisper_reader * r, const char *what)
     return NULL;
   const char *s = (const char *) r->data + r->off;
   if (len == 0 || s[len - 1] != 0 || memchr (s, 0, len) != s + len - 1) {
-    g_set_error (r->error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (r->error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: %s at offset %zu is not a NUL-terminated string", r->file, what,
         r->off - 2);
     return NULL;
@@ -91,13 +91,13 @@ ct2_parse (ct2_file * f, GError ** error)
   if (!whisper_reader_u32 (&r, &version, "the binary version"))
     return FALSE;
   if (version == 0x67676d6c) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: this is a whisper.cpp ggml file, not a CTranslate2 model.bin: "
         "give the file itself as the model", f->file);
     return FALSE;
   }
   if (version != CT2_BINARY_VERSION) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: not a CTranslate2 model.bin of binary version %d (found %u)",
         f->file, CT2_BINARY_VERSION, version);
     return FALSE;
@@ -106,7 +106,7 @@ ct2_parse (ct2_file * f, GError ** error)
   if (!spec || !whisper_reader_u32 (&r, &revision, "the spec revision"))
     return FALSE;
   if (strcmp (spec, "WhisperSpec") != 0) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: model spec is '%s', not a Whisper model (WhisperSpec)", f->file,
         spec);
     return FALSE;
@@ -115,7 +115,7 @@ ct2_parse (ct2_file * f, GError ** error)
     return FALSE;
   /* every variable takes at least 9 bytes: bound the allocation */
   if (n_vars > (r.size - r.off) / 9) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: truncated: %u variables cannot fit in the %zu bytes left",
         f->file, n_vars, r.size - r.off);
     return FALSE;
@@ -132,7 +132,7 @@ ct2_parse (ct2_file * f, GError ** error)
     if (!ct2_u8 (&r, &rank, "a variable rank"))
       return FALSE;
     if (rank > WHISPER_MAX_DIMS) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: variable '%s' has rank %u (at most %d supported)", f->file,
           t->name, rank, WHISPER_MAX_DIMS);
       return FALSE;
@@ -145,7 +145,7 @@ ct2_parse (ct2_file * f, GError ** error)
         return FALSE;
       t->ne[d] = dim;
       if (!g_size_checked_mul (&n_elem, n_elem, dim)) {
-        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
             "%s: variable '%s' dimensions overflow", f->file, t->name);
         return FALSE;
       }
@@ -156,7 +156,7 @@ ct2_parse (ct2_file * f, GError ** error)
       WHISPER_DTYPE_I16, WHISPER_DTYPE_I32, WHISPER_DTYPE_F16,
       WHISPER_DTYPE_BF16 };
     if (dtype >= G_N_ELEMENTS (ids)) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: variable '%s' has unknown dtype id %u", f->file, t->name,
           dtype);
       return FALSE;
@@ -167,7 +167,7 @@ ct2_parse (ct2_file * f, GError ** error)
     size_t want;
     if (!g_size_checked_mul (&want, n_elem, whisper_dtype_size (t->dtype))
         || want != n_bytes) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: variable '%s' %s %s declares %u bytes", f->file, t->name,
           whisper_dtype_name (t->dtype),
           whisper_shape_str (shape, sizeof shape, rank, t->ne), n_bytes);
@@ -183,7 +183,7 @@ ct2_parse (ct2_file * f, GError ** error)
   if (!whisper_reader_u32 (&r, &n_aliases, "the alias count"))
     return FALSE;
   if (n_aliases > (r.size - r.off) / 6) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: truncated: %u aliases cannot fit in the %zu bytes left",
         f->file, n_aliases, r.size - r.off);
     return FALSE;
@@ -195,7 +195,7 @@ ct2_parse (ct2_file * f, GError ** error)
       return FALSE;
     whisper_src_tensor *t = g_hash_table_lookup (f->by_name, target);
     if (!t) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: alias '%s' names a missing variable '%s'", f->file, alias,
           target);
       return FALSE;
@@ -226,7 +226,7 @@ ct2_get (ct2_file * f, const char *name, GError ** error)
 {
   const whisper_src_tensor *t = g_hash_table_lookup (f->by_name, name);
   if (!t)
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: missing tensor '%s'", f->file, name);
   return t;
 }
@@ -341,7 +341,7 @@ ct2_read_config (whisper_model * model, const char *dir, GError ** error)
   if (present && !j)
     ok = FALSE;
   else if (j && !JSON_NODE_HOLDS_OBJECT (j)) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: not a JSON object", file);
     ok = FALSE;
   } else if (j) {
@@ -375,7 +375,7 @@ whisper_load_ct2 (whisper_model * model, const char *dir, GError ** error)
   if (!(t = ct2_get (&f, "encoder/conv1/weight", error)))
     goto out;
   if (t->n_dims != 3) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: tensor 'encoder/conv1/weight' has rank %d, expected 3", f.file,
         t->n_dims);
     goto out;
@@ -388,7 +388,7 @@ whisper_load_ct2 (whisper_model * model, const char *dir, GError ** error)
   if (!(t = ct2_get (&f, "decoder/embeddings/weight", error)))
     goto out;
   if (t->n_dims != 2) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: tensor 'decoder/embeddings/weight' has rank %d, expected 2",
         f.file, t->n_dims);
     goto out;
@@ -419,7 +419,7 @@ whisper_load_ct2 (whisper_model * model, const char *dir, GError ** error)
     char name[96];
     int part, n_parts;
     if (!ct2_map_name (slots[i].name, name, sizeof name, &part, &n_parts)) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: no CTranslate2 name for '%s'", f.file, slots[i].name);
       goto out;
     }
@@ -453,7 +453,7 @@ vocab_check_size (whisper_model * model, int n, const char *file,
     GError ** error)
 {
   if (n > model->hp.n_vocab || n < 1) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: %d tokens, but the model's embedding has %d rows", file, n,
         model->hp.n_vocab);
     return FALSE;
@@ -493,7 +493,7 @@ vocab_set_checked (whisper_model * model, int id, const char *str,
     gboolean mapped, const char *file, GError ** error)
 {
   if (id < 0 || id >= model->hp.n_vocab || !str) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: bad vocabulary entry (id %d; the model has %d tokens)", file, id,
         model->hp.n_vocab);
     return FALSE;
@@ -547,7 +547,7 @@ merges_from_json (whisper_model * model, JsonNode * m, const char *file,
         && (b = whisper_json_string (whisper_json_item (e, 1))))
       v->merges[i] = g_strconcat (a, " ", b, NULL);
     else {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: merge %d is neither \"a b\" nor [\"a\", \"b\"]", file, i);
       return FALSE;
     }
@@ -587,7 +587,7 @@ whisper_load_vocab_dir (whisper_model * model, const char *dir,
       goto out;
     int n = whisper_json_length (j);
     if (!JSON_NODE_HOLDS_ARRAY (j)) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: expected a JSON list of tokens", f_json);
       goto out;
     }
@@ -638,7 +638,7 @@ whisper_load_vocab_dir (whisper_model * model, const char *dir,
       goto out;
     if (hv) {
       if (!JSON_NODE_HOLDS_OBJECT (hv)) {
-        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
             "%s: expected a JSON object {token: id}", f_hfv);
         goto out;
       }
@@ -654,7 +654,7 @@ whisper_load_vocab_dir (whisper_model * model, const char *dir,
     }
   }
   if (!have_vocab) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_NOT_FOUND,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NOT_FOUND,
         "%s: no vocabulary (vocabulary.txt, vocabulary.json, tokenizer.json "
         "or vocab.json)", dir);
     goto out;

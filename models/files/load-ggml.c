@@ -62,7 +62,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
   if (!gg_i32 (&r, &magic, "the magic number"))
     goto out;
   if ((guint32) magic != GGML_MAGIC) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: wrong magic 0x%08x (a whisper.cpp ggml file starts with "
         "0x%08x)", file, (guint32) magic, GGML_MAGIC);
     goto out;
@@ -85,7 +85,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
    * quantisation version */
   int ftype = h[10] % 1000;
   if (ftype != 0 && ftype != 1) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: quantised ggml model (ftype %d); only f32 and f16 ggml files "
         "are supported: use the f16 file or a CTranslate2 int8 model",
         file, h[10]);
@@ -101,7 +101,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
       || !gg_i32 (&r, &f_fft, "the mel filter size"))
     goto out;
   if (f_mel < 0 || f_fft < 0 || f_mel > 4096 || f_fft > 65536) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: bad mel filter size %d x %d", file, f_mel, f_fft);
     goto out;
   }
@@ -115,7 +115,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
   if (!gg_i32 (&r, &n_tok, "the token count"))
     goto out;
   if (n_tok < 0 || n_tok > hp->n_vocab) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: %d tokens in the file, but n_vocab is %d", file, n_tok,
         hp->n_vocab);
     goto out;
@@ -126,7 +126,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
     if (!gg_i32 (&r, &len, "a token length"))
       goto out;
     if (len < 0 || len > 1024) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: token %d has a bad length %d", file, i, len);
       goto out;
     }
@@ -153,7 +153,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
       goto out;
     if (n_dims < 1 || n_dims > WHISPER_MAX_DIMS || name_len < 1
         || name_len > 255) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: bad tensor header at offset %zu (n_dims %d, name length %d)",
           file, at, n_dims, name_len);
       goto out;
@@ -173,13 +173,13 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
     size_t n_elem = 1;
     for (int d = 0; d < n_dims; d++) {
       if (ne[d] < 0) {
-        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
             "%s: tensor '%s' has a negative dimension %d", file, name, ne[d]);
         goto out;
       }
       t.ne[n_dims - 1 - d] = ne[d];     /* to outermost-first */
       if (!g_size_checked_mul (&n_elem, n_elem, (size_t) ne[d])) {
-        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
             "%s: tensor '%s' dimensions overflow", file, name);
         goto out;
       }
@@ -189,14 +189,14 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
     else if (type == 1)
       t.dtype = WHISPER_DTYPE_F16;
     else {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: tensor '%s' has ggml type %d (%s); only f32 and f16 are "
           "supported (quantised ggml files are not)", file, name, type,
           ggml_type_name (type));
       goto out;
     }
     if (!g_size_checked_mul (&t.n_bytes, n_elem, whisper_dtype_size (t.dtype))) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: tensor '%s' dimensions overflow", file, name);
       goto out;
     }
@@ -207,13 +207,13 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
 
     int idx = GPOINTER_TO_INT (g_hash_table_lookup (by_name, name)) - 1;
     if (idx < 0) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: unexpected tensor '%s' %s", file, name,
           whisper_shape_str (shape, sizeof shape, t.n_dims, t.ne));
       goto out;
     }
     if (seen[idx]) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: tensor '%s' appears twice", file, name);
       goto out;
     }
@@ -223,7 +223,7 @@ whisper_load_ggml (whisper_model * model, const char *file, GError ** error)
   }
   for (int i = 0; i < n_slots; i++)
     if (!seen[i]) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: missing tensor '%s'", file, slots[i].name);
       goto out;
     }

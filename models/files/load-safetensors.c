@@ -117,7 +117,7 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
   size_t size = g_mapped_file_get_length (map);
   guint64 hlen;
   if (size < 8) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: truncated: %zu bytes, the header length alone takes 8", file,
         size);
     goto out;
@@ -125,7 +125,7 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
   memcpy (&hlen, data, 8);
   hlen = GUINT64_FROM_LE (hlen);
   if (hlen > size - 8 || hlen < 2) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: header length %" G_GUINT64_FORMAT " does not fit in the %zu "
         "byte file (truncated, or not a safetensors file)", file, hlen, size);
     goto out;
@@ -133,7 +133,7 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
   if (!(hdr = whisper_json_parse ((const char *) data + 8, hlen, file, error)))
     goto out;
   if (!JSON_NODE_HOLDS_OBJECT (hdr)) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: the header is not a JSON object", file);
     goto out;
   }
@@ -158,18 +158,18 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
     t->name = name;
     if (!dt || !sh || !JSON_NODE_HOLDS_ARRAY (sh) || !of
         || !JSON_NODE_HOLDS_ARRAY (of) || whisper_json_length (of) != 2) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: tensor '%s' lacks dtype, shape or data_offsets", file, name);
       goto out;
     }
     if (!hf_dtype (dt, &t->dtype)) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: tensor '%s' has unsupported dtype %s (F32, F16, BF16 are "
           "supported)", file, name, dt);
       goto out;
     }
     if (n_dims > WHISPER_MAX_DIMS) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: tensor '%s' has rank %d (at most %d supported)", file, name,
           n_dims, WHISPER_MAX_DIMS);
       goto out;
@@ -180,13 +180,13 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
       double x;
       if (!whisper_json_number (whisper_json_item (sh, d), &x)
           || !(x >= 0 && x < 4294967296.0) || x != (double) (guint64) x) {
-        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
             "%s: tensor '%s' has a bad dimension", file, name);
         goto out;
       }
       t->ne[d] = (int64_t) x;
       if (!g_size_checked_mul (&n_elem, n_elem, (size_t) t->ne[d])) {
-        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
             "%s: tensor '%s' dimensions overflow", file, name);
         goto out;
       }
@@ -200,7 +200,7 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
     if (!(b >= 0 && en >= b && en <= (double) data_size)
         || !g_size_checked_mul (&want, n_elem, whisper_dtype_size (t->dtype))
         || (size_t) en - (size_t) b != want) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: tensor '%s' (%s %s) has data_offsets [%.0f, %.0f] outside "
           "the %zu data bytes or of the wrong size", file, name, dt,
           whisper_shape_str (shape, sizeof shape, t->n_dims, t->ne), b, en,
@@ -230,7 +230,7 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
   for (int i = 0; i < 4; i++) {
     nt[i] = g_hash_table_lookup (by_name, need[i].name);
     if (!nt[i] || nt[i]->n_dims != need[i].rank) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: %s tensor 'model.%s'", file, nt[i] ? "misshaped" : "missing",
           need[i].name);
       goto out;
@@ -268,13 +268,13 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
   for (int i = 0; i < n_slots; i++) {
     char name[96];
     if (!whisper_hf_name (slots[i].name, name, sizeof name)) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: no Hugging Face name for '%s'", file, slots[i].name);
       goto out;
     }
     const whisper_src_tensor *t = g_hash_table_lookup (by_name, name);
     if (!t) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: missing tensor 'model.%s'", file, name);
       goto out;
     }

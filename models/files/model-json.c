@@ -37,7 +37,7 @@ whisper_json_parse (const char *text, size_t len, const char *file,
     GError ** error)
 {
   if (!json_depth_ok (text, len)) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: invalid JSON: nested too deeply (more than %d levels)", file,
         JSON_MAX_DEPTH);
     return NULL;
@@ -50,11 +50,11 @@ whisper_json_parse (const char *text, size_t len, const char *file,
     const char *msg = e->message;
     if (g_str_has_prefix (msg, "<data>:"))
       msg += 7;
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: invalid JSON at %s", file, msg);
     g_error_free (e);
   } else if (!(root = json_parser_steal_root (parser))) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: invalid JSON: no value", file);
   }
   g_object_unref (parser);
@@ -70,7 +70,7 @@ whisper_json_read_file (const char *file, gboolean * present, GError ** error)
   if (!*present)
     return NULL;
   if (!(map = g_mapped_file_new (file, FALSE, &e))) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_IO,
         "%s: cannot read: %s", file, e->message);
     g_error_free (e);
     return NULL;

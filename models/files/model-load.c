@@ -13,14 +13,14 @@ whisper_map_file (const char *file, GError ** error)
   GMappedFile *map = g_mapped_file_new (file, FALSE, &e);
   if (!map) {
     gboolean missing = g_error_matches (e, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-    g_set_error (error, WHISPER_MODEL_ERROR, missing ?
-        WHISPER_MODEL_ERROR_NOT_FOUND : WHISPER_MODEL_ERROR_IO,
+    g_set_error (error, WHISPER_ERROR, missing ?
+        WHISPER_ERROR_NOT_FOUND : WHISPER_ERROR_IO,
         "%s: cannot open: %s", file, e->message);
     g_error_free (e);
     return NULL;
   }
   if (g_mapped_file_get_length (map) == 0) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: empty file", file);
     g_mapped_file_unref (map);
     return NULL;
@@ -65,13 +65,13 @@ whisper_model_load (const char *path, GError ** error)
     g_free (bin);
     g_free (st);
     if (fmt == FMT_UNKNOWN && sharded) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: sharded safetensors checkpoints (model.safetensors.index.json) "
           "are not supported", path);
       return NULL;
     }
     if (fmt == FMT_UNKNOWN) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_NOT_FOUND,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NOT_FOUND,
           "%s: directory has neither model.bin (CTranslate2) nor "
           "model.safetensors (Hugging Face)", path);
       return NULL;
@@ -79,7 +79,7 @@ whisper_model_load (const char *path, GError ** error)
     dir = g_strdup (path);
   } else if (g_file_test (path, G_FILE_TEST_EXISTS)) {
     if (!read_head (path, head, sizeof head, &got)) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_IO,
           "%s: cannot open: %s", path, g_strerror (errno));
       return NULL;
     }
@@ -89,17 +89,17 @@ whisper_model_load (const char *path, GError ** error)
           | (guint32) head[2] << 16 | (guint32) head[3] << 24;
     char *base = g_path_get_basename (path);
     if (got == 0) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: empty file", path);
     } else if (magic == 0x67676d6c) {
       fmt = FMT_GGML;
       file = g_strdup (path);
     } else if (got >= 4 && memcmp (head, "GGUF", 4) == 0) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: GGUF files are not supported (use a whisper.cpp ggml .bin)",
           path);
     } else if (magic == 0x67676d66 || magic == 0x67676a74) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: ggmf/ggjt (llama.cpp) files are not Whisper models", path);
     } else if (g_str_has_suffix (base, ".safetensors")) {
       fmt = FMT_SAFETENSORS;
@@ -109,7 +109,7 @@ whisper_model_load (const char *path, GError ** error)
       fmt = FMT_CT2;
       dir = g_path_get_dirname (path);
     } else {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: unknown model format: wrong magic 0x%08x (a whisper.cpp ggml "
           "file starts with 0x67676d6c; CTranslate2 and Hugging Face models "
           "are directories)", path, magic);
@@ -118,7 +118,7 @@ whisper_model_load (const char *path, GError ** error)
     if (fmt == FMT_UNKNOWN)
       return NULL;
   } else {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_NOT_FOUND,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NOT_FOUND,
         "%s: no such file or directory", path);
     return NULL;
   }
@@ -183,7 +183,7 @@ whisper_model_resolve (const char *name_or_path, GError ** error)
   const char *s = name_or_path;
   gboolean pathlike = strchr (s, G_DIR_SEPARATOR) != NULL;
   if (!*s) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_NOT_FOUND,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NOT_FOUND,
         "empty model name");
     return NULL;
   }
@@ -200,7 +200,7 @@ whisper_model_resolve (const char *name_or_path, GError ** error)
     }
     g_free (p);
     if (!g_file_test (s, G_FILE_TEST_EXISTS)) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_NOT_FOUND,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NOT_FOUND,
           "model '%s' not found in %s (fetch it with: whisper-models fetch "
           "%s, or give a path)", s, dir, s);
       g_free (dir);
@@ -209,7 +209,7 @@ whisper_model_resolve (const char *name_or_path, GError ** error)
     g_free (dir);
   }
   if (!g_file_test (s, G_FILE_TEST_EXISTS)) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_NOT_FOUND,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NOT_FOUND,
         "%s: no such file or directory", s);
     return NULL;
   }

@@ -11,7 +11,8 @@
 #include "model-internal.h"
 #include "kernels.h"
 
-G_DEFINE_QUARK (whisper-model-error-quark, whisper_model_error)
+/* the engine's error domain (whisper.h) */
+G_DEFINE_QUARK (whisper-error-quark, whisper_error)
 
 /* ------------------------------------------------------------------------ */
 /* dtypes */
@@ -94,7 +95,7 @@ gboolean
 whisper_reader_need (whisper_reader * r, size_t n, const char *what)
 {
   if (n > r->size - r->off) {
-    g_set_error (r->error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (r->error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: truncated: %s at offset %zu needs %zu bytes, %zu left", r->file,
         what, r->off, n, r->size - r->off);
     return FALSE;
@@ -134,21 +135,21 @@ whisper_hparams_check (const whisper_hparams * hp, const char *file,
   };
   for (size_t i = 0; i < G_N_ELEMENTS (r); i++) {
     if (r[i].v < r[i].lo || r[i].v > r[i].hi) {
-      g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
           "%s: hyper-parameter %s = %d is out of range [%d, %d]", file,
           r[i].name, r[i].v, r[i].lo, r[i].hi);
       return FALSE;
     }
   }
   if (hp->n_audio_state % hp->n_audio_head || hp->n_text_state % hp->n_text_head) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: the head count does not divide the state size "
         "(audio %d / %d, text %d / %d)", file, hp->n_audio_state,
         hp->n_audio_head, hp->n_text_state, hp->n_text_head);
     return FALSE;
   }
   if (hp->n_audio_state != hp->n_text_state) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: n_audio_state %d != n_text_state %d (Whisper uses one width)",
         file, hp->n_audio_state, hp->n_text_state);
     return FALSE;
@@ -314,7 +315,7 @@ alloc_views (whisper_model * model, int *n_slots, size_t file_bytes,
   for (int i = 0; i < l.n; i++)
     n_weights += l.s[i].n;
   if (file_bytes && n_weights > file_bytes) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: truncated: the hyper-parameters need %zu weights, more than "
         "the file's %zu bytes can hold", file, n_weights, file_bytes);
     g_free (l.s);
@@ -356,7 +357,7 @@ whisper_model_alloc_f32 (whisper_model * model, int *n_slots, GError ** error)
   void *mem = NULL;
   if (total > SIZE_MAX / sizeof (float)
       || posix_memalign (&mem, 64, total ? total * sizeof (float) : 64)) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_IO,
         "cannot allocate %zu floats for the weights", total);
     g_free (slots);
     return NULL;
@@ -447,7 +448,7 @@ whisper_tensor_bind (const whisper_slot * slot,
     int64_t want[WHISPER_MAX_DIMS];
     memcpy (want, slot->ne, sizeof want);
     want[0] *= n_parts;
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: tensor '%s' has shape %s, expected %s", file, src->name,
         whisper_shape_str (sa, sizeof sa, src->n_dims, src->ne),
         whisper_shape_str (sb, sizeof sb, slot->n_dims, want));
@@ -456,7 +457,7 @@ whisper_tensor_bind (const whisper_slot * slot,
   size_t es = whisper_dtype_size (src->dtype);
   size_t total = slot->n * (size_t) n_parts;
   if (src->n_bytes != total * es) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: tensor '%s' has %zu bytes of data, expected %zu for %s %s",
         file, src->name, src->n_bytes, total * es,
         whisper_dtype_name (src->dtype),
@@ -483,7 +484,7 @@ whisper_tensor_bind (const whisper_slot * slot,
       /* CTranslate2 quantisation: q = round(w * scale), per output row
        * (int8) or one scale for the tensor (int16) */
       if (!src->scale || !(src->n_scale == 1 || src->n_scale == rows)) {
-        g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+        g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
             "%s: integer tensor '%s' has %s scale (need 1 or %zu values)",
             file, src->name, src->scale ? "a misshaped" : "no", rows);
         return FALSE;
@@ -496,7 +497,7 @@ whisper_tensor_bind (const whisper_slot * slot,
       for (size_t r = first; r < first + n_scale; r++) {
         float sc = load_scalar (src->scale, src->scale_dtype, r);
         if (!(sc != 0.0f && isfinite (sc))) {
-          g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+          g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
               "%s: tensor '%s' has an invalid scale %g in row %zu", file,
               src->name, sc, r);
           return FALSE;
@@ -621,7 +622,7 @@ whisper_model_need_f32 (const whisper_model * cmodel, unsigned parts,
       if (!t->f32) {
         void *mem = NULL;
         if (posix_memalign (&mem, 64, t->n ? t->n * sizeof (float) : 64)) {
-          g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
+          g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_IO,
               "%s: cannot allocate %zu bytes for '%s' in float32",
               model->path ? model->path : "model", t->n * sizeof (float),
               l.s[i].name);
@@ -919,7 +920,7 @@ whisper_model_find_specials (whisper_model * m, const char *file,
   else if (t->timestamp_begin < 0)
     missing = "<|0.00|>";
   if (missing) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: the vocabulary has no %s token", file, missing);
     g_hash_table_destroy (ids);
     return FALSE;
@@ -978,7 +979,7 @@ whisper_model_read_alignment_heads (whisper_model * model, JsonNode * heads,
   model->n_alignment_heads = n;
   return TRUE;
 bad:
-  g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+  g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
       "%s: alignment_heads must be a list of [layer, head] pairs within "
       "the decoder's %d layers x %d heads", file, model->hp.n_text_layer,
       model->hp.n_text_head);

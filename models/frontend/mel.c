@@ -15,7 +15,6 @@
 #include <string.h>
 #include <fftw3.h>
 
-G_DEFINE_QUARK (whisper-mel-error-quark, whisper_mel_error);
 
 #define WHISPER_MEL_FLOOR_D 1e-10
 #define MEL_LOG10E 0.43429448190325182765    /* 1 / ln 10 */
@@ -126,7 +125,7 @@ whisper_mel_new (int n_mels, GError ** error)
   int m, k, n_w;
 
   if (n_mels != 80 && n_mels != 128) {
-    g_set_error (error, WHISPER_MEL_ERROR, WHISPER_MEL_ERROR_INVALID_ARG,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_ARGUMENT,
         "n_mels must be 80 or 128, not %d", n_mels);
     return NULL;
   }
@@ -188,7 +187,7 @@ whisper_mel_new (int n_mels, GError ** error)
   return mel;
 
 fftw_failed:
-  g_set_error (error, WHISPER_MEL_ERROR, WHISPER_MEL_ERROR_FFTW,
+  g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
       "FFTW could not allocate or plan a %d-point real FFT", WHISPER_N_FFT);
   whisper_mel_free (mel);
   return NULL;

@@ -28,7 +28,7 @@ w_open (wfile * w, const char *file, GError ** error)
   w->err = 0;
   w->fp = fopen (file, "wb");
   if (!w->fp) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_IO,
         "%s: cannot create: %s", file, g_strerror (errno));
     g_free (w->file);
     return FALSE;
@@ -83,7 +83,7 @@ w_close (wfile * w, GError ** error)
   if (fclose (w->fp) != 0 && !w->err)
     w->err = errno ? errno : EIO;
   if (w->err)
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_IO,
         "%s: cannot write: %s", w->file, g_strerror (w->err));
   g_free (w->file);
   return w->err == 0;
@@ -164,7 +164,7 @@ static gboolean
 make_dir (const char *dir, GError ** error)
 {
   if (g_mkdir_with_parents (dir, 0755) != 0) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_IO,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_IO,
         "%s: cannot create directory: %s", dir, g_strerror (errno));
     return FALSE;
   }
@@ -186,7 +186,7 @@ whisper_model_save_ggml (const whisper_model * m, const char *file,
     whisper_save_type type, const float *mel_filters, GError ** error)
 {
   if (type != WHISPER_SAVE_F32 && type != WHISPER_SAVE_F16) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: ggml files are written as f32 or f16 only", file);
     return FALSE;
   }
@@ -738,7 +738,7 @@ whisper_model_save_safetensors (const whisper_model * m, const char *dir,
     whisper_save_type type, GError ** error)
 {
   if (type == WHISPER_SAVE_INT8 || type == WHISPER_SAVE_INT16) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: the safetensors writer supports F32, F16 and BF16", dir);
     return FALSE;
   }
@@ -890,7 +890,7 @@ whisper_model_synthetic (const whisper_synth_params * p, GError ** error)
 {
   const char *name = "synthetic";
   if (p->n_langs < 0 || p->n_langs > 100) {
-    g_set_error (error, WHISPER_MODEL_ERROR, WHISPER_MODEL_ERROR_FORMAT,
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
         "%s: n_langs %d out of range [0, 100]", name, p->n_langs);
     return NULL;
   }
