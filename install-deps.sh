@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs what gst-whisper-npu needs on Debian 12 (bookworm).
 #
 #   ./install-deps.sh           build + run dependencies (Debian packages)

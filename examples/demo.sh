@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The README's main job: synthesise a short English recording with espeak-ng
 # (so nothing outside the machine is needed) and transcribe it to subtitles
 # with the default model.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* transcribe-app: embed the Whisper pipeline in an application.
  *
  *   transcribe-app [--model NAME_OR_PATH] [--beam N] [--language CODE] FILE

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Transcribe any audio/video file into SRT subtitles with the build tree's
 # plugin.
 #

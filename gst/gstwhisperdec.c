@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* whisperdec: Whisper encoder output to timed UTF-8 text.
  *
  * This library is free software; you can redistribute it and/or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* whispermel: Whisper's log-mel front end.
  *
  * This library is free software; you can redistribute it and/or

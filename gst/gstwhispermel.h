@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* whispermel: Whisper's log-mel front end as a GStreamer element. */
 #ifndef __GST_WHISPER_MEL_H__
 #define __GST_WHISPER_MEL_H__

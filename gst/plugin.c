@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gst-whisper-npu: Whisper speech-to-text elements for GStreamer.
  *
  * whispermel ! whisperencnpu ! whisperdec

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Caps, events and queries shared by the whisper elements.
  *
  * Data between the elements:

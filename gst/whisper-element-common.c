@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Pad query helpers shared by the whisper elements.
  *
  * This library is free software; you can redistribute it and/or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Attention of a few new rows over cached keys and values (an
  * autoregressive decoder): causal self-attention over a KV cache, and
  * cross-attention over a fixed set of keys / values.  Compiled once per

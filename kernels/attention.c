@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Multi-head scaled dot-product attention without a mask (Whisper's
  * encoder self-attention).
  *

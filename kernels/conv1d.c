@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* 1-D convolution (PyTorch nn.Conv1d, zeros padding) as im2col + sgemm.
  * Time-major layout throughout: with the input as [T_in][IC] rows, the
  * im2col matrix row t holds the K input rows the output at t sees, laid out

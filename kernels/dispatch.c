@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* CPU dispatch: the public kernel entry points call the copy of the kernel
  * chosen once per process (kernel-isa.h, docs/kernels.md, CPU dispatch).
  *

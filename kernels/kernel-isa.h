@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The kernels compiled once per instruction set (private header).
  *
  * layernorm.c, math.c, matvec.c and attention-kv.c are built twice: for

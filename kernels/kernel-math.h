@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Inline, vectorisable float math shared by the kernels (private header).
  *
  * GCC auto-vectorises loops calling these (with -O3 and AVX2/AVX-512), which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* CPU kernels: array math with no model knowledge (float32).
  *
  * Style follows llm.c: plain functions named <op>_forward, arguments in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* layernorm over the last dimension, as PyTorch's nn.LayerNorm:
  * biased variance, eps inside the square root
  * (https://pytorch.org/docs/stable/generated/torch.nn.LayerNorm.html).

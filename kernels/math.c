@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Elementwise math kernels: GELU, softmax, residual add (compiled once per
  * instruction set, kernel-isa.h), and, in the portable copy only, the
  * embedding sum, the transpose and the public exp / erf wrappers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* matmul: a PyTorch nn.Linear, y = x W^T + b, through OpenBLAS sgemm.
  *
  * The bias is fused: each output row starts as a copy of the bias and the

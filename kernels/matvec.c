@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Products with a few rows (one token of each beam, R <= MATVEC_MAX_ROWS)
  * and the f32 <-> f16 conversions; compiled once per instruction set
  * (kernel-isa.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One kernel_table per instruction-set copy (kernel-isa.h). */
 #include "kernel-isa.h"
 

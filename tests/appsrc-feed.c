@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* appsrc-feed: push raw audio through the Whisper pipeline with chosen
  * timestamps (tests/jitter_check.py).
  *

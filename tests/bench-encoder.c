@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Encoder benchmark: milliseconds per 30 s window for each model, the
  * GFLOP/s reached, and beside it the machine's float32 GEMM ceiling
  * measured in the same run (OpenBLAS sgemm 1500 x 1536 x 384, the shape of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Log-mel front-end throughput, engine only, one thread.
  *
  *   bench-mel [seconds of audio = 3600] [n_mels = 80]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Decoder speed: our decoder (tests/decoder-tool window) vs CTranslate2
 (faster-whisper's engine) float32 on the same encoder output (jfk, first
 window), greedy and beam 5, tiny.en and base.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Benchmark: end-to-end real-time factor of our pipeline beside
 faster-whisper (compute types float32 and int8) in the same run.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Front end and encoder speed beside faster-whisper's, in one invocation.
 
     python3 tests/bench_peers.py [--build-dir build] [--threads 2] [--runs 5]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decoder-tool: drive the decoder engine from scripts (tests/decoder_check.py).
  *
  *   decoder-tool encode MODEL TEXT      token ids of TEXT, one line

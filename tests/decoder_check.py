@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Decoder engine checks against CTranslate2 / faster-whisper on real models.
 
 Cases (argv[1]):

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Default properties lose no speech: every recording of
 $WHISPER_SHARED_DIR/testdata/speech/MANIFEST.tsv (all 143, the two
 longform-* included) through the real pipeline with DEFAULT properties on

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """End-to-end tests of whisperdec in the real pipeline, with gst-launch-1.0.
 
     e2e_whisperdec.py CASE [CASE ...]

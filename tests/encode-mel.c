@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* encode-mel: runs the CPU encoder on raw mel windows, for the accuracy
  * test (tests/encoder_accuracy.py).
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Encoder accuracy: our CPU encoder against CTranslate2's own Whisper encoder.
 
 For jfk and three LibriSpeech clips, with tiny.en and base: decode the audio

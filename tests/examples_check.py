@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Test of examples/transcribe-app (the C program that embeds the pipeline).
 
     examples_check.py PATH/TO/transcribe-app

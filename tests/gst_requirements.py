@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """GStreamer elements the test scripts need, and the Debian package of each.
 
     from gst_requirements import require_elements

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Timestamp jitter and gaps through the real pipeline.
 
     jitter_check.py [PATH/TO/appsrc-feed]

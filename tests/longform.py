@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Long-form transcription through the real pipeline.
 
 The two longform-* recordings of $WHISPER_SHARED_DIR/testdata/speech (111 s

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """whispermel accuracy against an independent numpy reference.
 
 For each clip (jfk and LibriSpeech clips, one of them 8 kHz) from

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Checks the CTranslate2 loader against an independent numpy reading.
 
 1. whisper-convert --format safetensors --type f32 tiny.en OUT: our loader's

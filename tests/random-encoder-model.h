@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A whisper_model with random encoder weights, for tests and benchmarks. */
 #ifndef RANDOM_ENCODER_MODEL_H
 #define RANDOM_ENCODER_MODEL_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Shared by the accuracy tests: where the models are, decoding a clip to
 16 kHz mono float32 with GStreamer, and an independent numpy version of
 openai-whisper's log_mel_spectrogram() (whisper/audio.py, with librosa's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Engine unit tests for the decoder side, no model files needed:
  *   - the decoder forward pass (KV cache, batch, beam reorder) against a
  *     naive re-implementation on a small random model,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Encoder forward pass on a small random model (C = 64, 4 heads, 2 layers,
  * the real 1500 positions), against a naive double-precision
  * implementation of Whisper's AudioEncoder written here from the

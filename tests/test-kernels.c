@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the CPU kernels (kernels/kernels.h): small hand-computed
  * cases, and random cases against naive double-precision loops written
  * here independently of the kernels.  Prints the maximum difference of each

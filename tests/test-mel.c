@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Engine tests for the log-mel front end (models/frontend/mel.c), no GStreamer.
  *
  *  - filterbank: shape of the Slaney triangles and their area normalisation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Model files on real weights (exit 77 = skipped when the models directory
  * lacks tiny.en; fetch it with models/tools/whisper-models fetch tiny.en):
  *  - tiny.en (CTranslate2 float16) -> ggml f16 and f32 -> loaded back:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Model file tests on the synthetic model (no download, no GStreamer):
  *  - the synthetic model written in every format loads back with identical
  *    weights, vocabulary, special tokens (int8: within the quantisation step)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Engine tests for the speech gate (models/frontend/speech-gate.c), no GStreamer.
  *
  * Signals made here, through the real front end (whisper_mel_compute), 30 s

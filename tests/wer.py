@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Word error rate of our pipeline beside faster-whisper, per subset.
 
 For every item of $WHISPER_SHARED_DIR/testdata/speech/MANIFEST.tsv (default

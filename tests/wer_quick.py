@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Fast WER check for the test suite: a handful of real clips through
 the whole pipeline (whispermel ! whisperencnpu ! whisperdec ! srtenc) with
 tiny.en, greedy, against their human reference transcripts.

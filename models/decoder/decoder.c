@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Whisper's text decoder forward pass with KV cache.  See decoder.h.
  *
  * Reference: openai-whisper whisper/model.py (TextDecoder,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Whisper's text decoder forward pass (CPU, float32) with a KV cache.
  *
  * Mirrors openai-whisper's TextDecoder (whisper/model.py):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Greedy, beam search and sampling with openai-whisper's logit filters.
  * See search.h.  References are to openai-whisper whisper/decoding.py. */
 #include "search.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Decoding strategies over the text decoder: greedy, beam search and
  * best-of sampling, with openai-whisper's logit filters.
  *

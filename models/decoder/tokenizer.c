@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Whisper tokenizer: byte-level BPE.  See tokenizer.h. */
 #include "tokenizer.h"
 

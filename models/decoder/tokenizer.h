@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Whisper's tokenizer: GPT-2 style byte-level BPE (tiktoken "gpt2" for .en
  * models, "multilingual" for the others) plus the special tokens.
  *

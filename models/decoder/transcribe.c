@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One 30 s window of encoder output -> timed segments.
  *
  * Mirrors openai-whisper: whisper/transcribe.py transcribe() (prompt from

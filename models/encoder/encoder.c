@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Whisper's audio encoder forward pass on the CPU, float32.
  *
  * The architecture (openai-whisper model.py, AudioEncoder):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* CTranslate2 Whisper model directories (faster-whisper's format):
  *   model.bin        variables (binary version 6, spec "WhisperSpec")
  *   config.json      alignment_heads, lang_ids, suppress_ids(_begin)

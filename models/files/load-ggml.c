@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* whisper.cpp ggml model files (ggml-tiny.en.bin etc.).
  *
  * Layout (little-endian, whisper.cpp models/convert-pt-to-ggml.py):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Hugging Face transformers Whisper directories (openai/whisper-tiny.en):
  *   model.safetensors   u64 header_len; JSON header {name: {dtype, shape,
  *                       data_offsets: [begin, end]}, "__metadata__": {...}};

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Internal helpers shared by the model loaders (not a public API).
  *
  * Every loader works the same way:

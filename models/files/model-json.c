@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* JSON side files (config.json, vocabulary.json, tokenizer.json,
  * safetensors headers) through json-glib, with errors naming the file. */
 #include <string.h>

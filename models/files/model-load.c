@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Model loading entry point (format detection), the models directory, name
  * resolution and the process-wide shared model registry. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The in-memory Whisper model: weight slots and views, dtype conversion,
  * vocabulary helpers, special tokens and the non-speech suppress list.
  * See whisper-model.h for the layout and model-internal.h for how the

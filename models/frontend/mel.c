@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Streaming log-mel front end: see mel.h for the exact definition.
  *
  * Reference: openai-whisper whisper/audio.py log_mel_spectrogram():

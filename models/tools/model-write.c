@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Writers for the ggml, CTranslate2 and Hugging Face formats, and the
  * synthetic test model.  See model-write.h and the loaders for the layouts. */
 #include <stdio.h>

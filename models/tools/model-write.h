@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Writing Whisper models in the formats the loaders read, and a synthetic
  * model generator for tests (used by whisper-convert, whisper-synth and the
  * loader tests).

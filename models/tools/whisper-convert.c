@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* whisper-convert: load a Whisper model in any supported format and write it
  * as a whisper.cpp ggml .bin (default), a CTranslate2 directory or a Hugging
  * Face safetensors directory.

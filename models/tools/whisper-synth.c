@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* whisper-synth: write a tiny random Whisper model in every format the
  * loaders read, for tests that need no download.
  *

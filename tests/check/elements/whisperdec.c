@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* GstHarness tests for whisperdec.
  *
  * The model is a small synthetic one (random weights, whisper-synth's

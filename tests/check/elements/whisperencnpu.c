@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* GStreamer unit tests for whisperencnpu: model errors, caps, 30 s windows,
  * the decoder-driven seek protocol (with a stand-in decoder) and the EOS
  * tail.

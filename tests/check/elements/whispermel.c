@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* GstHarness tests for whispermel.
  *
  * Numerics against an independent reference are in tests/mel_accuracy.py;
