@@ -19,7 +19,7 @@ with_tests=0
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 
 # Build and run.  The GStreamer elements the examples and tests use, and
-# their packages, are listed in tests/gst_requirements.py.
+# their packages, are listed in tests/accuracy/gst_requirements.py.
 #   gstreamer1.0-tools         gst-launch-1.0, gst-inspect-1.0
 #   gstreamer1.0-plugins-base  decodebin, typefinders, audioconvert,
 #                              audioresample, audiotestsrc, appsrc/appsink,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* GstHarness tests for whispermel.
  *
- * Numerics against an independent reference are in tests/mel_accuracy.py;
+ * Numerics against an independent reference are in tests/accuracy/mel_accuracy.py;
  * these tests check the streaming behaviour: caps, buffer-split invariance,
  * timestamps and offsets, EOS, flush/segment/discont/gap handling, bad input.
  */

@@ -18,7 +18,7 @@ reference: its filterbank and the normalised features must agree too.  Also chec
 STFT frame), n-mels=128, and end-padding=zeros against transcribe()'s
 log_mel_spectrogram(audio, padding=480000).
 
-Run: WHISPER_SHARED_DIR=../shared GST_PLUGIN_PATH=build/gst python3 tests/mel_accuracy.py
+Run: WHISPER_SHARED_DIR=../shared GST_PLUGIN_PATH=build/gst python3 tests/accuracy/mel_accuracy.py
 """
 import os
 import subprocess

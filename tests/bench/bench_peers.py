@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Front end and encoder speed beside faster-whisper's, in one invocation.
 
-    python3 tests/bench_peers.py [--build-dir build] [--threads 2] [--runs 5]
+    python3 tests/bench/bench_peers.py [--build-dir build] [--threads 2] [--runs 5]
 
 Prints, for the same machine and moment:
   - log-mel: our engine (tests/bench-mel, 1 thread, one hour of audio) and

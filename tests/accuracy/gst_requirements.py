@@ -85,6 +85,6 @@ def require_elements(names, env=None):
                   flush=True)
         else:
             print("FAIL: element %s is missing (no Debian package known for "
-                  "it in tests/gst_requirements.py)" % n, flush=True)
+                  "it in tests/accuracy/gst_requirements.py)" % n, flush=True)
     if missing:
         sys.exit(1)

@@ -132,6 +132,7 @@ def build_recording(items, tmp):
     (path, [(clip id, start s, end s)])."""
     env = dict(os.environ)
     env.pop("GST_PLUGIN_PATH", None)
+    env.pop("GST_PLUGIN_SYSTEM_PATH_1_0", None)
     env["GST_REGISTRY_1_0"] = os.path.join(tmp, "decode-registry.bin")
     spans = []
     pos = 0

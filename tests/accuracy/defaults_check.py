@@ -56,7 +56,7 @@ WER with defaults over all non-longform clips.
 Exit 0 pass, 1 a clip failed, 2 a pipeline error, 77 when tiny.en or the
 shared data is missing.
 
-  python3 tests/defaults_check.py [--build-dir DIR] [--jobs 2] [--id ID ...]
+  python3 tests/accuracy/defaults_check.py [--build-dir DIR] [--jobs 2] [--id ID ...]
 """
 
 import argparse

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* decoder-tool: drive the decoder engine from scripts (tests/decoder_check.py).
+/* decoder-tool: drive the decoder engine from scripts (tests/accuracy/decoder_check.py).
  *
  *   decoder-tool encode MODEL TEXT      token ids of TEXT, one line
  *   decoder-tool decode MODEL ID...     text of the ids (hex-escaped bytes
@@ -20,7 +20,7 @@
  *   decoder-tool window MODEL ENC.f32 [options]
  *     decode one window of encoder output given as a raw file
  *     ENC.f32: float32 [1500][n_audio_state] encoder output (e.g. dumped
- *     from CTranslate2 by tests/decoder_check.py)
+ *     from CTranslate2 by tests/accuracy/decoder_check.py)
  *   --beam N          beam size (1 = greedy; default 5)
  *   --frames N        real (non-padding) mel frames in the window (3000)
  *   --start N         absolute frame of the window start (0)

@@ -80,7 +80,7 @@ def main():
         return 77
     shared = os.environ.get("WHISPER_SHARED_DIR",
                             os.path.join(os.path.dirname(__file__), "..",
-                                         "..", "shared"))
+                                         "..", "..", "shared"))
     audio_dir = os.path.join(shared, "testdata", "speech", "audio")
     clips = [os.path.join(audio_dir, c) for c in CLIPS]
     missing = [c for c in clips if not os.path.exists(c)]

@@ -10,7 +10,7 @@ $DECODER_BENCH_THREADS, default 1) and decode the window REPEAT times
 token (the EOT included); CPU time is the fairer number on a busy machine.
 
   WHISPER_BUILD_DIR=build WHISPER_SHARED_DIR=../shared \\
-      python3 tests/bench_decoder.py [threads]
+      python3 tests/bench/bench_decoder.py [threads]
 """
 import os
 import re
@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "accuracy"))
 import decoder_check as dc  # noqa: E402
 
 REPEAT = int(os.environ.get("DECODER_BENCH_REPEAT", "6"))

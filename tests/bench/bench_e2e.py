@@ -34,7 +34,7 @@ Criterion: our float32 path is not slower than faster-whisper
 float32: exit 1 when ours-warm RTF > fw-f32 RTF (per beam size), 2 on a
 pipeline error.
 
-The environment is passed on unchanged (unlike tests/wer.py, which sets
+The environment is passed on unchanged (unlike tests/accuracy/wer.py, which sets
 OMP_WAIT_POLICY=PASSIVE for our pipeline): to compare both engines with
 sleeping idle threads, run the whole script under OMP_WAIT_POLICY=PASSIVE,
 which then applies to faster-whisper's OpenMP as well.  On a loaded machine
@@ -43,7 +43,7 @@ the default (spinning) policy costs our pipeline several times its CPU time.
 Decoder milliseconds per token are not measured here: the pipeline does not
 expose decoder time; the decoder's own benchmark reports them.
 
-  nice -n 10 python3 tests/bench_e2e.py --model tiny.en --beam 1 --beam 5 --limit 40
+  nice -n 10 python3 tests/bench/bench_e2e.py --model tiny.en --beam 1 --beam 5 --limit 40
 """
 
 import argparse
@@ -54,7 +54,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "accuracy"))
 import wer  # noqa: E402
 import gst_requirements as req  # noqa: E402
 

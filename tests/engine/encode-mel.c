@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* encode-mel: runs the CPU encoder on raw mel windows, for the accuracy
- * test (tests/encoder_accuracy.py).
+ * test (tests/accuracy/encoder_accuracy.py).
  *
  *   encode-mel [--threads N] MODEL MEL_IN OUT [MEL_IN OUT ...]
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* appsrc-feed: push raw audio through the Whisper pipeline with chosen
- * timestamps (tests/jitter_check.py).
+ * timestamps (tests/accuracy/jitter_check.py).
  *
  *   appsrc-feed [OPTIONS] MODEL SAMPLES.f32
  *

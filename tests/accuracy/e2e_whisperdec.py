@@ -68,7 +68,7 @@ def shared_dir():
     if d:
         return d
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                        "..", "shared")
+                        "..", "..", "shared")
 
 
 class Failure(Exception):

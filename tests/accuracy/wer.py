@@ -54,9 +54,9 @@ The script exits 1 when a criterion fails, 2 on a pipeline error (an item
 that could not be transcribed), 0 otherwise.
 
 Examples:
-  python3 tests/wer.py --model tiny.en --beam 1 --beam 5 --build-dir build-eval
-  python3 tests/wer.py --fw-only --model tiny.en --beam 1 --cache /tmp
-  python3 tests/wer.py --subset jfk --subset ls-test-clean --limit 3
+  python3 tests/accuracy/wer.py --model tiny.en --beam 1 --beam 5 --build-dir build-eval
+  python3 tests/accuracy/wer.py --fw-only --model tiny.en --beam 1 --cache /tmp
+  python3 tests/accuracy/wer.py --subset jfk --subset ls-test-clean --limit 3
 """
 
 import argparse
@@ -98,7 +98,8 @@ TOKEN_IDENTITY_MIN = 0.90  # fraction of ls-* utterances
 # ---------------------------------------------------------------- data ---
 
 def repo_dir():
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
 
 
 def shared_dir():
@@ -369,6 +370,11 @@ def gst_env(build_dir, threads=None, passive_omp=True):
     env = dict(os.environ)
     plugin_dir = os.path.join(os.path.abspath(build_dir), "gst")
     env["GST_PLUGIN_PATH"] = plugin_dir
+    # the suite empties the system path; GStreamer's own plugins then come
+    # from this directory (tests/meson.build)
+    if os.environ.get("WHISPER_GST_SYSTEM_PLUGINS"):
+        env["GST_PLUGIN_PATH"] += os.pathsep + os.environ[
+            "WHISPER_GST_SYSTEM_PLUGINS"]
     if "GST_REGISTRY_1_0" not in env:
         h = hashlib.sha1(plugin_dir.encode()).hexdigest()[:10]
         env["GST_REGISTRY_1_0"] = os.path.join(

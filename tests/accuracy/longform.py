@@ -32,12 +32,12 @@ temperature fallback, vad_filter=False).  Checks, per recording:
 5. The end is there: of the last five normalised reference words at least
    three are aligned as hits, or ours has at least as many as
    faster-whisper and contains faster-whisper's own last words (the
-   criterion of tests/defaults_check.py, which explains it).
+   criterion of tests/accuracy/defaults_check.py, which explains it).
 
 Exit 0 when every check passes, 1 when one fails, 77 when the model or the
 shared test data is missing, 2 on a pipeline error.
 
-  python3 tests/longform.py [--model tiny.en] [--beam 5] [--build-dir DIR]
+  python3 tests/accuracy/longform.py [--model tiny.en] [--beam 5] [--build-dir DIR]
 """
 
 import argparse
