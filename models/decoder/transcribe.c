@@ -4,7 +4,7 @@
  * Mirrors openai-whisper: whisper/transcribe.py transcribe() (prompt from
  * the previous text, temperature fallback, no-speech skip, segment split at
  * timestamp pairs, seek) and whisper/decoding.py DecodingTask (prompt and
- * SOT sequence, language detection, suppress list).  See transcribe.h.
+ * SOT sequence, language detection, suppress list).  See whisper.h.
  */
 #include "whisper.h"
 

@@ -2,13 +2,13 @@
 /* Internal helpers shared by the model loaders (not a public API).
  *
  * Every loader works the same way:
- *   1. map the file(s) (GMappedFile) and index the stored tensors,
+ *   1. map the file(s) (GMappedFile, kept by the model:
+ *      whisper_model_keep_map) and index the stored tensors,
  *   2. fill whisper_hparams and check them (whisper_hparams_check),
- *   3. whisper_model_alloc(): one allocation, every weight pointer set, and
- *      a table of "slots" (one per weight, with its PyTorch/openai name and
- *      shape),
- *   4. for each slot, find the stored tensor, check its shape and convert it
- *      to float32 (whisper_tensor_convert),
+ *   3. whisper_model_alloc(): the table of "slots" (one per weight, with its
+ *      PyTorch/openai name and shape) and an empty view per weight,
+ *   4. for each slot, find the stored tensor, check it and bind the slot's
+ *      view to its bytes in the file (whisper_tensor_bind; nothing copied),
  *   5. vocabulary, special tokens, suppress list, alignment heads.
  */
 #ifndef WHISPER_MODEL_INTERNAL_H
@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include "whisper-model.h"
+#include "kernels.h"
 #include "whisper.h"
 
 G_BEGIN_DECLS
@@ -28,8 +29,7 @@ G_BEGIN_DECLS
 size_t whisper_dtype_size (whisper_dtype t);
 const char *whisper_dtype_name (whisper_dtype t);
 
-float whisper_f16_to_f32 (uint16_t h);
-uint16_t whisper_f32_to_f16 (float f);        /* round to nearest even */
+/* IEEE half <-> single: kernels.h (f16_to_f32, f32_to_f16) */
 float whisper_bf16_to_f32 (uint16_t h);
 
 /* ------------------------------------------------------------------------ */

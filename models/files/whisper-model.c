@@ -54,19 +54,6 @@ bits_to_f32 (uint32_t u)
   return f;
 }
 
-/* IEEE half <-> single: the kernels' exact conversions (kernels/kernel-f16.h) */
-float
-whisper_f16_to_f32 (uint16_t h)
-{
-  return f16_to_f32 (h);
-}
-
-uint16_t
-whisper_f32_to_f16 (float f)
-{
-  return f32_to_f16 (f);
-}
-
 /* n halves (unaligned, little-endian) -> floats, exact; F16C when the CPU
  * has it (the kernels' run-time dispatch) */
 static void
@@ -78,7 +65,7 @@ f16_row_to_f32 (float *dst, const unsigned char *src, size_t n)
   for (size_t i = 0; i < n; i++) {
     uint16_t h;
     memcpy (&h, src + 2 * i, 2);
-    dst[i] = whisper_f16_to_f32 (GUINT16_FROM_LE (h));
+    dst[i] = f16_to_f32 (GUINT16_FROM_LE (h));
   }
 #endif
 }
@@ -416,7 +403,7 @@ load_scalar (const void *p, whisper_dtype t, size_t i)
 {
   switch (t) {
     case WHISPER_DTYPE_F32: { float v; memcpy (&v, (const char *) p + 4 * i, 4); return v; }
-    case WHISPER_DTYPE_F16: { uint16_t v; memcpy (&v, (const char *) p + 2 * i, 2); return whisper_f16_to_f32 (v); }
+    case WHISPER_DTYPE_F16: { uint16_t v; memcpy (&v, (const char *) p + 2 * i, 2); return f16_to_f32 (v); }
     case WHISPER_DTYPE_BF16: { uint16_t v; memcpy (&v, (const char *) p + 2 * i, 2); return whisper_bf16_to_f32 (v); }
     case WHISPER_DTYPE_I8: return ((const int8_t *) p)[i];
     case WHISPER_DTYPE_I16: { int16_t v; memcpy (&v, (const char *) p + 2 * i, 2); return v; }
