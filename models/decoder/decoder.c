@@ -131,7 +131,8 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
    * layer projections) are read as the file's half floats: the same values
    * as the float32 copies, half the memory traffic */
   if (D % 8 == 0) {
-    d->tok_emb16 = whisper_model_f16 (model, "decoder.token_embedding.weight");
+    d->tok_emb16 = whisper_model_weight (model,
+        "decoder.token_embedding.weight", WHISPER_DTYPE_F16, NULL);
     d->l16 = g_malloc0 (sizeof (*d->l16) * d->L);
     d->have_w16 = TRUE;
     for (int l = 0; d->have_w16 && l < d->L; l++) {
@@ -147,7 +148,7 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
         char name[72];
         g_snprintf (name, sizeof name, "decoder.blocks.%d.%s.weight", l,
             names[t]);
-        *dst[t] = whisper_model_f16 (model, name);
+        *dst[t] = whisper_model_weight (model, name, WHISPER_DTYPE_F16, NULL);
         d->have_w16 = *dst[t] != NULL;
       }
     }

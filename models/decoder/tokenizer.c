@@ -24,30 +24,7 @@ struct whisper_tokenizer {
   "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 
 /* ---------------------------------------------------------------------- */
-/* GPT-2 byte <-> unicode mapping (openai/gpt-2 encoder.py bytes_to_unicode):
- * printable bytes '!'..'~', 0xA1..0xAC, 0xAE..0xFF map to themselves, the
- * other 68 bytes to U+0100 + n in byte order.  Merges are stored mapped. */
-static int
-gpt2_unicode_to_byte (gunichar u)
-{
-  static int table[512];
-  static gsize init = 0;
-  if (g_once_init_enter (&init)) {
-    for (int i = 0; i < 512; i++)
-      table[i] = -1;
-    int n = 0;
-    for (int b = 0; b < 256; b++) {
-      gboolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC)
-          || (b >= 0xAE);
-      if (printable)
-        table[b] = b;
-      else
-        table[256 + n++] = b;
-    }
-    g_once_init_leave (&init, 1);
-  }
-  return u < 512 ? table[u] : -1;
-}
+/* Merges are stored in GPT-2's byte-mapped form (whisper_vocab_byte). */
 
 /* Mapped UTF-8 string -> raw bytes in out; returns length or -1. */
 static int
@@ -58,7 +35,7 @@ gpt2_unmap (const char *s, const char *end, char *out)
     gunichar u = g_utf8_get_char_validated (s, end - s);
     if (u == (gunichar) - 1 || u == (gunichar) - 2)
       return -1;
-    int b = gpt2_unicode_to_byte (u);
+    int b = whisper_vocab_byte (u);
     if (b < 0)
       return -1;
     out[n++] = (char) b;

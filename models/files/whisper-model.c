@@ -356,9 +356,11 @@ whisper_model_alloc_f32 (whisper_model * model, int *n_slots, GError ** error)
     whisper_slot *sl = &slots[i];
     sl->data = (float *) mem + (uintptr_t) sl->data;
     *sl->tensor = (whisper_tensor) {
-      .dtype = WHISPER_DTYPE_F32, .n = sl->n, .data = sl->data,
+      .dtype = WHISPER_DTYPE_F32, .n_dims = sl->n_dims, .n = sl->n,
+      .data = sl->data,
       .row_len = sl->ne[0] ? sl->n / (size_t) sl->ne[0] : sl->n,
     };
+    memcpy (sl->tensor->ne, sl->ne, sizeof sl->tensor->ne);
   }
   return slots;
 }
@@ -457,10 +459,12 @@ whisper_tensor_bind (const whisper_slot * slot,
   size_t rows = (size_t) src->ne[0];
   whisper_tensor t = {
     .dtype = src->dtype,
+    .n_dims = slot->n_dims,
     .n = slot->n,
     .data = (const char *) src->data + off * es,
     .row_len = rows ? total / rows : total,
   };
+  memcpy (t.ne, slot->ne, sizeof t.ne);
   switch (src->dtype) {
     case WHISPER_DTYPE_F32:
     case WHISPER_DTYPE_F16:
@@ -551,14 +555,6 @@ whisper_model_tensor (const whisper_model * model, const char *name)
   return found;
 }
 
-const void *
-whisper_model_f16 (const whisper_model * model, const char *name)
-{
-  const whisper_tensor *t = whisper_model_tensor (model, name);
-  if (!t || t->dtype != WHISPER_DTYPE_F16 || G_BYTE_ORDER != G_LITTLE_ENDIAN)
-    return NULL;
-  return t->data;
-}
 
 /* Once a weight is copied in float32 its bytes in the mapped file are not
  * read again: give their pages back (they are clean file pages, so a later
@@ -579,9 +575,49 @@ release_file_pages (const whisper_model * model, const whisper_tensor * t)
 #endif
 }
 
-/* The models' float32 copies are made under one lock: a model is shared by
+/* The models' conversions are made under one lock: a model is shared by
  * the elements of several pipelines, which start in any order. */
-static GMutex f32_lock;
+static GMutex convert_lock;
+
+/* The one conversion function: @t in @dtype (see whisper_model_weight).
+ * Called with convert_lock held. */
+static const void *
+tensor_as (const whisper_model * model, whisper_tensor * t, const char *name,
+    whisper_dtype dtype, GError ** error)
+{
+  if (t->dtype == dtype && G_BYTE_ORDER == G_LITTLE_ENDIAN
+      && (dtype != WHISPER_DTYPE_F32
+          || (uintptr_t) t->data % sizeof (float) == 0))
+    return t->data;             /* the file's own bytes */
+  if (dtype != WHISPER_DTYPE_F32)
+    return NULL;                /* only exact conversions */
+  if (!t->f32) {
+    void *mem = NULL;
+    if (posix_memalign (&mem, 64, t->n ? t->n * sizeof (float) : 64)) {
+      g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
+          "%s: cannot allocate %zu bytes for '%s' in float32",
+          model->path ? model->path : "model", t->n * sizeof (float), name);
+      return NULL;
+    }
+    tensor_to_f32 (mem, t);
+    t->f32 = mem;
+    release_file_pages (model, t);
+  }
+  return t->f32;
+}
+
+const void *
+whisper_model_weight (const whisper_model * model, const char *name,
+    whisper_dtype dtype, GError ** error)
+{
+  whisper_tensor *t = (whisper_tensor *) whisper_model_tensor (model, name);
+  if (!t)
+    return NULL;
+  g_mutex_lock (&convert_lock);
+  const void *p = tensor_as (model, t, name, dtype, error);
+  g_mutex_unlock (&convert_lock);
+  return p;
+}
 
 gboolean
 whisper_model_need_f32 (const whisper_model * cmodel, unsigned parts,
@@ -592,43 +628,26 @@ whisper_model_need_f32 (const whisper_model * cmodel, unsigned parts,
 
   if (!model->tensors)
     return TRUE;
-  g_mutex_lock (&f32_lock);
+  g_mutex_lock (&convert_lock);
   if ((model->f32_parts & parts) != parts) {
     slot_list l = { 0 };
     build_slots (model, &l);
     for (int i = 0; ok && i < l.n; i++) {
       unsigned part = g_str_has_prefix (l.s[i].name, "encoder.") ?
           WHISPER_WEIGHTS_ENCODER : WHISPER_WEIGHTS_DECODER;
-      whisper_tensor *t = &model->tensors[i];
       if (!(parts & part) || (model->f32_parts & part))
         continue;
-      if (t->dtype == WHISPER_DTYPE_F32 && G_BYTE_ORDER == G_LITTLE_ENDIAN
-          && (uintptr_t) t->data % sizeof (float) == 0) {
-        *l.field[i] = (float *) t->data;        /* the file's own floats */
-        continue;
-      }
-      if (!t->f32) {
-        void *mem = NULL;
-        if (posix_memalign (&mem, 64, t->n ? t->n * sizeof (float) : 64)) {
-          g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_IO,
-              "%s: cannot allocate %zu bytes for '%s' in float32",
-              model->path ? model->path : "model", t->n * sizeof (float),
-              l.s[i].name);
-          ok = FALSE;
-          break;
-        }
-        tensor_to_f32 (mem, t);
-        t->f32 = mem;
-        release_file_pages (model, t);
-      }
-      *l.field[i] = t->f32;
+      const void *p = tensor_as (model, &model->tensors[i], l.s[i].name,
+          WHISPER_DTYPE_F32, error);
+      *l.field[i] = (float *) p;
+      ok = p != NULL;
     }
     if (ok)
       model->f32_parts |= parts;
     g_free (l.s);
     g_free (l.field);
   }
-  g_mutex_unlock (&f32_lock);
+  g_mutex_unlock (&convert_lock);
   return ok;
 }
 
@@ -664,6 +683,12 @@ byte_decoder (void)
     g_once_init_leave (&once, 1);
   }
   return dec;
+}
+
+int
+whisper_vocab_byte (gunichar c)
+{
+  return c < 324 ? byte_decoder ()[c] : -1;
 }
 
 char *

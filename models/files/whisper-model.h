@@ -50,6 +50,8 @@ typedef enum {
  * model file (or in model->storage), little-endian, row-major. */
 typedef struct {
   whisper_dtype dtype;
+  int n_dims;
+  int64_t ne[4];              /* shape, outermost first (PyTorch order) */
   size_t n;                   /* elements */
   const void *data;
   /* integer dtypes (CTranslate2): value = q / scale[row] */
@@ -179,15 +181,23 @@ struct whisper_model {
 gboolean whisper_model_need_f32 (const whisper_model * model, unsigned parts,
     GError ** error);
 
+/* GPT-2's byte mapping (bytes_to_unicode), in which token texts and merges
+ * are stored: the byte that code point @c stands for, or -1. */
+int whisper_vocab_byte (gunichar c);
+
 /* The view of the weight @name ("decoder.blocks.0.attn.query.weight"), or
  * NULL (no such weight, or a model built by hand). */
 const whisper_tensor *whisper_model_tensor (const whisper_model * model,
     const char *name);
 
-/* The weight @name as the file's own half floats (host byte order, any
- * alignment: kernel_half), when the file holds it in float16: the forward
- * passes read those directly.  NULL otherwise. */
-const void *whisper_model_f16 (const whisper_model * model, const char *name);
+/* The weight @name in @dtype, through the model's one conversion cache:
+ * the file's own bytes when the file holds @dtype (any alignment; float16
+ * is read as kernel_half), else a copy converted once and kept with the
+ * model, where the conversion is exact (float32 from any dtype).  NULL
+ * where it is not (float16 from float32, say), for a model built by hand,
+ * or out of memory (then @error is set). */
+const void *whisper_model_weight (const whisper_model * model,
+    const char *name, whisper_dtype dtype, GError ** error);
 
 G_END_DECLS
 #endif /* WHISPER_MODEL_H */

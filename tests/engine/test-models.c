@@ -255,6 +255,49 @@ corrupt_copy (const char *src, const char *file, const char *tag,
 /* ------------------------------------------------------------------------ */
 /* tests: formats */
 
+/* whisper_model_weight: the file's own bytes for the dtype it holds, an
+ * exact float32 copy otherwise, nothing for a lossy request. */
+static void
+test_weight_views (void)
+{
+  const char *w = "decoder.blocks.0.attn.query.weight";
+  char *p16 = g_build_filename (tmp_dir, "en", "ct2-f16", NULL);
+  char *p32 = g_build_filename (tmp_dir, "en", "ggml-f32.bin", NULL);
+  char *pi8 = g_build_filename (tmp_dir, "en", "ct2-int8", NULL);
+  whisper_model *m16 = load_ok (p16), *m32 = load_ok (p32), *mi8 = load_ok (pi8);
+  GError *error = NULL;
+
+  const whisper_tensor *t16 = whisper_model_tensor (m16, w);
+  g_assert_nonnull (t16);
+  g_assert_cmpint (t16->dtype, ==, WHISPER_DTYPE_F16);
+  g_assert_cmpint (t16->n_dims, ==, 2);
+  g_assert_cmpint (t16->ne[0], ==, m16->hp.n_text_state);
+  g_assert_cmpint (t16->ne[1], ==, m16->hp.n_text_state);
+  g_assert_true (whisper_model_weight (m16, w, WHISPER_DTYPE_F16, NULL)
+      == t16->data);
+  const float *f = whisper_model_weight (m16, w, WHISPER_DTYPE_F32, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f);
+  g_assert_true (whisper_model_weight (m16, w, WHISPER_DTYPE_F32, NULL) == f);
+  const float *f32 = whisper_model_weight (m32, w, WHISPER_DTYPE_F32, NULL);
+  g_assert_true ((const void *) f32 == whisper_model_tensor (m32, w)->data);
+  g_assert_cmpmem (f, t16->n * 4, f32, t16->n * 4);
+  /* lossy: no half floats of a float32 or int8 file */
+  g_assert_null (whisper_model_weight (m32, w, WHISPER_DTYPE_F16, NULL));
+  g_assert_null (whisper_model_weight (mi8, w, WHISPER_DTYPE_F16, NULL));
+  /* int8 keeps its per-row scales; float32 is q / scale */
+  const whisper_tensor *ti8 = whisper_model_tensor (mi8, w);
+  g_assert_cmpint (ti8->dtype, ==, WHISPER_DTYPE_I8);
+  g_assert_cmpuint (ti8->n_scale, ==, (guint64) ti8->ne[0]);
+  g_assert_nonnull (whisper_model_weight (mi8, w, WHISPER_DTYPE_F32, NULL));
+  g_assert_null (whisper_model_tensor (m16, "decoder.no.such.weight"));
+
+  whisper_model_free (m16);
+  whisper_model_free (m32);
+  whisper_model_free (mi8);
+  g_free (p16), g_free (p32), g_free (pi8);
+}
+
 static void
 test_formats (gconstpointer langs_p)
 {
@@ -1065,6 +1108,7 @@ main (int argc, char **argv)
   }
 
   g_test_add_func ("/models/f16", test_f16);
+  g_test_add_func ("/models/weight-views", test_weight_views);
   g_test_add_func ("/models/json", test_json);
   g_test_add_func ("/models/byte-mapping", test_byte_mapping);
   g_test_add_func ("/models/fill-specials", test_fill_specials);
