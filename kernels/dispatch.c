@@ -130,16 +130,3 @@ attention_cross_forward (float *out, float *scores, const float *q,
 {
   K ()->attention_cross_forward (out, scores, q, k, v, R, A, C, H);
 }
-
-/* the scalar conversions, for the model loaders and writers */
-float
-f16_to_f32 (uint16_t h)
-{
-  return kf16_to_f32 (h);
-}
-
-uint16_t
-f32_to_f16 (float f)
-{
-  return kf32_to_f16 (f);
-}

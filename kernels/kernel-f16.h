@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* IEEE half <-> single in portable C (private header), exact for every
+/* IEEE half <-> single in portable C (inline, through kernels.h), exact for every
  * half; single -> half rounds to nearest even (what numpy's astype and
  * F16C's vcvtps2ph with _MM_FROUND_TO_NEAREST_INT do). */
 #ifndef WHISPER_KERNEL_F16_H

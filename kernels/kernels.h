@@ -24,6 +24,7 @@
 #define WHISPER_KERNELS_H
 
 #include <stddef.h>
+#include "kernel-f16.h"
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -86,10 +87,9 @@ void linear_forward (float *out, const float *inp, const float *w,
  * f32 <-> f16 (IEEE half).
  *   f16_to_f32_forward: out [N] = inp [N] halves in host byte order, any
  *     alignment; exact
- *   f32_to_f16: round to nearest even */
+ *   one value: kf16_to_f32 (exact), kf32_to_f16 (round to nearest even),
+ *     inline in kernel-f16.h */
 void f16_to_f32_forward (float *out, const void *inp, size_t N);
-float f16_to_f32 (uint16_t h);
-uint16_t f32_to_f16 (float f);
 
 /* ---------------------------------------------------------------------------
  * Token + position embedding (a decoder's input):

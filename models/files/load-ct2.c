@@ -112,15 +112,9 @@ ct2_parse (ct2_file * f, GError ** error)
         spec);
     return FALSE;
   }
-  if (!whisper_reader_u32 (&r, &n_vars, "the variable count"))
-    return FALSE;
   /* every variable takes at least 9 bytes: bound the allocation */
-  if (n_vars > (r.size - r.off) / 9) {
-    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
-        "%s: truncated: %u variables cannot fit in the %zu bytes left",
-        f->file, n_vars, r.size - r.off);
+  if (!whisper_reader_count (&r, &n_vars, 9, "variable"))
     return FALSE;
-  }
   f->vars = g_new0 (whisper_src_tensor, n_vars ? n_vars : 1);
   f->n_vars = n_vars;
   f->by_name = g_hash_table_new (g_str_hash, g_str_equal);
@@ -181,14 +175,8 @@ ct2_parse (ct2_file * f, GError ** error)
     r.off += n_bytes;
     g_hash_table_insert (f->by_name, (gpointer) t->name, t);
   }
-  if (!whisper_reader_u32 (&r, &n_aliases, "the alias count"))
+  if (!whisper_reader_count (&r, &n_aliases, 6, "alias"))
     return FALSE;
-  if (n_aliases > (r.size - r.off) / 6) {
-    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
-        "%s: truncated: %u aliases cannot fit in the %zu bytes left",
-        f->file, n_aliases, r.size - r.off);
-    return FALSE;
-  }
   for (guint32 i = 0; i < n_aliases; i++) {
     const char *alias = ct2_string (&r, "an alias name");
     const char *target = alias ? ct2_string (&r, "an alias target") : NULL;
@@ -261,12 +249,7 @@ ct2_count_layers (ct2_file * f, const char *fmt)
 }
 
 /* openai name -> CTranslate2 variable (and part of a fused tensor) */
-typedef struct {
-  const char *ours, *ct2;
-  int part, n_parts;
-} ct2_map_entry;
-
-static const ct2_map_entry ct2_global[] = {
+static const whisper_name_rule ct2_global[] = {
   { "encoder.conv1.weight", "encoder/conv1/weight", 0, 1 },
   { "encoder.conv1.bias", "encoder/conv1/bias", 0, 1 },
   { "encoder.conv2.weight", "encoder/conv2/weight", 0, 1 },
@@ -280,7 +263,7 @@ static const ct2_map_entry ct2_global[] = {
   { "decoder.ln.bias", "decoder/layer_norm/beta", 0, 1 },
 };
 
-static const ct2_map_entry ct2_layer[] = {
+static const whisper_name_rule ct2_layer[] = {
   { "attn_ln.weight", "self_attention/layer_norm/gamma", 0, 1 },
   { "attn_ln.bias", "self_attention/layer_norm/beta", 0, 1 },
   { "attn.query.weight", "self_attention/linear_0/weight", 0, 3 },
@@ -311,26 +294,14 @@ static gboolean
 ct2_map_name (const char *ours, char *ct2, size_t size, int *part,
     int *n_parts)
 {
-  for (size_t i = 0; i < G_N_ELEMENTS (ct2_global); i++)
-    if (strcmp (ours, ct2_global[i].ours) == 0) {
-      g_strlcpy (ct2, ct2_global[i].ct2, size);
-      *part = ct2_global[i].part;
-      *n_parts = ct2_global[i].n_parts;
-      return TRUE;
-    }
-  char side[8];
-  int layer, len = 0;
-  if (sscanf (ours, "%7[a-z].blocks.%d.%n", side, &layer, &len) != 2 || !len)
-    return FALSE;
-  const char *rest = ours + len;
-  for (size_t i = 0; i < G_N_ELEMENTS (ct2_layer); i++)
-    if (strcmp (rest, ct2_layer[i].ours) == 0) {
-      g_snprintf (ct2, size, "%s/layer_%d/%s", side, layer, ct2_layer[i].ct2);
-      *part = ct2_layer[i].part;
-      *n_parts = ct2_layer[i].n_parts;
-      return TRUE;
-    }
-  return FALSE;
+  const whisper_name_rule *r = whisper_name_map (ours, ct2_global,
+      G_N_ELEMENTS (ct2_global), ct2_layer, G_N_ELEMENTS (ct2_layer), FALSE,
+      "%s/layer_%d/%s%s", ct2, size);
+  if (r) {
+    *part = r->part;
+    *n_parts = r->n_parts;
+  }
+  return r != NULL;
 }
 
 static gboolean
@@ -432,13 +403,8 @@ whisper_load_ct2 (whisper_model * model, const char *dir, GError ** error)
   t = g_hash_table_lookup (f.by_name, "encoder/layer_0/ffn/linear_0/weight");
   model->weight_dtype = t ? whisper_dtype_name (t->dtype) : "float32";
 
-  if (!ct2_read_config (model, dir, error))
-    goto out;
-  if (!whisper_load_vocab_dir (model, dir, error))
-    goto out;
-  if (!whisper_model_find_specials (model, dir, error))
-    goto out;
-  ok = TRUE;
+  ok = ct2_read_config (model, dir, error)
+      && whisper_load_vocab_dir (model, dir, error);
 
 out:
   g_free (slots);
@@ -678,7 +644,7 @@ whisper_load_vocab_dir (whisper_model * model, const char *dir,
     }
   }
   whisper_vocab_fill_specials (&model->vocab, model->hp.n_vocab);
-  ok = TRUE;
+  ok = whisper_model_find_specials (model, dir, error);
 
 out:
   {

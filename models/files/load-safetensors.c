@@ -16,63 +16,44 @@
 
 #include "model-internal.h"
 
-typedef struct {
-  const char *ours, *hf;
-} hf_map_entry;
-
-static const hf_map_entry hf_global[] = {
-  { "encoder.conv1.weight", "encoder.conv1.weight" },
-  { "encoder.conv1.bias", "encoder.conv1.bias" },
-  { "encoder.conv2.weight", "encoder.conv2.weight" },
-  { "encoder.conv2.bias", "encoder.conv2.bias" },
-  { "encoder.positional_embedding", "encoder.embed_positions.weight" },
-  { "encoder.ln_post.weight", "encoder.layer_norm.weight" },
-  { "encoder.ln_post.bias", "encoder.layer_norm.bias" },
-  { "decoder.token_embedding.weight", "decoder.embed_tokens.weight" },
-  { "decoder.positional_embedding", "decoder.embed_positions.weight" },
-  { "decoder.ln.weight", "decoder.layer_norm.weight" },
-  { "decoder.ln.bias", "decoder.layer_norm.bias" },
+static const whisper_name_rule hf_global[] = {
+  { .ours = "encoder.conv1.weight", .theirs = "encoder.conv1.weight" },
+  { .ours = "encoder.conv1.bias", .theirs = "encoder.conv1.bias" },
+  { .ours = "encoder.conv2.weight", .theirs = "encoder.conv2.weight" },
+  { .ours = "encoder.conv2.bias", .theirs = "encoder.conv2.bias" },
+  { .ours = "encoder.positional_embedding", .theirs = "encoder.embed_positions.weight" },
+  { .ours = "encoder.ln_post.weight", .theirs = "encoder.layer_norm.weight" },
+  { .ours = "encoder.ln_post.bias", .theirs = "encoder.layer_norm.bias" },
+  { .ours = "decoder.token_embedding.weight", .theirs = "decoder.embed_tokens.weight" },
+  { .ours = "decoder.positional_embedding", .theirs = "decoder.embed_positions.weight" },
+  { .ours = "decoder.ln.weight", .theirs = "decoder.layer_norm.weight" },
+  { .ours = "decoder.ln.bias", .theirs = "decoder.layer_norm.bias" },
 };
 
-static const hf_map_entry hf_layer[] = {
-  { "attn_ln.", "self_attn_layer_norm." },
-  { "attn.query.", "self_attn.q_proj." },
-  { "attn.key.", "self_attn.k_proj." },
-  { "attn.value.", "self_attn.v_proj." },
-  { "attn.out.", "self_attn.out_proj." },
-  { "cross_attn_ln.", "encoder_attn_layer_norm." },
-  { "cross_attn.query.", "encoder_attn.q_proj." },
-  { "cross_attn.key.", "encoder_attn.k_proj." },
-  { "cross_attn.value.", "encoder_attn.v_proj." },
-  { "cross_attn.out.", "encoder_attn.out_proj." },
-  { "mlp_ln.", "final_layer_norm." },
-  { "mlp.0.", "fc1." },
-  { "mlp.2.", "fc2." },
+/* block weights by prefix: "attn.query.weight" -> "self_attn.q_proj.weight" */
+static const whisper_name_rule hf_layer[] = {
+  { .ours = "attn_ln.", .theirs = "self_attn_layer_norm." },
+  { .ours = "attn.query.", .theirs = "self_attn.q_proj." },
+  { .ours = "attn.key.", .theirs = "self_attn.k_proj." },
+  { .ours = "attn.value.", .theirs = "self_attn.v_proj." },
+  { .ours = "attn.out.", .theirs = "self_attn.out_proj." },
+  { .ours = "cross_attn_ln.", .theirs = "encoder_attn_layer_norm." },
+  { .ours = "cross_attn.query.", .theirs = "encoder_attn.q_proj." },
+  { .ours = "cross_attn.key.", .theirs = "encoder_attn.k_proj." },
+  { .ours = "cross_attn.value.", .theirs = "encoder_attn.v_proj." },
+  { .ours = "cross_attn.out.", .theirs = "encoder_attn.out_proj." },
+  { .ours = "mlp_ln.", .theirs = "final_layer_norm." },
+  { .ours = "mlp.0.", .theirs = "fc1." },
+  { .ours = "mlp.2.", .theirs = "fc2." },
 };
 
 /* openai name -> HF name without the "model." prefix */
 gboolean
 whisper_hf_name (const char *ours, char *hf, size_t size)
 {
-  for (size_t i = 0; i < G_N_ELEMENTS (hf_global); i++)
-    if (strcmp (ours, hf_global[i].ours) == 0) {
-      g_strlcpy (hf, hf_global[i].hf, size);
-      return TRUE;
-    }
-  char side[8];
-  int layer, len = 0;
-  if (sscanf (ours, "%7[a-z].blocks.%d.%n", side, &layer, &len) != 2 || !len)
-    return FALSE;
-  const char *rest = ours + len;
-  for (size_t i = 0; i < G_N_ELEMENTS (hf_layer); i++) {
-    size_t n = strlen (hf_layer[i].ours);
-    if (strncmp (rest, hf_layer[i].ours, n) == 0) {
-      g_snprintf (hf, size, "%s.layers.%d.%s%s", side, layer, hf_layer[i].hf,
-          rest + n);
-      return TRUE;
-    }
-  }
-  return FALSE;
+  return whisper_name_map (ours, hf_global, G_N_ELEMENTS (hf_global),
+      hf_layer, G_N_ELEMENTS (hf_layer), TRUE, "%s.layers.%d.%s%s", hf,
+      size) != NULL;
 }
 
 static gboolean
@@ -300,11 +281,7 @@ whisper_load_safetensors (whisper_model * model, const char *dir,
     if (!r)
       goto out;
   }
-  if (!whisper_load_vocab_dir (model, dir, error))
-    goto out;
-  if (!whisper_model_find_specials (model, dir, error))
-    goto out;
-  ok = TRUE;
+  ok = whisper_load_vocab_dir (model, dir, error);
 
 out:
   g_free (slots);

@@ -29,7 +29,7 @@ G_BEGIN_DECLS
 size_t whisper_dtype_size (whisper_dtype t);
 const char *whisper_dtype_name (whisper_dtype t);
 
-/* IEEE half <-> single: kernels.h (f16_to_f32, f32_to_f16) */
+/* IEEE half <-> single: kernels.h (kf16_to_f32, kf32_to_f16) */
 float whisper_bf16_to_f32 (uint16_t h);
 
 /* ------------------------------------------------------------------------ */
@@ -180,6 +180,25 @@ gboolean whisper_load_safetensors (whisper_model * model, const char *dir,
 /* Number of models the registry holds (loaded or loading); for tests. */
 int whisper_model_registry_size (void);
 
+/* One rule of a file format's weight names: openai's name (the whole name
+ * of a model-wide weight; for a block's weight what follows
+ * "<side>.blocks.<n>.") and the file's, with the slice of a fused tensor
+ * (part of n_parts along dim 0; n_parts 0 or 1 when not fused). */
+typedef struct {
+  const char *ours, *theirs;
+  int part, n_parts;
+} whisper_name_rule;
+
+/* The file's name of openai weight @ours into @out: a @global rule that
+ * equals @ours, else a @block rule that equals (or with @prefix, begins)
+ * what follows "<side>.blocks.<n>.", printed with @block_format from side,
+ * n, the rule's name and the rest after the prefix ("%s/layer_%d/%s%s").
+ * Returns the rule, NULL when none applies. */
+const whisper_name_rule *whisper_name_map (const char *ours,
+    const whisper_name_rule * global, size_t n_global,
+    const whisper_name_rule * block, size_t n_block, gboolean prefix,
+    const char *block_format, char *out, size_t size);
+
 /* openai name -> Hugging Face name (without the "model." prefix). */
 gboolean whisper_hf_name (const char *ours, char *hf, size_t size);
 
@@ -200,12 +219,17 @@ gboolean whisper_reader_need (whisper_reader * r, size_t n, const char *what);
 /* Reads a little-endian u32. */
 gboolean whisper_reader_u32 (whisper_reader * r, guint32 * v,
     const char *what);
+/* Reads the u32 count of the @item records that follow ("variable"), each
+ * at least @min_bytes long: a "truncated" error unless that many fit. */
+gboolean whisper_reader_count (whisper_reader * r, guint32 * n,
+    size_t min_bytes, const char *item);
 
 /* Vocabulary files shared by CT2 and HF directories:
  * vocabulary.txt / vocabulary.json (CT2), tokenizer.json, vocab.json.
  * Reads the first found into model->vocab (n_vocab tokens; missing ids are
  * filled with whisper_vocab_fill_specials), merges from tokenizer.json or
- * merges.txt when present. */
+ * merges.txt when present, then the special tokens
+ * (whisper_model_find_specials). */
 gboolean whisper_load_vocab_dir (whisper_model * model, const char *dir,
     GError ** error);
 

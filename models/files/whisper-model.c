@@ -3,6 +3,7 @@
  * vocabulary helpers, special tokens and the non-speech suppress list.
  * See whisper-model.h for the layout and model-internal.h for how the
  * loaders use these helpers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
@@ -65,7 +66,7 @@ f16_row_to_f32 (float *dst, const unsigned char *src, size_t n)
   for (size_t i = 0; i < n; i++) {
     uint16_t h;
     memcpy (&h, src + 2 * i, 2);
-    dst[i] = f16_to_f32 (GUINT16_FROM_LE (h));
+    dst[i] = kf16_to_f32 (GUINT16_FROM_LE (h));
   }
 #endif
 }
@@ -99,6 +100,23 @@ whisper_reader_u32 (whisper_reader * r, guint32 * v, const char *what)
   memcpy (v, r->data + r->off, 4);
   *v = GUINT32_FROM_LE (*v);
   r->off += 4;
+  return TRUE;
+}
+
+gboolean
+whisper_reader_count (whisper_reader * r, guint32 * n, size_t min_bytes,
+    const char *item)
+{
+  char what[64];
+  g_snprintf (what, sizeof what, "the %s count", item);
+  if (!whisper_reader_u32 (r, n, what))
+    return FALSE;
+  if (*n > (r->size - r->off) / min_bytes) {
+    g_set_error (r->error, WHISPER_ERROR, WHISPER_ERROR_FORMAT,
+        "%s: truncated: %u %s records cannot fit in the %zu bytes left",
+        r->file, *n, item, r->size - r->off);
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -405,7 +423,7 @@ load_scalar (const void *p, whisper_dtype t, size_t i)
 {
   switch (t) {
     case WHISPER_DTYPE_F32: { float v; memcpy (&v, (const char *) p + 4 * i, 4); return v; }
-    case WHISPER_DTYPE_F16: { uint16_t v; memcpy (&v, (const char *) p + 2 * i, 2); return f16_to_f32 (v); }
+    case WHISPER_DTYPE_F16: { uint16_t v; memcpy (&v, (const char *) p + 2 * i, 2); return kf16_to_f32 (v); }
     case WHISPER_DTYPE_BF16: { uint16_t v; memcpy (&v, (const char *) p + 2 * i, 2); return whisper_bf16_to_f32 (v); }
     case WHISPER_DTYPE_I8: return ((const int8_t *) p)[i];
     case WHISPER_DTYPE_I16: { int16_t v; memcpy (&v, (const char *) p + 2 * i, 2); return v; }
@@ -683,6 +701,33 @@ byte_decoder (void)
     g_once_init_leave (&once, 1);
   }
   return dec;
+}
+
+const whisper_name_rule *
+whisper_name_map (const char *ours, const whisper_name_rule * global,
+    size_t n_global, const whisper_name_rule * block, size_t n_block,
+    gboolean prefix, const char *block_format, char *out, size_t size)
+{
+  for (size_t i = 0; i < n_global; i++)
+    if (strcmp (ours, global[i].ours) == 0) {
+      g_strlcpy (out, global[i].theirs, size);
+      return &global[i];
+    }
+  char side[8];
+  int layer, len = 0;
+  if (sscanf (ours, "%7[a-z].blocks.%d.%n", side, &layer, &len) != 2 || !len)
+    return NULL;
+  const char *rest = ours + len;
+  for (size_t i = 0; i < n_block; i++) {
+    size_t n = strlen (block[i].ours);
+    if (prefix ? strncmp (rest, block[i].ours, n) == 0
+        : strcmp (rest, block[i].ours) == 0) {
+      g_snprintf (out, size, block_format, side, layer, block[i].theirs,
+          rest + n);
+      return &block[i];
+    }
+  }
+  return NULL;
 }
 
 int

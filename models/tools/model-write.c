@@ -114,7 +114,7 @@ w_floats (wfile * w, const float *x, size_t n, whisper_dtype t)
     size_t k = MIN (G_N_ELEMENTS (buf), n - i);
     for (size_t j = 0; j < k; j++) {
       buf[j] = GUINT16_TO_LE (t == WHISPER_DTYPE_F16 ?
-          f32_to_f16 (x[i + j]) : f32_to_bf16 (x[i + j]));
+          kf32_to_f16 (x[i + j]) : f32_to_bf16 (x[i + j]));
     }
     w_bytes (w, buf, k * 2);
   }
@@ -466,7 +466,7 @@ ct2_add (GPtrArray * vars, const char *name, int rank, const guint32 * dims,
   if (type == WHISPER_SAVE_F16) {
     guint16 *h = g_new (guint16, n);
     for (size_t i = 0; i < n; i++)
-      h[i] = GUINT16_TO_LE (f32_to_f16 (x[i]));
+      h[i] = GUINT16_TO_LE (kf32_to_f16 (x[i]));
     ct2_add_raw (vars, name, rank, dims, 4, h, n * 2);
   } else if (type == WHISPER_SAVE_BF16) {
     guint16 *h = g_new (guint16, n);

@@ -387,7 +387,7 @@ test_matvec_f16 (void)
       double *ref = malloc ((size_t) R * OC * 8);
       /* weights made exact in half precision first */
       for (size_t i = 0; i < (size_t) OC * IC; i++)
-        W[i] = f16_to_f32 (f32_to_f16 (W[i]));
+        W[i] = kf16_to_f32 (kf32_to_f16 (W[i]));
       for (int r = 0; r < R; r++)
         for (int o = 0; o < OC; o++) {
           double sum = 0;
@@ -401,9 +401,9 @@ test_matvec_f16 (void)
       check_close (what, y, ref, (size_t) R * OC, 1e-5, 1e-5);
       int exact = 1;
       for (size_t i = 0; i < (size_t) OC * IC; i++) {
-        uint16_t h = f32_to_f16 (W[i]);
+        uint16_t h = kf32_to_f16 (W[i]);
         memcpy (W16[i].bytes, &h, 2);
-        exact &= f16_to_f32 (h) == W[i];
+        exact &= kf16_to_f32 (h) == W[i];
       }
       check_true ("the weights are exact halves", exact);
       for (size_t i = 0; i < (size_t) R * OC; i++)      /* alpha 1 */
@@ -423,8 +423,8 @@ test_matvec_f16 (void)
       h[i] = (uint16_t) (u + i);
     f16_to_f32_forward (f, h, 8);
     for (int i = 0; i < 8; i++)
-      if (f[i] == f[i] && (f32_to_f16 (f[i]) != h[i]
-              || f16_to_f32 (h[i]) != f[i]))
+      if (f[i] == f[i] && (kf32_to_f16 (f[i]) != h[i]
+              || kf16_to_f32 (h[i]) != f[i]))
         ok = 0;
   }
   check_true ("f16 <-> f32 round trip of every half", ok);
