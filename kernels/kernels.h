@@ -83,6 +83,14 @@ void linear_forward (float *out, const float *inp, const float *w,
     const kernel_half * w16, const float *bias, int R, int IC, int OC,
     int n_threads);
 
+/* The product of matmul_forward with W given only as half floats, w16
+ * [OC][IC]: converted MATMUL_F16_BLOCK rows at a time into scratch
+ * [MATMUL_F16_BLOCK][IC], so that no float32 copy of W is kept. */
+#define MATMUL_F16_BLOCK 256
+void matmul_f16_forward (float *out, float *scratch, const float *inp,
+    const kernel_half * w16, const float *bias, int R, int IC, int OC,
+    int n_threads);
+
 /* ---------------------------------------------------------------------------
  * f32 <-> f16 (IEEE half).
  *   f16_to_f32_forward: out [N] = inp [N] halves in host byte order, any
@@ -94,9 +102,10 @@ void f16_to_f32_forward (float *out, const void *inp, size_t N);
 /* ---------------------------------------------------------------------------
  * Token + position embedding (a decoder's input):
  *   out [B][N][C] = wte [tokens[b][i]] + wpe [P + i]
- *   tokens [B][N] (in range: the caller checks), wte [V][C], wpe [P+N][C] */
+ *   tokens [B][N] (in range: the caller checks), wte [V][C] or, when NULL,
+ *   wte16 [V][C] as half floats (exact), wpe [P+N][C] */
 void embedding_forward (float *out, const int *tokens, const float *wte,
-    const float *wpe, int B, int N, int P, int C);
+    const kernel_half * wte16, const float *wpe, int B, int N, int P, int C);
 
 /* Residual connection: out = inp1 + inp2      out, inp1, inp2 [N] */
 void residual_forward (float *out, const float *inp1, const float *inp2,

@@ -123,16 +123,22 @@ erf_approx (float x)
 
 void
 embedding_forward (float *out, const int *tokens, const float *wte,
-    const float *wpe, int B, int N, int P, int C)
+    const kernel_half * wte16, const float *wpe, int B, int N, int P, int C)
 {
-  /* out [B][N][C], tokens [B][N], wte [V][C], wpe [>= P + N][C] */
+  /* out [B][N][C], tokens [B][N], wte or wte16 [V][C], wpe [>= P + N][C] */
   for (int b = 0; b < B; b++)
     for (int i = 0; i < N; i++) {
       float *o = out + ((size_t) b * N + i) * C;
-      const float *te = wte + (size_t) tokens[b * N + i] * C;
+      const size_t row = (size_t) tokens[b * N + i] * C;
       const float *pe = wpe + (size_t) (P + i) * C;
-      for (int c = 0; c < C; c++)
-        o[c] = te[c] + pe[c];
+      if (wte) {
+        for (int c = 0; c < C; c++)
+          o[c] = wte[row + c] + pe[c];
+      } else {
+        f16_to_f32_forward (o, wte16 + row, C);
+        for (int c = 0; c < C; c++)
+          o[c] += pe[c];
+      }
     }
 }
 

@@ -100,11 +100,29 @@ linear_forward (float *out, const float *inp, const float *w,
     int n_threads)
 {
   /* out [R][OC], inp [R][IC], w [OC][IC], w16 [OC][IC] or NULL, bias [OC] */
-  if (R <= MATVEC_MAX_ROWS && w16)
+  if (R <= MATVEC_MAX_ROWS && w16) {
     matvec_f16_forward (out, OC, inp, IC, w16, bias, R, IC, OC, n_threads);
-  else if (R <= MATVEC_MAX_ROWS)
+  } else if (R <= MATVEC_MAX_ROWS) {
     matvec_forward (out, OC, inp, IC, w, IC, bias, 1.0f, R, IC, OC,
         n_threads);
-  else
+  } else {
     matmul_forward (out, inp, w, bias, R, IC, OC, n_threads);
+  }
+}
+
+void
+matmul_f16_forward (float *out, float *scratch, const float *inp,
+    const kernel_half * w16, const float *bias, int R, int IC, int OC,
+    int n_threads)
+{
+  /* out [R][OC], scratch [MATMUL_F16_BLOCK][IC], inp [R][IC],
+   * w16 [OC][IC] half floats, bias [OC] or NULL: the GEMM of
+   * matmul_forward on blocks of output rows converted to float32, so each
+   * output's sum over IC is the one matmul_forward computes */
+  for (int o0 = 0; o0 < OC; o0 += MATMUL_F16_BLOCK) {
+    const int nb = OC - o0 < MATMUL_F16_BLOCK ? OC - o0 : MATMUL_F16_BLOCK;
+    f16_to_f32_forward (scratch, w16 + (size_t) o0 * IC, (size_t) nb * IC);
+    matmul_forward_ld (out + o0, OC, inp, IC, scratch,
+        bias ? bias + o0 : NULL, R, IC, nb, n_threads);
+  }
 }

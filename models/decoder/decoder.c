@@ -48,6 +48,9 @@ struct whisper_text_decoder {
   float *scores;               /* [Rmax][max(A, T)] */
   float *out;                  /* [Rmax][D] final LayerNorm output */
   float *gather;               /* [Rmax][D] rows gathered for the logits */
+  float *wscratch;             /* [MATMUL_F16_BLOCK][D] tok_emb16 rows in
+                                  float32, for logits of many rows */
+  const float *tok_emb;         /* [V][D] float32, NULL with tok_emb16 */
   const kernel_half *tok_emb16;   /* [V][D] tok_emb as the file's half floats
                                   when it stores float16, else NULL */
   gboolean have_w16;           /* the same for the per-token projections */
@@ -76,10 +79,19 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
         hp->n_text_state, hp->n_text_head, hp->n_text_layer);
     return NULL;
   }
-  if (!whisper_model_need_f32 (model, WHISPER_WEIGHTS_DECODER, error))
+  /* a float16 file's token embedding is read as its half floats (the
+   * logits, the biggest product per token; the embedding rows): no float32
+   * copy of it */
+  const kernel_half *tok_emb16 = hp->n_text_state % 8 == 0 ?
+      whisper_model_weight (model, "decoder.token_embedding.weight",
+      WHISPER_DTYPE_F16, NULL) : NULL;
+  if (!whisper_model_need_f32 (model, WHISPER_WEIGHTS_DECODER
+          | (tok_emb16 ? 0 : WHISPER_WEIGHTS_TOKEN_EMBEDDING), error))
     return NULL;
   whisper_text_decoder *d = g_new0 (whisper_text_decoder, 1);
   d->model = model;
+  d->tok_emb16 = tok_emb16;
+  d->tok_emb = tok_emb16 ? NULL : model->w.tok_emb;
   d->L = hp->n_text_layer;
   d->D = hp->n_text_state;
   d->H = hp->n_text_head;
@@ -106,10 +118,11 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
     R * d->F,                                /* fc */
     R * S,                                   /* scores */
     R * D, R * D,                            /* out gather */
+    (size_t) MATMUL_F16_BLOCK * D,           /* wscratch */
   };
   float **ptrs[] = { &d->cross_k, &d->cross_v, &d->self_k, &d->self_v,
     &d->reorder_tmp, &d->x, &d->ln, &d->q, &d->k, &d->v, &d->att, &d->proj,
-    &d->fc, &d->scores, &d->out, &d->gather
+    &d->fc, &d->scores, &d->out, &d->gather, &d->wscratch
   };
   size_t total = 0;
   for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
@@ -131,8 +144,6 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
    * layer projections) are read as the file's half floats: the same values
    * as the float32 copies, half the memory traffic */
   if (D % 8 == 0) {
-    d->tok_emb16 = whisper_model_weight (model,
-        "decoder.token_embedding.weight", WHISPER_DTYPE_F16, NULL);
     d->l16 = g_malloc0 (sizeof (*d->l16) * d->L);
     d->have_w16 = TRUE;
     for (int l = 0; d->have_w16 && l < d->L; l++) {
@@ -229,7 +240,8 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
       return -1;
 
   /* x [B][N][D] = tok_emb[token] + dec_pos[P + i] */
-  embedding_forward (d->x, tokens, w->tok_emb, w->dec_pos, B, N, P, D);
+  embedding_forward (d->x, tokens, d->tok_emb, d->tok_emb16, w->dec_pos, B, N,
+      P, D);
 
   for (int l = 0; l < d->L; l++) {
     const whisper_decoder_layer *lw = &w->dec[l];
@@ -292,10 +304,14 @@ whisper_text_decoder_logits (whisper_text_decoder * d, const int *rows,
     memcpy (d->gather + (size_t) r * D, d->out + (size_t) rows[r] * D,
         sizeof (float) * D);
   /* logits [n_rows][V] = gather tok_emb^T: the biggest cost per token and
-   * memory bound, so through the half-float copy when there is one (same
+   * memory bound, so through the file's half floats when there are (same
    * values, half the traffic) */
-  linear_forward (logits, d->gather, d->model->w.tok_emb, d->tok_emb16, NULL,
-      n_rows, D, V, d->n_threads);
+  if (!d->tok_emb && n_rows > MATVEC_MAX_ROWS)
+    matmul_f16_forward (logits, d->wscratch, d->gather, d->tok_emb16, NULL,
+        n_rows, D, V, d->n_threads);
+  else
+    linear_forward (logits, d->gather, d->tok_emb, d->tok_emb16, NULL,
+        n_rows, D, V, d->n_threads);
 }
 
 void

@@ -653,6 +653,8 @@ whisper_model_need_f32 (const whisper_model * cmodel, unsigned parts,
     for (int i = 0; ok && i < l.n; i++) {
       unsigned part = g_str_has_prefix (l.s[i].name, "encoder.") ?
           WHISPER_WEIGHTS_ENCODER : WHISPER_WEIGHTS_DECODER;
+      if (l.field[i] == &model->w.tok_emb)
+        part = WHISPER_WEIGHTS_TOKEN_EMBEDDING;
       if (!(parts & part) || (model->f32_parts & part))
         continue;
       const void *p = tensor_as (model, &model->tensors[i], l.s[i].name,

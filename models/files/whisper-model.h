@@ -65,8 +65,10 @@ typedef struct {
 /* Which weights a forward pass asks for (whisper_model_need_f32). */
 typedef enum {
   WHISPER_WEIGHTS_ENCODER = 1 << 0,
-  WHISPER_WEIGHTS_DECODER = 1 << 1,
-  WHISPER_WEIGHTS_ALL = WHISPER_WEIGHTS_ENCODER | WHISPER_WEIGHTS_DECODER,
+  WHISPER_WEIGHTS_DECODER = 1 << 1,          /* but the token embedding */
+  WHISPER_WEIGHTS_TOKEN_EMBEDDING = 1 << 2,  /* the decoder's largest matrix */
+  WHISPER_WEIGHTS_ALL = WHISPER_WEIGHTS_ENCODER | WHISPER_WEIGHTS_DECODER
+      | WHISPER_WEIGHTS_TOKEN_EMBEDDING,
 } whisper_weight_part;
 
 /* One attention block's projections. k has no bias in Whisper. */
