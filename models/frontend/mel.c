@@ -141,10 +141,11 @@ whisper_mel_new (int n_mels, GError ** error)
   mel->filters = g_new (float, (size_t) n_mels * WHISPER_N_FREQ);
   whisper_mel_filters_compute (mel->filters, n_mels);
 
-  /* Each triangle covers a few bins: keep only [lo, hi] per filter. */
-  mel->band_lo = g_new (int, n_mels);
-  mel->band_n = g_new (int, n_mels);
-  mel->band_off = g_new (int, n_mels);
+  /* Each triangle covers a few bins: keep only [lo, hi] per filter (the
+   * three index arrays in one allocation, band_lo's). */
+  mel->band_lo = g_new (int, 3 * (size_t) n_mels);
+  mel->band_n = mel->band_lo + n_mels;
+  mel->band_off = mel->band_lo + 2 * n_mels;
   n_w = 0;
   for (m = 0; m < n_mels; m++) {
     const float *f = mel->filters + (size_t) m * WHISPER_N_FREQ;
@@ -208,9 +209,7 @@ whisper_mel_free (whisper_mel * mel)
   fftw_free (mel->fft_out);
   fftw_free (mel->power);
   g_free (mel->filters);
-  g_free (mel->band_lo);
-  g_free (mel->band_n);
-  g_free (mel->band_off);
+  g_free (mel->band_lo);        /* with band_n and band_off */
   g_free (mel->band_w);
   g_free (mel->buf);
   g_free (mel);
