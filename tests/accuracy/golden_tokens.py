@@ -65,14 +65,21 @@ def run(tool, outdir, every):
     return 0
 
 
+# decoder-tool's timing line (stderr); files written with stderr merged
+# can hold it in the middle of a segment line
+TIMING = re.compile(r"\d+\.\d+ s audio: encoder [\d.]+ s, decoder [\d.]+ s "
+                    r"\(\d+ segment tokens\)\n?")
+
+
 def parse(path):
     toks, logprobs = [], []
     with open(path, errors="replace") as f:
-        for line in f:
-            m = SEGMENT.match(line.rstrip("\n"))
-            if m:
-                toks.append((m.group(1), m.group(2)))
-                logprobs.append(m.group(3))
+        text = TIMING.sub("", f.read())
+    for line in text.splitlines():
+        m = SEGMENT.match(line)
+        if m:
+            toks.append((m.group(1), m.group(2)))
+            logprobs.append(m.group(3))
     return toks, logprobs
 
 
