@@ -37,9 +37,9 @@ void whisper_text_decoder_free (whisper_text_decoder * dec);
 
 int whisper_text_decoder_max_batch (const whisper_text_decoder * dec);
 
-/* TRUE when the per-token weights are also kept as exact half floats
- * (float16 model file; any CPU, kernels/matvec.c): same results, less memory
- * traffic. */
+/* TRUE when the per-token weights are read as the model file's own half
+ * floats (a float16 file; any CPU, kernels/matvec.c): same results, less
+ * memory traffic. */
 gboolean whisper_text_decoder_has_f16_weights (const whisper_text_decoder *
     dec);
 
