@@ -379,6 +379,7 @@ whisper_model_alloc_f32 (whisper_model * model, int *n_slots, GError ** error)
       .row_len = sl->ne[0] ? sl->n / (size_t) sl->ne[0] : sl->n,
     };
     memcpy (sl->tensor->ne, sl->ne, sizeof sl->tensor->ne);
+    g_strlcpy (sl->tensor->name, sl->name, sizeof sl->tensor->name);
   }
   return slots;
 }
@@ -483,6 +484,7 @@ whisper_tensor_bind (const whisper_slot * slot,
     .row_len = rows ? total / rows : total,
   };
   memcpy (t.ne, slot->ne, sizeof t.ne);
+  g_strlcpy (t.name, slot->name, sizeof t.name);
   switch (src->dtype) {
     case WHISPER_DTYPE_F32:
     case WHISPER_DTYPE_F16:
@@ -559,18 +561,10 @@ tensor_to_f32 (float *dst, const whisper_tensor * t)
 const whisper_tensor *
 whisper_model_tensor (const whisper_model * model, const char *name)
 {
-  const whisper_tensor *found = NULL;
-  slot_list l = { 0 };
-
-  if (!model->tensors)
-    return NULL;
-  build_slots ((whisper_model *) model, &l);
-  for (int i = 0; i < l.n && !found; i++)
-    if (strcmp (l.s[i].name, name) == 0)
-      found = &model->tensors[i];
-  g_free (l.s);
-  g_free (l.field);
-  return found;
+  for (int i = 0; i < model->n_tensors; i++)
+    if (strcmp (model->tensors[i].name, name) == 0)
+      return &model->tensors[i];
+  return NULL;
 }
 
 

@@ -49,6 +49,7 @@ typedef enum {
 /* A weight as the model holds it: a typed view of its bytes in the mapped
  * model file (or in model->storage), little-endian, row-major. */
 typedef struct {
+  char name[72];              /* openai's name, as in the slot table */
   whisper_dtype dtype;
   int n_dims;
   int64_t ne[4];              /* shape, outermost first (PyTorch order) */
