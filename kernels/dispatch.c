@@ -130,3 +130,12 @@ attention_cross_forward (float *out, float *scores, const float *q,
 {
   K ()->attention_cross_forward (out, scores, q, k, v, R, A, C, H);
 }
+
+void
+kernel_gemm_s8 (float *out, int ld_out, const int8_t * qa, int ld_qa,
+    const float *sa, const kernel_s8_matrix * w, const float *bias, int R,
+    int p0, int np, int accumulate)
+{
+  K ()->gemm_s8_forward (out, ld_out, qa, ld_qa, sa, w, bias, R, p0, np,
+      accumulate);
+}

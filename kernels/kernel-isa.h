@@ -42,7 +42,16 @@ typedef struct {
   void (*attention_cross_forward) (float *out, float *scores,
       const float *q, const float *k, const float *v, int R, int A, int C,
       int H);
+  void (*gemm_s8_forward) (float *out, int ld_out, const int8_t * qa,
+      int ld_qa, const float *sa, const kernel_s8_matrix * w,
+      const float *bias, int R, int p0, int np, int accumulate);
 } kernel_table;
+
+/* out [R][ld_out] (+)= the int8 product of rows qa [R][ld_qa] (scales sa)
+ * with panels p0 .. p0 + np - 1 of w, dequantised (gemm-s8.c) */
+void kernel_gemm_s8 (float *out, int ld_out, const int8_t * qa, int ld_qa,
+    const float *sa, const kernel_s8_matrix * w, const float *bias, int R,
+    int p0, int np, int accumulate);
 
 /* Chooses the table and sets OpenBLAS to one thread, once per process;
  * every public kernel runs it (BLAS users call it explicitly). */
@@ -76,5 +85,9 @@ void KFN (attention_causal_forward) (float *out, float *scores,
 void KFN (attention_cross_forward) (float *out, float *scores,
     const float *q, const float *k, const float *v, int R, int A, int C,
     int H);
+
+void KFN (gemm_s8_forward) (float *out, int ld_out, const int8_t * qa,
+    int ld_qa, const float *sa, const kernel_s8_matrix * w,
+    const float *bias, int R, int p0, int np, int accumulate);
 
 #endif

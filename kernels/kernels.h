@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include "kernel-f16.h"
+#include "pool.h"
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -90,6 +91,51 @@ void linear_forward (float *out, const float *inp, const float *w,
 void matmul_f16_forward (float *out, float *scratch, const float *inp,
     const kernel_half * w16, const float *bias, int R, int IC, int OC,
     int n_threads);
+
+/* ---------------------------------------------------------------------------
+ * int8 (docs/quantization.md): weights symmetric per output channel,
+ * activations symmetric per row, quantised when used; the whole sum over
+ * IC in int32; one dequantise step per output.
+ *
+ * quantize_row_s8: q [K] = x [K] / s rounded to nearest (ties to even),
+ *   s = max |x| / 127 (q in -127 .. 127); returns s.  A row of zeros (or
+ *   without a finite maximum) gives q = 0, s = 0; a NaN element gives 0.
+ * dequantize_s32: y = fmaf (acc, s_a * s_w, bias), one rounding for the
+ *   scale product and one for the multiply-add. */
+float quantize_row_s8 (int8_t * q, const float *x, int K);
+float dequantize_s32 (int32_t acc, float s_a, float s_w, float bias);
+
+/* An int8 weight W [OC][IC] with one scale per output channel (row),
+ * packed for the kernels: panels of 16 rows, in each panel groups of 4
+ * input channels, [OCp / 16][ICp / 4][16][4] (one 64-byte group is the 4
+ * inputs of 16 outputs: an AVX-512 VNNI operand, two AVX2 ones); rows and
+ * columns padded with zeros to OCp, ICp. */
+#define KERNEL_S8_PANEL 16
+typedef struct {
+  int OC, IC;
+  int OCp, ICp;       /* multiples of 16 and 4 */
+  int8_t *w;          /* [OCp / 16][ICp / 4][16][4] */
+  float *scale;       /* [OCp], 0 in the padding */
+} kernel_s8_matrix;
+
+kernel_s8_matrix *kernel_s8_matrix_new (int OC, int IC);   /* zeros */
+void kernel_s8_matrix_free (kernel_s8_matrix * m);
+/* row oc from its int8 values q [IC] and its scale (value = q * scale) */
+void kernel_s8_matrix_set_row (kernel_s8_matrix * m, int oc,
+    const int8_t * q, float scale);
+/* row oc quantised from row [IC]; -1 when out of memory */
+int kernel_s8_matrix_quantize_row (kernel_s8_matrix * m, int oc,
+    const float *row);
+
+/* out [T][ld_out] (+)= dequantize (quantize_rows (inp [T][ld_inp]) W^T) +
+ * bias, W [OC][IC] int8, bias [OC] or NULL; accumulate: out += ... (a
+ * residual connection), else out = ...; any T (one row per beam up to a
+ * 1500-row window).
+ *   scratch: matmul_s8_scratch_size (T, IC) bytes, 64-byte aligned */
+size_t matmul_s8_scratch_size (int T, int IC);
+void matmul_s8_forward (float *out, int ld_out, void *scratch,
+    const float *inp, int ld_inp, const kernel_s8_matrix * w,
+    const float *bias, int T, int accumulate, kernel_pool * pool);
 
 /* ---------------------------------------------------------------------------
  * f32 <-> f16 (IEEE half).

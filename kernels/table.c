@@ -13,4 +13,5 @@ const kernel_table KFN (kernel_table) = {
   .f16_to_f32_forward = KFN (f16_to_f32_forward),
   .attention_causal_forward = KFN (attention_causal_forward),
   .attention_cross_forward = KFN (attention_cross_forward),
+  .gemm_s8_forward = KFN (gemm_s8_forward),
 };

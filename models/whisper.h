@@ -211,9 +211,30 @@ typedef enum {
   WHISPER_BACKEND_CPU = 1,    /* CPU, float32 */
 } whisper_backend;
 
+/* The arithmetic of the matrix products (names as CTranslate2 users know
+ * them).  INT8: the projection weights in int8 (per output channel),
+ * activations quantised per row when used, int32 sums, float32 elsewhere
+ * (docs/quantization.md).  AUTO is resolved by whisper_encoder_new() and
+ * the decoder: the fastest type whose accuracy was measured to hold. */
+typedef enum {
+  WHISPER_COMPUTE_AUTO = 0,
+  WHISPER_COMPUTE_FLOAT32 = 1,
+  WHISPER_COMPUTE_INT8 = 2,
+} whisper_compute_type;
+
+/* "auto", "float32", "int8" */
+const char *whisper_compute_type_name (whisper_compute_type type);
+/* The type named @name (as whisper_compute_type_name() spells it); FALSE
+ * for an unknown name. */
+gboolean whisper_compute_type_from_name (const char *name,
+    whisper_compute_type * type);
+/* What AUTO stands for on this machine (never AUTO). */
+whisper_compute_type whisper_compute_type_resolve (whisper_compute_type type);
+
 typedef struct {
   whisper_backend backend;    /* AUTO */
   int n_threads;              /* 0: all cores */
+  whisper_compute_type compute_type;  /* AUTO */
 } whisper_encoder_params;
 
 whisper_encoder_params whisper_encoder_default_params (void);
@@ -227,8 +248,10 @@ whisper_encoder *whisper_encoder_new (const whisper_model * model,
     const whisper_encoder_params * params, GError ** error);
 void whisper_encoder_free (whisper_encoder * enc);
 
-/* The backend AUTO resolved to, and the threads in use. */
+/* The backend and compute type AUTO resolved to, and the threads in use. */
 whisper_backend whisper_encoder_get_backend (const whisper_encoder * enc);
+whisper_compute_type whisper_encoder_get_compute_type (const whisper_encoder *
+    enc);
 int whisper_encoder_get_n_threads (const whisper_encoder * enc);
 
 /* Encodes one window: frames [n_frames][M] as whisper_mel gives them,
@@ -293,6 +316,7 @@ typedef struct {
                                        (they still prompt the next window) */
   uint64_t seed;                    /* sampling RNG seed */
   whisper_beam_style beam_style;    /* CTRANSLATE2 */
+  whisper_compute_type compute_type;   /* AUTO: the text decoder's products */
 } whisper_decode_params;
 
 whisper_decode_params whisper_decode_params_default (void);

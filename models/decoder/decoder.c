@@ -13,6 +13,7 @@
 #include "kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -59,15 +60,87 @@ struct whisper_text_decoder {
     const kernel_half *cq, *co;            /* cross-attention q, out [D][D] */
     const kernel_half *fc1, *fc2;          /* [4D][D], [D][4D] */
   } *l16;                      /* [L], NULL without have_w16 */
+  whisper_compute_type compute_type;   /* resolved: never AUTO */
+  struct {
+    const kernel_s8_matrix *q, *k, *v, *o;   /* self-attention */
+    const kernel_s8_matrix *cq, *ck, *cv, *co;   /* cross-attention */
+    const kernel_s8_matrix *fc1, *fc2;
+  } *l8;                       /* [L] with INT8, else NULL */
+  const kernel_s8_matrix *tok_emb8;   /* the logits' weights with INT8 */
+  void *qscratch;              /* matmul_s8_forward's, with INT8 */
+  kernel_pool *pool;
 };
+
+/* The int8 weights of every projection and of the logits, and the scratch
+ * of their products (compute type INT8). */
+static gboolean
+decoder_get_s8 (whisper_text_decoder * d, GError ** error)
+{
+  static const char *const names[10] = { "attn.query", "attn.key",
+    "attn.value", "attn.out", "cross_attn.query", "cross_attn.key",
+    "cross_attn.value", "cross_attn.out", "mlp.0", "mlp.2"
+  };
+  d->l8 = g_malloc0 (sizeof (*d->l8) * d->L);
+  for (int l = 0; l < d->L; l++) {
+    const kernel_s8_matrix **dst[10] = { &d->l8[l].q, &d->l8[l].k,
+      &d->l8[l].v, &d->l8[l].o, &d->l8[l].cq, &d->l8[l].ck, &d->l8[l].cv,
+      &d->l8[l].co, &d->l8[l].fc1, &d->l8[l].fc2
+    };
+    for (int i = 0; i < 10; i++) {
+      char name[72];
+      g_snprintf (name, sizeof name, "decoder.blocks.%d.%s.weight", l,
+          names[i]);
+      if (!(*dst[i] = whisper_model_weight_s8 (d->model, name, error)))
+        return FALSE;
+    }
+  }
+  d->tok_emb8 = whisper_model_weight_s8 (d->model,
+      "decoder.token_embedding.weight", error);
+  if (!d->tok_emb8)
+    return FALSE;
+  /* the widest product input: the cross K/V (A rows) or the MLP (F) */
+  const size_t a = matmul_s8_scratch_size (d->A, d->D);
+  const size_t f = matmul_s8_scratch_size (d->max_rows, d->F);
+  if (posix_memalign (&d->qscratch, 64, a > f ? a : f)) {
+    d->qscratch = NULL;
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
+        "decoder: out of memory for the int8 scratch");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* out [R][OC] = inp [R][IC] W^T + bias: W in int8 (w8) when not NULL,
+ * else the float32 / half-float path of linear_forward */
+static void
+project (whisper_text_decoder * d, float *out, const float *inp,
+    const float *w, const kernel_half * w16, const kernel_s8_matrix * w8,
+    const float *bias, int R, int IC, int OC)
+{
+  if (w8)
+    matmul_s8_forward (out, OC, d->qscratch, inp, IC, w8, bias, R, 0,
+        d->pool);
+  else
+    linear_forward (out, inp, w, w16, bias, R, IC, OC, d->n_threads);
+}
 
 /* ---------------------------------------------------------------------- */
 
 whisper_text_decoder *
 whisper_text_decoder_new (const whisper_model * model, int max_batch,
-    GError ** error)
+    whisper_compute_type compute_type, GError ** error)
 {
   const whisper_hparams *hp = &model->hp;
+  whisper_compute_type ct = whisper_compute_type_resolve (compute_type);
+  /* a model built in memory (tests) has no weights to quantise */
+  if (!model->tensors && compute_type == WHISPER_COMPUTE_AUTO)
+    ct = WHISPER_COMPUTE_FLOAT32;
+  if (ct == WHISPER_COMPUTE_INT8 && !model->tensors) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
+        "decoder: int8 needs a model loaded from a file");
+    return NULL;
+  }
+  const gboolean int8 = ct == WHISPER_COMPUTE_INT8;
   if (max_batch < 1)
     max_batch = 1;
   if (hp->n_text_state <= 0 || hp->n_text_head <= 0
@@ -85,11 +158,13 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
   const kernel_half *tok_emb16 = hp->n_text_state % 8 == 0 ?
       whisper_model_weight (model, "decoder.token_embedding.weight",
       WHISPER_DTYPE_F16, NULL) : NULL;
-  if (!whisper_model_need_f32 (model, WHISPER_WEIGHTS_DECODER
+  if (!whisper_model_need_f32 (model, (int8 ? WHISPER_WEIGHTS_DECODER_OTHER :
+              WHISPER_WEIGHTS_DECODER)
           | (tok_emb16 ? 0 : WHISPER_WEIGHTS_TOKEN_EMBEDDING), error))
     return NULL;
   whisper_text_decoder *d = g_new0 (whisper_text_decoder, 1);
   d->model = model;
+  d->compute_type = ct;
   d->tok_emb16 = tok_emb16;
   d->tok_emb = tok_emb16 ? NULL : model->w.tok_emb;
   d->L = hp->n_text_layer;
@@ -140,6 +215,21 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
     p += (sizes[i] + 15) & ~(size_t) 15;
   }
 
+  d->pool = kernel_pool_new (d->n_threads);
+  if (!d->pool) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
+        "decoder: cannot start %d threads", d->n_threads);
+    whisper_text_decoder_free (d);
+    return NULL;
+  }
+  if (int8) {
+    if (!decoder_get_s8 (d, error)) {
+      whisper_text_decoder_free (d);
+      return NULL;
+    }
+    return d;
+  }
+
   /* float16 file: the weights read once per token (output projection,
    * layer projections) are read as the file's half floats: the same values
    * as the float32 copies, half the memory traffic */
@@ -176,6 +266,9 @@ whisper_text_decoder_free (whisper_text_decoder * d)
     return;
   g_free (d->memory);
   g_free (d->l16);
+  g_free (d->l8);
+  free (d->qscratch);
+  kernel_pool_free (d->pool);
   g_free (d);
 }
 
@@ -183,6 +276,12 @@ int
 whisper_text_decoder_max_batch (const whisper_text_decoder * d)
 {
   return d->max_batch;
+}
+
+whisper_compute_type
+whisper_text_decoder_get_compute_type (const whisper_text_decoder * d)
+{
+  return d->compute_type;
 }
 
 gboolean
@@ -213,10 +312,10 @@ whisper_text_decoder_set_audio (whisper_text_decoder * d, const float *xa)
     float *K = d->cross_k + (size_t) l * d->A * d->D;     /* [A][D] */
     float *Vv = d->cross_v + (size_t) l * d->A * d->D;
     /* K = xa Wk^T (no bias); V = xa Wv^T + bv */
-    linear_forward (K, xa, c->k_w, NULL, NULL, d->A, d->D, d->D,
-        d->n_threads);
-    linear_forward (Vv, xa, c->v_w, NULL, c->v_b, d->A, d->D, d->D,
-        d->n_threads);
+    project (d, K, xa, c->k_w, NULL, d->l8 ? d->l8[l].ck : NULL, NULL, d->A,
+        d->D, d->D);
+    project (d, Vv, xa, c->v_w, NULL, d->l8 ? d->l8[l].cv : NULL, c->v_b,
+        d->A, d->D, d->D);
   }
   d->have_audio = 1;
   whisper_text_decoder_clear_cache (d);
@@ -246,6 +345,7 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
   for (int l = 0; l < d->L; l++) {
     const whisper_decoder_layer *lw = &w->dec[l];
 #define L16(name) (d->l16 ? d->l16[l].name : NULL)
+#define L8(name) (d->l8 ? d->l8[l].name : NULL)
     float *l_self_k = d->self_k + (size_t) l * d->max_batch * T * D;
     float *l_self_v = d->self_v + (size_t) l * d->max_batch * T * D;
     const float *l_cross_k = d->cross_k + (size_t) l * A * D;
@@ -254,38 +354,39 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
     /* x = x + o(causal_attn(q(ln x), k(ln x), v(ln x)))     k has no bias */
     layernorm_forward (d->ln, d->x, lw->attn_ln_w, lw->attn_ln_b, R, D,
         LN_EPS);
-    linear_forward (d->q, d->ln, lw->attn.q_w, L16 (q), lw->attn.q_b, R, D, D,
-        nt);
-    linear_forward (d->k, d->ln, lw->attn.k_w, L16 (k), NULL, R, D, D, nt);
-    linear_forward (d->v, d->ln, lw->attn.v_w, L16 (v), lw->attn.v_b, R, D, D,
-        nt);
+    project (d, d->q, d->ln, lw->attn.q_w, L16 (q), L8 (q), lw->attn.q_b, R,
+        D, D);
+    project (d, d->k, d->ln, lw->attn.k_w, L16 (k), L8 (k), NULL, R, D, D);
+    project (d, d->v, d->ln, lw->attn.v_w, L16 (v), L8 (v), lw->attn.v_b, R,
+        D, D);
     attention_causal_forward (d->att, d->scores, l_self_k, l_self_v, d->q,
         d->k, d->v, B, N, P, T, D, H);
-    linear_forward (d->proj, d->att, lw->attn.o_w, L16 (o), lw->attn.o_b, R,
-        D, D, nt);
+    project (d, d->proj, d->att, lw->attn.o_w, L16 (o), L8 (o), lw->attn.o_b,
+        R, D, D);
     residual_forward (d->x, d->x, d->proj, (size_t) R * D);
 
     /* x = x + o(cross_attn(q(ln x), K_audio, V_audio)) */
     layernorm_forward (d->ln, d->x, lw->cross_ln_w, lw->cross_ln_b, R, D,
         LN_EPS);
-    linear_forward (d->q, d->ln, lw->cross.q_w, L16 (cq), lw->cross.q_b, R, D,
-        D, nt);
+    project (d, d->q, d->ln, lw->cross.q_w, L16 (cq), L8 (cq), lw->cross.q_b,
+        R, D, D);
     attention_cross_forward (d->att, d->scores, d->q, l_cross_k, l_cross_v,
         R, A, D, H);
-    linear_forward (d->proj, d->att, lw->cross.o_w, L16 (co), lw->cross.o_b,
-        R, D, D, nt);
+    project (d, d->proj, d->att, lw->cross.o_w, L16 (co), L8 (co),
+        lw->cross.o_b, R, D, D);
     residual_forward (d->x, d->x, d->proj, (size_t) R * D);
 
     /* x = x + fc2(gelu(fc1(ln x))) */
     layernorm_forward (d->ln, d->x, lw->mlp_ln_w, lw->mlp_ln_b, R, D,
         LN_EPS);
-    linear_forward (d->fc, d->ln, lw->fc1_w, L16 (fc1), lw->fc1_b, R, D, F,
-        nt);
+    project (d, d->fc, d->ln, lw->fc1_w, L16 (fc1), L8 (fc1), lw->fc1_b, R,
+        D, F);
     gelu_forward (d->fc, d->fc, (size_t) R * F, nt);
-    linear_forward (d->proj, d->fc, lw->fc2_w, L16 (fc2), lw->fc2_b, R, F, D,
-        nt);
+    project (d, d->proj, d->fc, lw->fc2_w, L16 (fc2), L8 (fc2), lw->fc2_b,
+        R, F, D);
     residual_forward (d->x, d->x, d->proj, (size_t) R * D);
 #undef L16
+#undef L8
   }
 
   layernorm_forward (d->out, d->x, w->dec_ln_w, w->dec_ln_b, R, D, LN_EPS);
@@ -306,7 +407,10 @@ whisper_text_decoder_logits (whisper_text_decoder * d, const int *rows,
   /* logits [n_rows][V] = gather tok_emb^T: the biggest cost per token and
    * memory bound, so through the file's half floats when there are (same
    * values, half the traffic) */
-  if (!d->tok_emb && n_rows > MATVEC_MAX_ROWS)
+  if (d->tok_emb8)
+    matmul_s8_forward (logits, V, d->qscratch, d->gather, D, d->tok_emb8,
+        NULL, n_rows, 0, d->pool);
+  else if (!d->tok_emb && n_rows > MATVEC_MAX_ROWS)
     matmul_f16_forward (logits, d->wscratch, d->gather, d->tok_emb16, NULL,
         n_rows, D, V, d->n_threads);
   else

@@ -30,9 +30,13 @@ G_BEGIN_DECLS
 
 typedef struct whisper_text_decoder whisper_text_decoder;
 
-/* max_batch: the largest B that will be used (max(beam_size, best_of)). */
+/* max_batch: the largest B that will be used (max(beam_size, best_of));
+ * compute_type: of the projections and the logits (whisper.h). */
 whisper_text_decoder *whisper_text_decoder_new (const whisper_model * model,
-    int max_batch, GError ** error);
+    int max_batch, whisper_compute_type compute_type, GError ** error);
+/* what the compute type resolved to (never AUTO) */
+whisper_compute_type whisper_text_decoder_get_compute_type (const
+    whisper_text_decoder * dec);
 void whisper_text_decoder_free (whisper_text_decoder * dec);
 
 int whisper_text_decoder_max_batch (const whisper_text_decoder * dec);

@@ -60,6 +60,7 @@ whisper_decode_params_default (void)
     .skip_non_words = 1,
     .seed = 0,
     .beam_style = WHISPER_BEAM_CTRANSLATE2,
+    .compute_type = WHISPER_COMPUTE_AUTO,
   };
   return p;
 }
@@ -81,7 +82,7 @@ whisper_decoder_new (const whisper_model * model, GError ** error)
   d->tok = whisper_tokenizer_new (model, error);
   if (!d->tok)
     goto fail;
-  d->text = whisper_text_decoder_new (model, 5, error);
+  d->text = whisper_text_decoder_new (model, 5, WHISPER_COMPUTE_AUTO, error);
   if (!d->text)
     goto fail;
   d->prev_tokens = g_array_new (FALSE, FALSE, sizeof (int));
@@ -294,10 +295,16 @@ whisper_decoder_decode_window (whisper_decoder * d,
   }
   const int segment_size = MIN (n_real_frames, 3000);
 
-  /* decoder sized for the largest batch any temperature needs */
+  /* decoder sized for the largest batch any temperature needs, in the
+   * compute type asked for */
   int need = MAX (1, MAX (p->beam_size, p->best_of));
-  if (need > whisper_text_decoder_max_batch (d->text)) {
-    whisper_text_decoder *nt = whisper_text_decoder_new (m, need, error);
+  const whisper_compute_type ct = d->model->tensors ?
+      whisper_compute_type_resolve (p->compute_type) : WHISPER_COMPUTE_FLOAT32;
+  if (need > whisper_text_decoder_max_batch (d->text)
+      || ct != whisper_text_decoder_get_compute_type (d->text)) {
+    need = MAX (need, whisper_text_decoder_max_batch (d->text));
+    whisper_text_decoder *nt = whisper_text_decoder_new (m, need,
+        p->compute_type, error);
     if (!nt)
       return FALSE;
     whisper_text_decoder_free (d->text);

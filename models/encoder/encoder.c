@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Whisper's audio encoder forward pass on the CPU, float32.
+/* Whisper's audio encoder forward pass on the CPU: float32, or with the
+ * projections in int8 (compute type INT8, docs/quantization.md).
  *
  * The architecture (openai-whisper model.py, AudioEncoder):
  *   x = gelu(conv1(mel))                 [3000][C], kernel 3, pad 1
@@ -17,16 +18,27 @@
 #include "kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LN_EPS 1e-5f
 #define CONV_K 3
 
 
+/* A block's projections in int8 (compute type INT8), from the model's
+ * cache (whisper_model_weight_s8) */
+typedef struct {
+  const kernel_s8_matrix *q, *k, *v, *o, *fc1, *fc2;
+} encoder_layer_s8;
+
 struct whisper_encoder {
   const whisper_model *model;
   whisper_backend backend;  /* resolved: never AUTO */
+  whisper_compute_type compute_type;  /* resolved: never AUTO */
   int n_threads;
+  kernel_pool *pool;
+  encoder_layer_s8 *s8;     /* [L] with INT8, else NULL */
+  void *qscratch;           /* matmul_s8_forward's, with INT8 */
   int M, F, A, C, H, L;
   /* activations, all pointing into one allocation */
   float *memory;
@@ -61,6 +73,7 @@ whisper_encoder_default_params (void)
   whisper_encoder_params p = {
     .backend = WHISPER_BACKEND_AUTO,
     .n_threads = 0,
+    .compute_type = WHISPER_COMPUTE_AUTO,
   };
   return p;
 }
@@ -91,16 +104,53 @@ resolve_backend (whisper_backend requested)
   return WHISPER_BACKEND_CPU;
 }
 
+/* The int8 projections of every block, and the scratch of their
+ * products (compute type INT8). */
+static gboolean
+encoder_get_s8 (whisper_encoder * enc, GError ** error)
+{
+  static const char *const names[6] = { "attn.query", "attn.key",
+    "attn.value", "attn.out", "mlp.0", "mlp.2"
+  };
+  enc->s8 = g_new0 (encoder_layer_s8, enc->L);
+  for (int l = 0; l < enc->L; l++) {
+    const kernel_s8_matrix **dst[6] = { &enc->s8[l].q, &enc->s8[l].k,
+      &enc->s8[l].v, &enc->s8[l].o, &enc->s8[l].fc1, &enc->s8[l].fc2
+    };
+    for (int i = 0; i < 6; i++) {
+      char name[72];
+      g_snprintf (name, sizeof name, "encoder.blocks.%d.%s.weight", l,
+          names[i]);
+      if (!(*dst[i] = whisper_model_weight_s8 (enc->model, name, error)))
+        return FALSE;
+    }
+  }
+  const size_t size = matmul_s8_scratch_size (enc->A, 4 * enc->C);
+  if (posix_memalign (&enc->qscratch, 64, size)) {
+    enc->qscratch = NULL;
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
+        "cannot allocate %zu KiB of encoder int8 scratch", size >> 10);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 whisper_encoder *
 whisper_encoder_new (const whisper_model * model,
     const whisper_encoder_params * params, GError ** error)
 {
   g_return_val_if_fail (model != NULL, NULL);
   const whisper_encoder_params defaults = whisper_encoder_default_params ();
-  if (!whisper_model_need_f32 (model, WHISPER_WEIGHTS_ENCODER, error))
-    return NULL;
   if (!params)
     params = &defaults;
+  whisper_compute_type ct = whisper_compute_type_resolve
+      (params->compute_type);
+  /* a model built in memory (tests) has no weights to quantise */
+  if (!model->tensors && params->compute_type == WHISPER_COMPUTE_AUTO)
+    ct = WHISPER_COMPUTE_FLOAT32;
+  if (!whisper_model_need_f32 (model, ct == WHISPER_COMPUTE_INT8 ?
+          WHISPER_WEIGHTS_ENCODER_OTHER : WHISPER_WEIGHTS_ENCODER, error))
+    return NULL;
   const whisper_hparams *hp = &model->hp;
   const whisper_weights *w = &model->w;
 
@@ -117,7 +167,8 @@ whisper_encoder_new (const whisper_model * model,
     return NULL;
   }
   if (!w->conv1_w || !w->conv1_b || !w->conv2_w || !w->conv2_b
-      || !w->enc_pos || !w->enc || !w->enc_ln_w || !w->enc_ln_b) {
+      || !w->enc_pos || !w->enc || !w->enc_ln_w || !w->enc_ln_b
+      || (ct == WHISPER_COMPUTE_INT8 && !model->tensors)) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
         "%s: model has no encoder weights", model->path ? model->path :
         "model");
@@ -127,6 +178,7 @@ whisper_encoder_new (const whisper_model * model,
   whisper_encoder *enc = g_new0 (whisper_encoder, 1);
   enc->model = model;
   enc->backend = resolve_backend (params->backend);
+  enc->compute_type = ct;
   enc->n_threads = resolve_threads (params->n_threads);
   enc->M = hp->n_mels;
   enc->F = WHISPER_WINDOW_FRAMES;
@@ -164,6 +216,17 @@ whisper_encoder_new (const whisper_model * model,
     *ptrs[i] = p;
     p += (sizes[i] + 15) & ~(size_t) 15;
   }
+  enc->pool = kernel_pool_new (enc->n_threads);
+  if (!enc->pool) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
+        "cannot start %d encoder threads", enc->n_threads);
+    whisper_encoder_free (enc);
+    return NULL;
+  }
+  if (ct == WHISPER_COMPUTE_INT8 && !encoder_get_s8 (enc, error)) {
+    whisper_encoder_free (enc);
+    return NULL;
+  }
   return enc;
 }
 
@@ -173,6 +236,9 @@ whisper_encoder_free (whisper_encoder * enc)
   if (!enc)
     return;
   g_free (enc->memory);
+  g_free (enc->s8);
+  free (enc->qscratch);
+  kernel_pool_free (enc->pool);
   g_free (enc);
 }
 
@@ -186,6 +252,12 @@ whisper_backend
 whisper_encoder_get_backend (const whisper_encoder * enc)
 {
   return enc->backend;
+}
+
+whisper_compute_type
+whisper_encoder_get_compute_type (const whisper_encoder * enc)
+{
+  return enc->compute_type;
 }
 
 double
@@ -244,6 +316,22 @@ lap (const whisper_encoder * enc, gint64 * t0, double *acc)
   *t0 = t1;
 }
 
+/* out [A][OC] (+)= inp [A][IC] W^T + bias, W in float32 (w) or int8 (w8,
+ * when not NULL) */
+static void
+project (whisper_encoder * enc, float *out, const float *inp, const float *w,
+    const kernel_s8_matrix * w8, const float *bias, int IC, int OC,
+    int accumulate)
+{
+  if (w8)
+    matmul_s8_forward (out, OC, enc->qscratch, inp, IC, w8, bias, enc->A,
+        accumulate, enc->pool);
+  else if (accumulate)
+    matmul_add_forward (out, inp, w, bias, enc->A, IC, OC, enc->n_threads);
+  else
+    matmul_forward (out, inp, w, bias, enc->A, IC, OC, enc->n_threads);
+}
+
 /* frames: [F][M], time-major */
 static int
 encoder_forward (whisper_encoder * enc, const float *frames, float *out,
@@ -275,32 +363,32 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
   /* ---- transformer blocks ---- */
   for (int l = 0; l < enc->L; l++) {
     const whisper_encoder_layer *b = &w->enc[l];
+    const encoder_layer_s8 no_s8 = { 0 }, *b8 = enc->s8 ? &enc->s8[l] : &no_s8;
 
     /* x = x + attn(attn_ln(x)) */
     layernorm_forward (enc->ln, enc->x, b->attn_ln_w, b->attn_ln_b, A, C,
         LN_EPS);
     lap (enc, &t0, &pr->layernorm);
-    matmul_forward (enc->q, enc->ln, b->attn.q_w, b->attn.q_b, A, C, C, nt);
-    matmul_forward (enc->k, enc->ln, b->attn.k_w, NULL, A, C, C, nt);
-    matmul_forward (enc->v, enc->ln, b->attn.v_w, b->attn.v_b, A, C, C, nt);
+    project (enc, enc->q, enc->ln, b->attn.q_w, b8->q, b->attn.q_b, C, C, 0);
+    project (enc, enc->k, enc->ln, b->attn.k_w, b8->k, NULL, C, C, 0);
+    project (enc, enc->v, enc->ln, b->attn.v_w, b8->v, b->attn.v_b, C, C, 0);
     lap (enc, &t0, &pr->qkv);
     attention_forward (enc->att, enc->scores, enc->q, enc->k, enc->v, C,
         A, C, H, nt);
     lap (enc, &t0, &pr->attention);
-    matmul_add_forward (enc->x, enc->att, b->attn.o_w, b->attn.o_b, A, C, C,
-        nt);
+    project (enc, enc->x, enc->att, b->attn.o_w, b8->o, b->attn.o_b, C, C, 1);
     lap (enc, &t0, &pr->attn_out);
 
     /* x = x + fc2(gelu(fc1(mlp_ln(x)))) */
     layernorm_forward (enc->ln, enc->x, b->mlp_ln_w, b->mlp_ln_b, A, C,
         LN_EPS);
     lap (enc, &t0, &pr->layernorm);
-    matmul_forward (enc->h, enc->ln, b->fc1_w, b->fc1_b, A, C, 4 * C, nt);
+    project (enc, enc->h, enc->ln, b->fc1_w, b8->fc1, b->fc1_b, C, 4 * C,
+        0);
     lap (enc, &t0, &pr->fc1);
     gelu_forward (enc->h, enc->h, (size_t) A * 4 * C, nt);
     lap (enc, &t0, &pr->gelu);
-    matmul_add_forward (enc->x, enc->h, b->fc2_w, b->fc2_b, A, 4 * C, C,
-        nt);
+    project (enc, enc->x, enc->h, b->fc2_w, b8->fc2, b->fc2_b, 4 * C, C, 1);
     lap (enc, &t0, &pr->fc2);
   }
 

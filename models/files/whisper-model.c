@@ -631,6 +631,77 @@ whisper_model_weight (const whisper_model * model, const char *name,
   return p;
 }
 
+/* Row @row of the view in float32, dst [t->row_len] (tensor_to_f32 for
+ * one row, so that no float32 copy of a whole matrix is made). */
+static void
+tensor_row_to_f32 (float *dst, const whisper_tensor * t, size_t row)
+{
+  whisper_tensor r = *t;
+  r.data = (const char *) t->data + row * t->row_len
+      * whisper_dtype_size (t->dtype);
+  r.n = t->row_len;
+  if (t->n_scale > 1)
+    r.scale = (const char *) t->scale + row * whisper_dtype_size
+        (t->scale_dtype);
+  r.n_scale = 1;
+  tensor_to_f32 (dst, &r);
+}
+
+/* The int8 form of @t (whisper_model_weight_s8); convert_lock held. */
+static kernel_s8_matrix *
+tensor_as_s8 (const whisper_model * model, const whisper_tensor * t,
+    GError ** error)
+{
+  const int OC = (int) t->ne[0], IC = (int) t->row_len;
+  kernel_s8_matrix *m = kernel_s8_matrix_new (OC, IC);
+  float *row = g_try_malloc (sizeof (float) * IC);
+  int8_t *q = g_try_malloc (IC);
+  if (!m || !row || !q) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
+        "%s: cannot allocate '%s' in int8", model->path ? model->path :
+        "model", t->name);
+    kernel_s8_matrix_free (m);
+    g_free (row);
+    g_free (q);
+    return NULL;
+  }
+  for (int o = 0; o < OC; o++) {
+    if (t->dtype == WHISPER_DTYPE_I8) {
+      const int8_t *src = (const int8_t *) t->data + (size_t) o * IC;
+      for (int k = 0; k < IC; k++)
+        q[k] = src[k] == -128 ? -127 : src[k];
+      const float s = load_scalar (t->scale, t->scale_dtype,
+          t->n_scale == 1 ? 0 : (size_t) o);
+      kernel_s8_matrix_set_row (m, o, q, s != 0.0f ? 1.0f / s : 0.0f);
+    } else {
+      tensor_row_to_f32 (row, t, o);
+      kernel_s8_matrix_set_row (m, o, q, quantize_row_s8 (q, row, IC));
+    }
+  }
+  g_free (row);
+  g_free (q);
+  return m;
+}
+
+const kernel_s8_matrix *
+whisper_model_weight_s8 (const whisper_model * model, const char *name,
+    GError ** error)
+{
+  whisper_tensor *t = (whisper_tensor *) whisper_model_tensor (model, name);
+  if (!t || t->n_dims != 2 || t->ne[0] <= 0 || t->row_len == 0) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
+        "%s: no 2-D weight '%s' to read in int8", model->path ? model->path
+        : "model", name);
+    return NULL;
+  }
+  g_mutex_lock (&convert_lock);
+  if (!t->s8 && (t->s8 = tensor_as_s8 (model, t, error)) && !t->f32)
+    release_file_pages (model, t);
+  kernel_s8_matrix *m = t->s8;
+  g_mutex_unlock (&convert_lock);
+  return m;
+}
+
 gboolean
 whisper_model_need_f32 (const whisper_model * cmodel, unsigned parts,
     GError ** error)
@@ -645,8 +716,13 @@ whisper_model_need_f32 (const whisper_model * cmodel, unsigned parts,
     slot_list l = { 0 };
     build_slots (model, &l);
     for (int i = 0; ok && i < l.n; i++) {
+      const gboolean linear = model->tensors[i].n_dims == 2
+          && strstr (l.s[i].name, ".blocks.") != NULL;
       unsigned part = g_str_has_prefix (l.s[i].name, "encoder.") ?
-          WHISPER_WEIGHTS_ENCODER : WHISPER_WEIGHTS_DECODER;
+          (linear ? WHISPER_WEIGHTS_ENCODER_LINEAR :
+          WHISPER_WEIGHTS_ENCODER_OTHER) :
+          (linear ? WHISPER_WEIGHTS_DECODER_LINEAR :
+          WHISPER_WEIGHTS_DECODER_OTHER);
       if (l.field[i] == &model->w.tok_emb)
         part = WHISPER_WEIGHTS_TOKEN_EMBEDDING;
       if (!(parts & part) || (model->f32_parts & part))
@@ -1048,8 +1124,10 @@ whisper_model_free (whisper_model * model)
   if (!model)
     return;
   free (model->storage);
-  for (int i = 0; i < model->n_tensors; i++)
+  for (int i = 0; i < model->n_tensors; i++) {
     free (model->tensors[i].f32);
+    kernel_s8_matrix_free (model->tensors[i].s8);
+  }
   g_free (model->tensors);
   if (model->maps)
     g_ptr_array_unref (model->maps);

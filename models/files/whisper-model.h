@@ -21,6 +21,7 @@
 #define WHISPER_MODEL_H
 
 #include "whisper.h"
+#include "kernels.h"
 
 G_BEGIN_DECLS
 
@@ -61,13 +62,23 @@ typedef struct {
   size_t n_scale;             /* 1, or one per row */
   size_t row_len;             /* elements per row */
   float *f32;                 /* float32 copy made on request, or NULL */
+  kernel_s8_matrix *s8;       /* int8 form made on request, or NULL */
 } whisper_tensor;
 
-/* Which weights a forward pass asks for (whisper_model_need_f32). */
+/* Which weights a forward pass asks for (whisper_model_need_f32).  The
+ * LINEAR parts are the 2-D projection weights of the blocks (q, k, v, out,
+ * mlp): what the int8 compute type reads as int8 instead. */
 typedef enum {
-  WHISPER_WEIGHTS_ENCODER = 1 << 0,
-  WHISPER_WEIGHTS_DECODER = 1 << 1,          /* but the token embedding */
-  WHISPER_WEIGHTS_TOKEN_EMBEDDING = 1 << 2,  /* the decoder's largest matrix */
+  WHISPER_WEIGHTS_ENCODER_LINEAR = 1 << 0,
+  WHISPER_WEIGHTS_ENCODER_OTHER = 1 << 1,    /* convolutions, norms, biases,
+                                                positions */
+  WHISPER_WEIGHTS_DECODER_LINEAR = 1 << 2,
+  WHISPER_WEIGHTS_DECODER_OTHER = 1 << 3,    /* but the token embedding */
+  WHISPER_WEIGHTS_TOKEN_EMBEDDING = 1 << 4,  /* the decoder's largest matrix */
+  WHISPER_WEIGHTS_ENCODER = WHISPER_WEIGHTS_ENCODER_LINEAR
+      | WHISPER_WEIGHTS_ENCODER_OTHER,
+  WHISPER_WEIGHTS_DECODER = WHISPER_WEIGHTS_DECODER_LINEAR
+      | WHISPER_WEIGHTS_DECODER_OTHER,
   WHISPER_WEIGHTS_ALL = WHISPER_WEIGHTS_ENCODER | WHISPER_WEIGHTS_DECODER
       | WHISPER_WEIGHTS_TOKEN_EMBEDDING,
 } whisper_weight_part;
@@ -201,6 +212,14 @@ const whisper_tensor *whisper_model_tensor (const whisper_model * model,
  * or out of memory (then @error is set). */
 const void *whisper_model_weight (const whisper_model * model,
     const char *name, whisper_dtype dtype, GError ** error);
+
+/* The 2-D weight @name [OC][IC] in int8 (kernels.h, kernel_s8_matrix),
+ * made once and kept with the model: a CTranslate2 int8 file's own values
+ * and scales (-128 read as -127, the one value outside the symmetric
+ * range), any other dtype quantised per row by quantize_row_s8.  NULL for
+ * a model built by hand, or out of memory (then @error is set). */
+const kernel_s8_matrix *whisper_model_weight_s8 (const whisper_model * model,
+    const char *name, GError ** error);
 
 G_END_DECLS
 #endif /* WHISPER_MODEL_H */

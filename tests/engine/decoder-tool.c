@@ -8,8 +8,8 @@
  *                                       then "suppress id..." (the resolved
  *                                       default suppress list)
  *   decoder-tool logits MODEL ENC.f32 OUT.f32 ID...
- *                                       raw logits [V] (float32) of the last
- *                                       of the ids
+ *                                       raw logits [V] of the last of the
+ *                                       ids, float32 decoder
  *   decoder-tool transcribe MODEL PCM.f32 [options]
  *                                       the whole engine (mel, encoder,
  *                                       decoder, seek) on 16 kHz mono float
@@ -21,6 +21,7 @@
  *     decode one window of encoder output given as a raw file
  *     ENC.f32: float32 [1500][n_audio_state] encoder output (e.g. dumped
  *     from CTranslate2 by tests/accuracy/decoder_check.py)
+ *   --compute-type T  auto (default), float32 or int8: encoder and decoder
  *   --beam N          beam size (1 = greedy; default 5)
  *   --frames N        real (non-padding) mel frames in the window (3000)
  *   --start N         absolute frame of the window start (0)
@@ -152,7 +153,8 @@ cmd_logits (int argc, char **argv)
   int *ids = g_new (int, MAX (n, 1));
   for (int i = 0; i < n; i++)
     ids[i] = atoi (argv[5 + i]);
-  whisper_text_decoder *dec = whisper_text_decoder_new (model, 1, &err);
+  whisper_text_decoder *dec = whisper_text_decoder_new (model, 1, WHISPER_COMPUTE_FLOAT32,
+      &err);
   whisper_text_decoder_set_audio (dec, (const float *) data);
   if (n < 1 || whisper_text_decoder_forward (dec, ids, 1, n) != 0) {
     fprintf (stderr, "forward failed\n");
@@ -205,7 +207,9 @@ cmd_transcribe (int argc, char **argv, whisper_decode_params * p)
   const int C = model->hp.n_audio_state;
   size_t n_samples = len / sizeof (float);
   whisper_mel *mel = whisper_mel_new (M, &err);
-  whisper_encoder *enc = mel ? whisper_encoder_new (model, NULL, &err) : NULL;
+  whisper_encoder_params ep = whisper_encoder_default_params ();
+  ep.compute_type = p->compute_type;
+  whisper_encoder *enc = mel ? whisper_encoder_new (model, &ep, &err) : NULL;
   whisper_decoder *dec = enc ? whisper_decoder_new (model, &err) : NULL;
   if (!dec) {
     fprintf (stderr, "%s\n", err->message);
@@ -337,7 +341,13 @@ main (int argc, char **argv)
   for (int i = 3; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp (a, "--beam") && v) {
+    if (!strcmp (a, "--compute-type") && v) {
+      if (!whisper_compute_type_from_name (v, &p.compute_type)) {
+        fprintf (stderr, "unknown compute type %s\n", v);
+        return 2;
+      }
+      i++;
+    } else if (!strcmp (a, "--beam") && v) {
       p.beam_size = atoi (v);
       i++;
     } else if (!strcmp (a, "--start") && v) {

@@ -282,8 +282,8 @@ test_f16_file (void)
   float *l32 = g_new (float, NT * (size_t) V);
   float *l16 = g_new (float, NT * (size_t) V);
   float *s32 = g_new (float, (size_t) V), *s16 = g_new (float, (size_t) V);
-  whisper_text_decoder *d32 = whisper_text_decoder_new (m32, 1, NULL);
-  whisper_text_decoder *d16 = whisper_text_decoder_new (m16, 1, NULL);
+  whisper_text_decoder *d32 = whisper_text_decoder_new (m32, 1, WHISPER_COMPUTE_FLOAT32, NULL);
+  whisper_text_decoder *d16 = whisper_text_decoder_new (m16, 1, WHISPER_COMPUTE_FLOAT32, NULL);
   CHECK (!whisper_text_decoder_has_f16_weights (d32),
       "float16 weights taken for a float32 model");
 #ifdef __x86_64__
@@ -326,7 +326,7 @@ test_forward (void)
   float xa[A * D];
   for (int i = 0; i < A * D; i++)
     xa[i] = frand ();
-  whisper_text_decoder *dec = whisper_text_decoder_new (&m, 3, NULL);
+  whisper_text_decoder *dec = whisper_text_decoder_new (&m, 3, WHISPER_COMPUTE_FLOAT32, NULL);
   g_assert (dec);
   whisper_text_decoder_set_audio (dec, xa);
 
@@ -507,7 +507,7 @@ test_greedy (void)
   float xa[A * D];
   for (int i = 0; i < A * D; i++)
     xa[i] = frand ();
-  whisper_text_decoder *dec = whisper_text_decoder_new (&m, 5, NULL);
+  whisper_text_decoder *dec = whisper_text_decoder_new (&m, 5, WHISPER_COMPUTE_FLOAT32, NULL);
   whisper_text_decoder_set_audio (dec, xa);
   whisper_search_opts o = default_opts ();
   o.timestamps = 0;

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* matmul_s8_forward: an nn.Linear with int8 weights (kernels.h).
+ *
+ * Two pool runs: the rows are quantised (quantize_row_s8, blocks of rows
+ * per task), then tiles of (row block x panel group) are multiplied by the
+ * dispatched gemm_s8_forward.  A row block (ROW_BLOCK rows of int8
+ * activations, 96 KiB at IC = 1536) stays in L2 while the task walks its
+ * panels; a panel (16 outputs x IC) stays in L1 while the block's rows
+ * pass it.  With a few rows (the decoder: one per beam) there is one row
+ * block and the panels are split over the threads instead. */
+#include "kernel-isa.h"
+
+#include <stdint.h>
+
+#define ROW_BLOCK 64
+
+size_t
+matmul_s8_scratch_size (int T, int IC)
+{
+  const size_t ICp = (size_t) (IC + 63) / 64 * 64;
+  return (size_t) T * ICp + (size_t) T * sizeof (float) + 64;
+}
+
+typedef struct {
+  float *out;
+  int ld_out;
+  const float *inp;
+  int ld_inp;
+  int8_t *qa;
+  int ld_qa;
+  float *sa;
+  const kernel_s8_matrix *w;
+  const float *bias;
+  int T, accumulate;
+  int n_row_blocks, n_col_groups, panels_per_group;
+} s8_job;
+
+static void
+quantize_task (void *ctx, int task, int worker)
+{
+  const s8_job *j = ctx;
+  (void) worker;
+  const int r1 = (task + 1) * ROW_BLOCK < j->T ? (task + 1) * ROW_BLOCK : j->T;
+  for (int r = task * ROW_BLOCK; r < r1; r++)
+    j->sa[r] = quantize_row_s8 (j->qa + (size_t) r * j->ld_qa,
+        j->inp + (size_t) r * j->ld_inp, j->w->IC);
+}
+
+static void
+gemm_task (void *ctx, int task, int worker)
+{
+  const s8_job *j = ctx;
+  (void) worker;
+  const int rb = task / j->n_col_groups, cg = task % j->n_col_groups;
+  const int r0 = rb * ROW_BLOCK;
+  const int nr = j->T - r0 < ROW_BLOCK ? j->T - r0 : ROW_BLOCK;
+  const int n_panels = j->w->OCp / KERNEL_S8_PANEL;
+  const int p0 = cg * j->panels_per_group;
+  int np = n_panels - p0 < j->panels_per_group ? n_panels - p0 :
+      j->panels_per_group;
+  if (np <= 0)
+    return;
+  kernel_gemm_s8 (j->out + (size_t) r0 * j->ld_out, j->ld_out,
+      j->qa + (size_t) r0 * j->ld_qa, j->ld_qa, j->sa + r0, j->w, j->bias,
+      nr, p0, np, j->accumulate);
+}
+
+void
+matmul_s8_forward (float *out, int ld_out, void *scratch, const float *inp,
+    int ld_inp, const kernel_s8_matrix * w, const float *bias, int T,
+    int accumulate, kernel_pool * pool)
+{
+  /* out [T][ld_out] (first OC columns), scratch matmul_s8_scratch_size
+   * (T, IC) bytes, inp [T][ld_inp] (first IC columns), bias [OC] or NULL */
+  if (T <= 0)
+    return;
+  kernels_init ();
+  const int ld_qa = (w->IC + 63) / 64 * 64;
+  int8_t *qa = (int8_t *) (((uintptr_t) scratch + 63) & ~(uintptr_t) 63);
+  s8_job j = {
+    .out = out, .ld_out = ld_out, .inp = inp, .ld_inp = ld_inp,
+    .qa = qa, .ld_qa = ld_qa, .sa = (float *) (qa + (size_t) T * ld_qa),
+    .w = w, .bias = bias, .T = T, .accumulate = accumulate,
+  };
+  /* the padding columns of each row (IC .. ICp) must be zero */
+  for (int r = 0; r < T; r++)
+    for (int k = w->IC; k < w->ICp; k++)
+      qa[(size_t) r * ld_qa + k] = 0;
+  j.n_row_blocks = (T + ROW_BLOCK - 1) / ROW_BLOCK;
+  kernel_pool_run (pool, j.n_row_blocks, quantize_task, &j);
+
+  const int n_panels = w->OCp / KERNEL_S8_PANEL;
+  const int nt = kernel_pool_n_threads (pool);
+  /* enough tasks for every thread to take several (uneven cores) */
+  int groups = 1;
+  if (j.n_row_blocks < 4 * nt) {
+    groups = (4 * nt + j.n_row_blocks - 1) / j.n_row_blocks;
+    groups = groups > n_panels ? n_panels : groups;
+  }
+  j.panels_per_group = (n_panels + groups - 1) / groups;
+  j.n_col_groups = (n_panels + j.panels_per_group - 1) / j.panels_per_group;
+  kernel_pool_run (pool, j.n_row_blocks * j.n_col_groups, gemm_task, &j);
+}

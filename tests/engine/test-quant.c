@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of the int8 quantisation and the int8 GEMM (kernels.h):
+ * the definition (quantize_row_s8, dequantize_s32) on hand-computed
+ * cases, and matmul_s8_forward against it, bit for bit, with an exact
+ * integer reference written here, for every row count from 1 up, shapes
+ * that are not multiples of the panel sizes, with and without bias and
+ * accumulation, on no pool and pools of 2 and 3 threads. */
+#include "kernels.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int n_failed, n_passed;
+
+static void
+check (const char *what, int cond)
+{
+  printf ("%-56s %s\n", what, cond ? "ok" : "FAILED");
+  if (cond)
+    n_passed++;
+  else
+    n_failed++;
+}
+
+static unsigned long long rng_state = 0x2545F4914F6CDD1Dull;
+/* deterministic, roughly Gaussian (sum of 4 uniforms): int8 rounding
+ * meets many magnitudes, not only a flat range */
+static float
+grand (void)
+{
+  float s = 0.0f;
+  for (int i = 0; i < 4; i++) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    s += (float) ((rng_state >> 40) / (double) (1ull << 24)) - 0.5f;
+  }
+  return s;
+}
+
+static void
+test_quantize_row (void)
+{
+  int8_t q[8];
+  /* max 2.54: s = 0.02; 0.01 * 127 / 2.54 = 0.5 -> 0 (tie to even),
+   * 0.03 -> 1.5 -> 2, -0.05 -> -2.5 -> -2 */
+  const float x[5] = { 2.54f, 0.01f, 0.03f, -0.05f, -2.54f };
+  float s = quantize_row_s8 (q, x, 5);
+  check ("quantize: scale = max|x| / 127", s == 2.54f / 127.0f);
+  check ("quantize: max -> 127, -max -> -127", q[0] == 127 && q[4] == -127);
+  int want1 = (int) nearbyintf (0.01f * (127.0f / 2.54f));
+  int want2 = (int) nearbyintf (0.03f * (127.0f / 2.54f));
+  int want3 = (int) nearbyintf (-0.05f * (127.0f / 2.54f));
+  check ("quantize: rounding is nearbyintf of x * (127 / max)",
+      q[1] == want1 && q[2] == want2 && q[3] == want3);
+  const float ties[4] = { 127.0f, 0.5f, 1.5f, -2.5f };
+  s = quantize_row_s8 (q, ties, 4);
+  check ("quantize: ties to even (0.5 -> 0, 1.5 -> 2, -2.5 -> -2)",
+      s == 1.0f && q[1] == 0 && q[2] == 2 && q[3] == -2);
+  const float zeros[3] = { 0.0f, -0.0f, 0.0f };
+  memset (q, 7, sizeof q);
+  s = quantize_row_s8 (q, zeros, 3);
+  check ("quantize: a zero row gives s = 0, q = 0",
+      s == 0.0f && q[0] == 0 && q[1] == 0 && q[2] == 0);
+  const float with_nan[3] = { 1.0f, NAN, -0.5f };
+  s = quantize_row_s8 (q, with_nan, 3);
+  check ("quantize: NaN element -> 0, others kept",
+      s == 1.0f / 127.0f && q[0] == 127 && q[1] == 0 && q[2] == -64);
+  check ("dequantize: fmaf (acc, s_a s_w, b)",
+      dequantize_s32 (1000, 0.5f, 0.25f, 1.0f) == 126.0f
+      && dequantize_s32 (-3, 2.0f, 1.5f, 0.0f) == -9.0f);
+}
+
+/* One case of matmul_s8_forward against the definition: returns the
+ * number of outputs that differ in any bit. */
+static long
+gemm_case (int T, int IC, int OC, int with_bias, int accumulate,
+    kernel_pool * pool, double *max_rel_f32)
+{
+  float *x = malloc (sizeof (float) * T * IC);
+  float *w = malloc (sizeof (float) * OC * IC);
+  float *b = malloc (sizeof (float) * OC);
+  float *out = malloc (sizeof (float) * T * (OC + 3));
+  float *want = malloc (sizeof (float) * T * (OC + 3));
+  int8_t *qx = malloc ((size_t) T * IC), *qw = malloc ((size_t) OC * IC);
+  float *sx = malloc (sizeof (float) * T), *sw = malloc (sizeof (float) * OC);
+  for (int i = 0; i < T * IC; i++)
+    x[i] = grand ();
+  for (int i = 0; i < OC * IC; i++)
+    w[i] = grand () * 0.1f;
+  for (int i = 0; i < OC; i++)
+    b[i] = grand ();
+  const int ld = OC + 3;
+  for (int i = 0; i < T * ld; i++)
+    out[i] = want[i] = grand ();
+
+  kernel_s8_matrix *m = kernel_s8_matrix_new (OC, IC);
+  for (int o = 0; o < OC; o++) {
+    sw[o] = quantize_row_s8 (qw + (size_t) o * IC, w + (size_t) o * IC, IC);
+    kernel_s8_matrix_quantize_row (m, o, w + (size_t) o * IC);
+  }
+  for (int t = 0; t < T; t++)
+    sx[t] = quantize_row_s8 (qx + (size_t) t * IC, x + (size_t) t * IC, IC);
+  double max_rel = 0.0;
+  for (int t = 0; t < T; t++)
+    for (int o = 0; o < OC; o++) {
+      long long acc = 0;
+      double exact = with_bias ? b[o] : 0.0;
+      for (int k = 0; k < IC; k++) {
+        acc += qx[(size_t) t * IC + k] * qw[(size_t) o * IC + k];
+        exact += (double) x[(size_t) t * IC + k] * w[(size_t) o * IC + k];
+      }
+      float y = dequantize_s32 ((int32_t) acc, sx[t], sw[o],
+          with_bias ? b[o] : 0.0f);
+      float *dst = &want[(size_t) t * ld + o];
+      *dst = accumulate ? *dst + y : y;
+      double rel = fabs (y - exact) / (fabs (exact) + 1.0);
+      max_rel = rel > max_rel ? rel : max_rel;
+    }
+  void *scratch = aligned_alloc (64, (matmul_s8_scratch_size (T, IC) + 63)
+      / 64 * 64);
+  matmul_s8_forward (out, ld, scratch, x, IC, m, with_bias ? b : NULL, T,
+      accumulate, pool);
+  long bad = 0;
+  for (int i = 0; i < T * ld; i++)
+    bad += memcmp (&out[i], &want[i], sizeof (float)) != 0;
+  *max_rel_f32 = max_rel;
+  kernel_s8_matrix_free (m);
+  free (scratch);
+  free (x), free (w), free (b), free (out), free (want);
+  free (qx), free (qw), free (sx), free (sw);
+  return bad;
+}
+
+static void
+test_matmul_s8 (void)
+{
+  kernel_pool *pools[3] = { NULL, kernel_pool_new (2), kernel_pool_new (3) };
+  char what[128];
+  const int shapes[][3] = {      /* T, IC, OC */
+    {1, 384, 384}, {2, 30, 40}, {3, 7, 17}, {4, 64, 16}, {5, 384, 1536},
+    {7, 1, 1}, {8, 100, 33}, {63, 96, 48}, {64, 384, 384},
+    {65, 60, 50}, {130, 1536, 384}, {1500, 384, 384},
+  };
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+    for (int variant = 0; variant < 3; variant++) {
+      const int T = shapes[s][0], IC = shapes[s][1], OC = shapes[s][2];
+      const int with_bias = variant != 1, accumulate = variant == 2;
+      kernel_pool *pool = pools[(s + variant) % 3];
+      double rel;
+      long bad = gemm_case (T, IC, OC, with_bias, accumulate, pool, &rel);
+      snprintf (what, sizeof what,
+          "matmul_s8 %dx%dx%d%s%s, %d thr: bit-exact", T, IC, OC,
+          with_bias ? " +b" : "", accumulate ? " +=" : "",
+          kernel_pool_n_threads (pool));
+      check (what, bad == 0);
+      if (bad)
+        printf ("    %ld outputs differ\n", bad);
+      /* against float64: int8 keeps about 2 significant digits */
+      if (IC >= 30 && rel > 0.05) {
+        printf ("    relative error against float64 %.3g\n", rel);
+        check ("matmul_s8 near the float64 product", 0);
+      }
+    }
+  for (int i = 1; i < 3; i++)
+    kernel_pool_free (pools[i]);
+}
+
+int
+main (void)
+{
+  printf ("kernels: %s copy\n", kernels_cpu_path ());
+  test_quantize_row ();
+  test_matmul_s8 ();
+  printf ("%d passed, %d failed\n", n_passed, n_failed);
+  return n_failed ? 1 : 0;
+}
