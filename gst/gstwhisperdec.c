@@ -79,6 +79,7 @@
 #include <gst/gst.h>
 
 #include "gstwhisperdec.h"
+#include "gstwhisperencnpu.h"
 #include "whisper-caps.h"
 #include "whisper.h"
 
@@ -112,6 +113,7 @@ enum
   PROP_LOGPROB_THRESHOLD,
   PROP_COMPRESSION_RATIO_THRESHOLD,
   PROP_SKIP_NON_WORDS,
+  PROP_COMPUTE_TYPE,
 };
 
 /* Properties are copied into the decoding parameters at every window, so
@@ -384,6 +386,20 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
           "Drop segments whose text has no letter or digit (e.g. \".\" "
           "decoded from noise)", d.skip_non_words, PROP_FLAGS));
 
+  /**
+   * GstWhisperDec:compute-type:
+   *
+   * The arithmetic of the decoder's matrix products (see
+   * #GstWhisperEncNpu:compute-type).  `auto` decodes with the type the
+   * encoder chose (the "compute-type" field of its caps); `float32` or
+   * `int8` override it.
+   */
+  g_object_class_install_property (gobject_class, PROP_COMPUTE_TYPE,
+      g_param_spec_enum ("compute-type", "Compute type",
+          "Arithmetic of the decoder's matrix products (auto: the "
+          "encoder's)", GST_TYPE_WHISPER_COMPUTE_TYPE, d.compute_type,
+          PROP_FLAGS));
+
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_whisper_dec_change_state);
 
@@ -538,6 +554,9 @@ gst_whisper_dec_set_property (GObject * object, guint prop_id,
     case PROP_SKIP_NON_WORDS:
       self->params.skip_non_words = g_value_get_boolean (value);
       break;
+    case PROP_COMPUTE_TYPE:
+      self->params.compute_type = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -599,6 +618,9 @@ gst_whisper_dec_get_property (GObject * object, guint prop_id,
     case PROP_SKIP_NON_WORDS:
       g_value_set_boolean (value, self->params.skip_non_words);
       break;
+    case PROP_COMPUTE_TYPE:
+      g_value_set_enum (value, self->params.compute_type);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -647,6 +669,8 @@ decode_params_snapshot (GstWhisperDec * self, DecodeParams * dp)
 
   dp->p.language = dp->language;
   dp->p.initial_prompt = dp->initial_prompt;
+  if (dp->p.compute_type == WHISPER_COMPUTE_AUTO)
+    dp->p.compute_type = self->caps_compute_type;
   if (dp->suppress->len)
     dp->p.suppress_tokens = (const int *) dp->suppress->data;
 }
@@ -1031,6 +1055,11 @@ gst_whisper_dec_set_caps (GstWhisperDec * self, GstCaps * caps)
   key = gst_structure_get_string (s, "model");
   if (key == NULL || *key == '\0')
     goto no_model;
+  /* an encoder that names no compute type leaves the choice to the
+   * engine */
+  if (!whisper_compute_type_from_name (gst_structure_get_string (s,
+              "compute-type"), &self->caps_compute_type))
+    self->caps_compute_type = WHISPER_COMPUTE_AUTO;
 
   if (self->model_key && strcmp (self->model_key, key) == 0) {
     model = self->model;

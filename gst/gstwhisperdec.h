@@ -53,6 +53,7 @@ struct _GstWhisperDec
   /* streaming state (streaming thread only) */
   whisper_model *model;         /* shared, from the model registry */
   gchar *model_key;
+  whisper_compute_type caps_compute_type;  /* the encoder's, from the caps */
   whisper_decoder *decoder;
   GstSegment segment;
   GstClockTime last_end;        /* end of the last text buffer or GAP pushed */

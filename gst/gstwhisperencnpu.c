@@ -68,6 +68,7 @@ GST_DEBUG_CATEGORY_STATIC (whisper_enc_npu_debug);
 #define DEFAULT_MODEL "tiny.en"
 #define DEFAULT_BACKEND WHISPER_BACKEND_AUTO
 #define DEFAULT_THREADS 0
+#define DEFAULT_COMPUTE_TYPE WHISPER_COMPUTE_AUTO
 #define DEFAULT_SPEECH_GATE WHISPER_SPEECH_GATE_DEFAULT_DB
 #define MAX_THREADS 1024
 
@@ -79,6 +80,8 @@ enum
   PROP_THREADS,
   PROP_BACKEND_IN_USE,
   PROP_SPEECH_GATE,
+  PROP_COMPUTE_TYPE,
+  PROP_COMPUTE_TYPE_IN_USE,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -134,6 +137,24 @@ gst_whisper_backend_get_type (void)
     g_once_init_leave (&backend_type, tmp);
   }
   return backend_type;
+}
+
+GType
+gst_whisper_compute_type_get_type (void)
+{
+  static GType compute_type = 0;
+  static const GEnumValue types[] = {
+    {WHISPER_COMPUTE_AUTO, "The fastest type whose accuracy holds", "auto"},
+    {WHISPER_COMPUTE_FLOAT32, "float32 throughout", "float32"},
+    {WHISPER_COMPUTE_INT8, "int8 projections, float32 elsewhere", "int8"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&compute_type)) {
+    GType tmp = g_enum_register_static ("GstWhisperComputeType", types);
+    g_once_init_leave (&compute_type, tmp);
+  }
+  return compute_type;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -216,6 +237,35 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
           G_PARAM_STATIC_STRINGS));
 
+  /**
+   * GstWhisperEncNpu:compute-type:
+   *
+   * The arithmetic of the matrix products, named as faster-whisper and
+   * CTranslate2 name them: `float32`, or `int8` (the projection weights in
+   * int8, activations quantised per row, float32 elsewhere; see
+   * docs/quantization.md).  `auto` takes the fastest type whose accuracy
+   * was measured to hold and says which in
+   * #GstWhisperEncNpu:compute-type-in-use.  The encoder's src caps carry
+   * the type, and whisperdec decodes with it unless its own
+   * compute-type says otherwise.
+   */
+  g_object_class_install_property (gobject_class, PROP_COMPUTE_TYPE,
+      g_param_spec_enum ("compute-type", "Compute type",
+          "Arithmetic of the matrix products", GST_TYPE_WHISPER_COMPUTE_TYPE,
+          DEFAULT_COMPUTE_TYPE, G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWhisperEncNpu:compute-type-in-use:
+   *
+   * The compute type chosen when the element went to PAUSED (`float32` or
+   * `int8`), or NULL while the element is in NULL or READY.
+   */
+  g_object_class_install_property (gobject_class, PROP_COMPUTE_TYPE_IN_USE,
+      g_param_spec_string ("compute-type-in-use", "Compute type in use",
+          "The compute type the encoder runs with (NULL when not started)",
+          NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_whisper_enc_npu_change_state);
 
@@ -227,6 +277,7 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
       "gst-whisper-npu authors");
 
   gst_type_mark_as_plugin_api (GST_TYPE_WHISPER_BACKEND, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WHISPER_COMPUTE_TYPE, 0);
 }
 
 static void
@@ -257,6 +308,7 @@ gst_whisper_enc_npu_init (GstWhisperEncNpu * self)
   self->model_name = g_strdup (DEFAULT_MODEL);
   self->backend = DEFAULT_BACKEND;
   self->threads = DEFAULT_THREADS;
+  self->compute_type = DEFAULT_COMPUTE_TYPE;
   self->speech_gate_db = DEFAULT_SPEECH_GATE;
   self->backend_in_use = NULL;
 
@@ -300,6 +352,9 @@ gst_whisper_enc_npu_set_property (GObject * object, guint prop_id,
     case PROP_SPEECH_GATE:
       self->speech_gate_db = g_value_get_double (value);
       break;
+    case PROP_COMPUTE_TYPE:
+      self->compute_type = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -329,6 +384,12 @@ gst_whisper_enc_npu_get_property (GObject * object, guint prop_id,
       break;
     case PROP_SPEECH_GATE:
       g_value_set_double (value, self->speech_gate_db);
+      break;
+    case PROP_COMPUTE_TYPE:
+      g_value_set_enum (value, self->compute_type);
+      break;
+    case PROP_COMPUTE_TYPE_IN_USE:
+      g_value_set_string (value, self->compute_type_in_use);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -372,7 +433,7 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
 {
   gchar *name;
   whisper_encoder_params params = whisper_encoder_default_params ();
-  const gchar *in_use;
+  const gchar *in_use, *ct_in_use;
   GError *err = NULL;
   whisper_model_info info;
 
@@ -380,6 +441,7 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
   name = g_strdup (self->model_name);
   params.backend = self->backend;
   params.n_threads = self->threads;
+  params.compute_type = self->compute_type;
   GST_OBJECT_UNLOCK (self);
 
   if (name == NULL || name[0] == '\0')
@@ -402,6 +464,8 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
   if (self->encoder == NULL)
     goto encoder_error;
   in_use = whisper_backend_name (whisper_encoder_get_backend (self->encoder));
+  ct_in_use = whisper_compute_type_name (whisper_encoder_get_compute_type
+      (self->encoder));
 
   self->n_state = info.n_audio_state;
   self->n_ctx = info.n_audio_ctx;
@@ -410,12 +474,15 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
   GST_OBJECT_LOCK (self);
   self->n_mels = info.n_mels;
   self->backend_in_use = in_use;
+  self->compute_type_in_use = ct_in_use;
   GST_OBJECT_UNLOCK (self);
 
   GST_INFO_OBJECT (self, "model %s (%s, %s): n_mels %d, n_state %d, "
-      "n_ctx %d; backend %s, %d threads", name, self->model_key,
-      info.format ? info.format : "?", info.n_mels, self->n_state,
-      self->n_ctx, in_use, whisper_encoder_get_n_threads (self->encoder));
+      "n_ctx %d; backend %s, compute type %s (asked: %s), %d threads", name,
+      self->model_key, info.format ? info.format : "?", info.n_mels,
+      self->n_state, self->n_ctx, in_use, ct_in_use,
+      whisper_compute_type_name (params.compute_type),
+      whisper_encoder_get_n_threads (self->encoder));
 
   self->caps_ok = FALSE;
   self->seek_queried = FALSE;
@@ -477,9 +544,10 @@ encoder_error:
   {
     GST_ELEMENT_ERROR (self, LIBRARY, INIT,
         (_("Could not set up the Whisper encoder.")),
-        ("model %s, backend %s, %d threads: %s", self->model_key,
-            whisper_backend_name (params.backend), params.n_threads,
-            err ? err->message : "unknown error"));
+        ("model %s, backend %s, compute type %s, %d threads: %s",
+            self->model_key, whisper_backend_name (params.backend),
+            whisper_compute_type_name (params.compute_type),
+            params.n_threads, err ? err->message : "unknown error"));
     g_clear_error (&err);
     whisper_model_registry_release (self->model);
     self->model = NULL;
@@ -502,6 +570,7 @@ gst_whisper_enc_npu_stop (GstWhisperEncNpu * self)
   GST_OBJECT_LOCK (self);
   self->n_mels = 0;
   self->backend_in_use = NULL;
+  self->compute_type_in_use = NULL;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -899,6 +968,8 @@ gst_whisper_enc_npu_set_caps (GstWhisperEncNpu * self, GstCaps * caps)
 
   srccaps = gst_caps_new_simple (WHISPER_ENCODED_MEDIA_TYPE,
       "model", G_TYPE_STRING, self->model_key,
+      "compute-type", G_TYPE_STRING, whisper_compute_type_name
+      (whisper_encoder_get_compute_type (self->encoder)),
       "n-state", G_TYPE_INT, self->n_state,
       "n-ctx", G_TYPE_INT, self->n_ctx,
       "n-mels", G_TYPE_INT, self->n_mels, NULL);

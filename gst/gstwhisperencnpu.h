@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 /* The engine's whisper_backend as a GEnum ("GstWhisperBackend") */
 #define GST_TYPE_WHISPER_BACKEND (gst_whisper_backend_get_type ())
 GType gst_whisper_backend_get_type (void);
+/* The engine's whisper_compute_type as a GEnum ("GstWhisperComputeType") */
+#define GST_TYPE_WHISPER_COMPUTE_TYPE (gst_whisper_compute_type_get_type ())
+GType gst_whisper_compute_type_get_type (void);
 
 #define GST_TYPE_WHISPER_ENC_NPU (gst_whisper_enc_npu_get_type ())
 G_DECLARE_FINAL_TYPE (GstWhisperEncNpu, gst_whisper_enc_npu, GST,
@@ -31,8 +34,10 @@ struct _GstWhisperEncNpu
   gchar *model_name;
   whisper_backend backend;
   gint threads;
+  whisper_compute_type compute_type;
   gdouble speech_gate_db;       /* least contrast of a decoded window */
   const gchar *backend_in_use;  /* static string, NULL when stopped */
+  const gchar *compute_type_in_use;  /* static string, NULL when stopped */
 
   /* engine, made in READY->PAUSED, freed in PAUSED->READY */
   whisper_model *model;

@@ -93,6 +93,8 @@ SUBSET_ORDER = [s for s, _ in SUBSETS]
 WER_BOUND = 0.3            # percentage points, short-utterance subsets
 WER_BOUND_LONGFORM = 0.5   # percentage points, longform-*
 TOKEN_IDENTITY_MIN = 0.90  # fraction of ls-* utterances
+# --compute-type int8: against our own float32 pipeline, every subset
+WER_BOUND_INT8 = 0.5       # percentage points
 
 
 # ---------------------------------------------------------------- data ---
@@ -591,7 +593,7 @@ def _q(path):
 
 class OurPipeline:
     def __init__(self, build_dir, model_path, threads=2, passive_omp=True,
-                 defaults=False):
+                 defaults=False, compute_type=None):
         """defaults=True: every element at its default properties:
         whisperencnpu gets only model= (the bare name when @model_path is
         in the models directory), no threads=; whisperdec gets nothing but
@@ -608,6 +610,9 @@ class OurPipeline:
         # the encoder's own thread count, when it has one, as well as OMP's
         self.enc_extra = " threads=%d" % threads \
             if threads and enc_props and "threads" in enc_props else ""
+        # whisperdec decodes with the encoder's compute type (its caps)
+        if compute_type and enc_props and "compute-type" in enc_props:
+            self.enc_extra += " compute-type=%s" % compute_type
         self.multilingual = model_is_multilingual(model_path)
         self.missing_props = set()
         self.model_arg = model_path
@@ -841,7 +846,8 @@ def identity_ls(items, ours, ref):
     return same / len(its), len(its), basis
 
 
-LABELS = {"ours": "ours", "fw": "faster-whisper",
+LABELS = {"ours": "ours", "ours-float32": "ours float32",
+          "fw": "faster-whisper",
           "fw-openai-pad": "fw openai-pad",
           "fw-openai-pad-gst-audio": "fw openai-pad gst-audio"}
 
@@ -930,6 +936,11 @@ def main(argv=None):
     ap.add_argument("--ours-only", action="store_true",
                     help="our pipeline only, against the references")
     ap.add_argument("--quiet", action="store_true", help="no per-item log")
+    ap.add_argument("--compute-type", choices=["float32", "int8"],
+                    default="float32",
+                    help="whisperencnpu compute-type (whisperdec follows "
+                    "it); int8 also runs our float32 and compares with it: "
+                    "WER within %.1f points on every subset" % WER_BOUND_INT8)
     args = ap.parse_args(argv)
 
     models = args.model or ["tiny.en"]
@@ -939,6 +950,9 @@ def main(argv=None):
         variants.append(args.criteria)
     variants = [v for v in FW_VARIANTS if v in variants]
     crit_name = "fw" if args.criteria == "stock" else "fw-" + args.criteria
+    int8 = args.compute_type == "int8"
+    if int8:
+        crit_name = "ours-float32"
     items = select_items(read_manifest(), args.subset, args.limit,
                          set(args.id) if args.id else None)
     if not items:
@@ -959,9 +973,12 @@ def main(argv=None):
         if not model_present(mpath):
             print("model %s not found at %s" % (model, mpath), file=sys.stderr)
             return 77
-        pipe = None
+        pipe = pipe_f32 = None
         if not args.fw_only:
-            pipe = OurPipeline(build_dir, mpath, args.threads)
+            pipe = OurPipeline(build_dir, mpath, args.threads,
+                               compute_type=args.compute_type)
+            pipe_f32 = OurPipeline(build_dir, mpath, args.threads,
+                                   compute_type="float32") if int8 else None
             if not pipe.available:
                 print("our elements are not available from %s/gst "
                       "(whispermel, whisperencnpu, whisperdec)" % build_dir,
@@ -974,6 +991,9 @@ def main(argv=None):
                 engines["ours"] = reuse_ours(args.reuse_ours, model, beam, items)
             elif pipe:
                 engines["ours"] = run_ours(items, pipe, beam, args.jobs, log)
+                if pipe_f32:
+                    engines["ours-float32"] = run_ours(items, pipe_f32, beam,
+                                                       args.jobs, log)
             for v in variants:
                 if fw_model is None and not fw_all_cached(items, mpath, beam, v,
                                                           args.cache):
@@ -1007,7 +1027,7 @@ def main(argv=None):
                                      100 * frac,
                                      " (criterion: >= %.0f %%)" % (100 * TOKEN_IDENTITY_MIN)
                                      if name == crit_name else ""))
-                if name == crit_name and frac < TOKEN_IDENTITY_MIN:
+                if name == crit_name and not int8 and frac < TOKEN_IDENTITY_MIN:
                     failures.append("%s beam %d: %s identical to %s on %.1f %% of "
                                     "LibriSpeech utterances (< %.0f %%)" % (
                                         model, beam, basis, LABELS[name], 100 * frac,
@@ -1023,6 +1043,8 @@ def main(argv=None):
                 if key not in r:
                     continue
                 bound = WER_BOUND_LONGFORM if r["subset"] == "longform" else WER_BOUND
+                if int8:
+                    bound = WER_BOUND_INT8
                 if r[key] > bound + 1e-9:
                     failures.append("%s beam %d %s: WER %.2f vs %s %.2f "
                                     "(+%.2f points > %.1f)" % (
@@ -1053,6 +1075,9 @@ def main(argv=None):
     if failures:
         out_lines.append("FAIL (criteria against %s):" % LABELS[crit_name])
         out_lines.extend("- " + f for f in failures)
+    elif int8 and not args.fw_only:
+        out_lines.append("PASS: int8 within %.1f points of our float32 on "
+                         "every subset" % WER_BOUND_INT8)
     elif not args.fw_only and not args.ours_only:
         out_lines.append("PASS: every subset within %.1f points (long-form %.1f) "
                          "of %s, LibriSpeech identity >= %.0f %%" % (

@@ -2,12 +2,15 @@
 /* encode-mel: runs the CPU encoder on raw mel windows, for the accuracy
  * test (tests/accuracy/encoder_accuracy.py).
  *
- *   encode-mel [--threads N] MODEL MEL_IN OUT [MEL_IN OUT ...]
+ *   encode-mel [--threads N] [--compute-type T] MODEL MEL_IN OUT
+ *              [MEL_IN OUT ...]
  *
  * MODEL is a path or a known name.  Each MEL_IN is raw float32 [M][3000]
  * (M = the model's n_mels), already normalised; each OUT receives raw
  * float32 [1500][C].  Prints the model's dimensions on stdout.  Exit 0 on
- * success, 1 on any error (with a message on stderr).
+ * success, 1 on any error (with a message on stderr).  The compute type
+ * (auto, float32, int8) defaults to float32: the accuracy test compares
+ * with CTranslate2's float32 encoder.
  */
 #include "encoder.h"
 #include "whisper.h"
@@ -20,13 +23,25 @@ int
 main (int argc, char **argv)
 {
   int n_threads = 0, a = 1;
-  if (a + 1 < argc && !strcmp (argv[a], "--threads")) {
-    n_threads = atoi (argv[a + 1]);
-    a += 2;
+  whisper_compute_type compute_type = WHISPER_COMPUTE_FLOAT32;
+  for (;;) {
+    if (a + 1 < argc && !strcmp (argv[a], "--threads")) {
+      n_threads = atoi (argv[a + 1]);
+      a += 2;
+    } else if (a + 1 < argc && !strcmp (argv[a], "--compute-type")) {
+      if (!whisper_compute_type_from_name (argv[a + 1], &compute_type)) {
+        fprintf (stderr, "encode-mel: unknown compute type %s\n",
+            argv[a + 1]);
+        return 1;
+      }
+      a += 2;
+    } else {
+      break;
+    }
   }
   if (argc - a < 3 || (argc - a - 1) % 2 != 0) {
-    fprintf (stderr, "usage: %s [--threads N] MODEL MEL_IN OUT "
-        "[MEL_IN OUT ...]\n", argv[0]);
+    fprintf (stderr, "usage: %s [--threads N] [--compute-type T] MODEL "
+        "MEL_IN OUT [MEL_IN OUT ...]\n", argv[0]);
     return 1;
   }
   GError *err = NULL;
@@ -41,7 +56,8 @@ main (int argc, char **argv)
     return 1;
   }
   whisper_encoder *enc = whisper_encoder_new (model,
-      &(whisper_encoder_params) { .n_threads = n_threads }, &err);
+      &(whisper_encoder_params) { .n_threads = n_threads,
+        .compute_type = compute_type }, &err);
   if (!enc) {
     fprintf (stderr, "encode-mel: %s\n", err->message);
     g_error_free (err);
