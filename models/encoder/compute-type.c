@@ -36,6 +36,7 @@ whisper_compute_type_resolve (whisper_compute_type type)
 {
   switch (type) {
     case WHISPER_COMPUTE_AUTO:
+      return WHISPER_COMPUTE_FLOAT32;
     case WHISPER_COMPUTE_FLOAT32:
     case WHISPER_COMPUTE_INT8:
       return type;

@@ -413,6 +413,65 @@ GST_START_TEST (test_properties)
 
 GST_END_TEST;
 
+/* compute-type: auto by default, resolved when the element starts, named
+ * in compute-type-in-use and in the src caps */
+GST_START_TEST (test_compute_type)
+{
+  static const gchar *const asked[] = { "auto", "float32", "int8" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (asked); i++) {
+    GstElement *enc = gst_element_factory_make ("whisperencnpu", NULL);
+    GstHarness *h;
+    GstCaps *caps;
+    GstEvent *ev;
+    gchar *ct, *in_use, *mel_caps;
+
+    g_object_get (enc, "compute-type-in-use", &in_use, NULL);
+    fail_unless (in_use == NULL);
+    if (i == 0) {
+      GParamSpec *pspec = g_object_class_find_property
+          (G_OBJECT_GET_CLASS (enc), "compute-type");
+      GEnumClass *eclass = g_type_class_ref (pspec->value_type);
+      gint v;
+      g_object_get (enc, "compute-type", &v, NULL);
+      fail_unless_equals_string (g_enum_get_value (eclass, v)->value_nick,
+          "auto");
+      g_type_class_unref (eclass);
+      fail_unless (pspec->flags & GST_PARAM_MUTABLE_READY);
+    }
+    gst_util_set_object_arg (G_OBJECT (enc), "compute-type", asked[i]);
+    g_object_set (enc, "model", test_model (), "threads", 1, NULL);
+    h = gst_harness_new_with_element (enc, "sink", "src");
+    gst_object_unref (enc);
+    mel_caps = g_strdup_printf ("audio/x-whisper-mel, n-mels = (int) %d, "
+        "rate = (int) 100", n_mels);
+    gst_harness_set_src_caps_str (h, mel_caps);
+    g_free (mel_caps);
+    g_object_get (h->element, "compute-type-in-use", &in_use, NULL);
+    fail_unless (in_use != NULL);
+    if (i > 0) {
+      fail_unless_equals_string (in_use, asked[i]);
+    } else {
+      fail_unless (g_str_equal (in_use, "float32")
+          || g_str_equal (in_use, "int8"), "auto resolved to %s", in_use);
+    }
+    while ((ev = gst_harness_pull_event (h)) != NULL
+        && GST_EVENT_TYPE (ev) != GST_EVENT_CAPS)
+      gst_event_unref (ev);
+    fail_unless (ev != NULL, "no caps event");
+    gst_event_parse_caps (ev, &caps);
+    ct = g_strdup (gst_structure_get_string (gst_caps_get_structure (caps, 0),
+            "compute-type"));
+    gst_event_unref (ev);
+    fail_unless_equals_string (ct, in_use);
+    g_free (ct);
+    g_free (in_use);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_caps)
 {
   GstHarness *h = harness_new ();
@@ -968,6 +1027,7 @@ whisperencnpu_suite (void)
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_caps);
+  tcase_add_test (tc, test_compute_type);
   tcase_add_test (tc, test_n_mels_mismatch);
   tcase_add_test (tc, test_model_errors);
   tcase_add_test (tc, test_seek_driven);
