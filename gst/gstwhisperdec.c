@@ -391,13 +391,14 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
    *
    * The arithmetic of the decoder's matrix products (see
    * #GstWhisperEncNpu:compute-type).  `auto` decodes with the type the
-   * encoder chose (the "compute-type" field of its caps); `float32` or
+   * encoder was asked for (the "compute-type" field of its caps; its
+   * `auto` is resolved by the decoder for its own products); `float32` or
    * `int8` override it.
    */
   g_object_class_install_property (gobject_class, PROP_COMPUTE_TYPE,
       g_param_spec_enum ("compute-type", "Compute type",
-          "Arithmetic of the decoder's matrix products (auto: the "
-          "encoder's)", GST_TYPE_WHISPER_COMPUTE_TYPE, d.compute_type,
+          "Arithmetic of the decoder's matrix products (auto: the one "
+          "asked of the encoder)", GST_TYPE_WHISPER_COMPUTE_TYPE, d.compute_type,
           PROP_FLAGS));
 
   element_class->change_state =

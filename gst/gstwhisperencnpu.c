@@ -243,11 +243,12 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
    * The arithmetic of the matrix products, named as faster-whisper and
    * CTranslate2 name them: `float32`, or `int8` (the projection weights in
    * int8, activations quantised per row, float32 elsewhere; see
-   * docs/quantization.md).  `auto` takes the fastest type whose accuracy
-   * was measured to hold and says which in
-   * #GstWhisperEncNpu:compute-type-in-use.  The encoder's src caps carry
-   * the type, and whisperdec decodes with it unless its own
-   * compute-type says otherwise.
+   * docs/quantization.md).  `auto` takes, for the encoder, the fastest type
+   * whose accuracy was measured to hold (today float32: see
+   * docs/quantization.md) and says which in
+   * #GstWhisperEncNpu:compute-type-in-use.  The src caps carry the type
+   * asked for: whisperdec decodes with it (resolving `auto` for its own
+   * products) unless its own compute-type says otherwise.
    */
   g_object_class_install_property (gobject_class, PROP_COMPUTE_TYPE,
       g_param_spec_enum ("compute-type", "Compute type",
@@ -476,6 +477,7 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
   self->backend_in_use = in_use;
   self->compute_type_in_use = ct_in_use;
   GST_OBJECT_UNLOCK (self);
+  self->compute_type_asked = params.compute_type;
 
   GST_INFO_OBJECT (self, "model %s (%s, %s): n_mels %d, n_state %d, "
       "n_ctx %d; backend %s, compute type %s (asked: %s), %d threads", name,
@@ -968,8 +970,8 @@ gst_whisper_enc_npu_set_caps (GstWhisperEncNpu * self, GstCaps * caps)
 
   srccaps = gst_caps_new_simple (WHISPER_ENCODED_MEDIA_TYPE,
       "model", G_TYPE_STRING, self->model_key,
-      "compute-type", G_TYPE_STRING, whisper_compute_type_name
-      (whisper_encoder_get_compute_type (self->encoder)),
+      "compute-type", G_TYPE_STRING,
+      whisper_compute_type_name (self->compute_type_asked),
       "n-state", G_TYPE_INT, self->n_state,
       "n-ctx", G_TYPE_INT, self->n_ctx,
       "n-mels", G_TYPE_INT, self->n_mels, NULL);

@@ -38,6 +38,7 @@ struct _GstWhisperEncNpu
   gdouble speech_gate_db;       /* least contrast of a decoded window */
   const gchar *backend_in_use;  /* static string, NULL when stopped */
   const gchar *compute_type_in_use;  /* static string, NULL when stopped */
+  whisper_compute_type compute_type_asked;  /* at start: for the caps */
 
   /* engine, made in READY->PAUSED, freed in PAUSED->READY */
   whisper_model *model;

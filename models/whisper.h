@@ -215,7 +215,8 @@ typedef enum {
  * them).  INT8: the projection weights in int8 (per output channel),
  * activations quantised per row when used, int32 sums, float32 elsewhere
  * (docs/quantization.md).  AUTO is resolved by whisper_encoder_new() and
- * the decoder: the fastest type whose accuracy was measured to hold. */
+ * by the decoder, each for its own products: the fastest type whose
+ * accuracy was measured to hold (docs/quantization.md, AUTO). */
 typedef enum {
   WHISPER_COMPUTE_AUTO = 0,
   WHISPER_COMPUTE_FLOAT32 = 1,
@@ -228,8 +229,6 @@ const char *whisper_compute_type_name (whisper_compute_type type);
  * for an unknown name. */
 gboolean whisper_compute_type_from_name (const char *name,
     whisper_compute_type * type);
-/* What AUTO stands for on this machine (never AUTO). */
-whisper_compute_type whisper_compute_type_resolve (whisper_compute_type type);
 
 typedef struct {
   whisper_backend backend;    /* AUTO */

@@ -298,8 +298,8 @@ whisper_decoder_decode_window (whisper_decoder * d,
   /* decoder sized for the largest batch any temperature needs, in the
    * compute type asked for */
   int need = MAX (1, MAX (p->beam_size, p->best_of));
-  const whisper_compute_type ct = d->model->tensors ?
-      whisper_compute_type_resolve (p->compute_type) : WHISPER_COMPUTE_FLOAT32;
+  const whisper_compute_type ct =
+      whisper_text_decoder_resolve_compute_type (m, p->compute_type);
   if (need > whisper_text_decoder_max_batch (d->text)
       || ct != whisper_text_decoder_get_compute_type (d->text)) {
     need = MAX (need, whisper_text_decoder_max_batch (d->text));

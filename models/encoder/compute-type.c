@@ -28,18 +28,3 @@ whisper_compute_type_from_name (const char *name, whisper_compute_type * type)
     }
   return FALSE;
 }
-
-/* AUTO stays float32 until int8's accuracy on real speech is measured
- * (docs/quantization.md). */
-whisper_compute_type
-whisper_compute_type_resolve (whisper_compute_type type)
-{
-  switch (type) {
-    case WHISPER_COMPUTE_AUTO:
-      return WHISPER_COMPUTE_FLOAT32;
-    case WHISPER_COMPUTE_FLOAT32:
-    case WHISPER_COMPUTE_INT8:
-      return type;
-  }
-  return WHISPER_COMPUTE_FLOAT32;
-}
