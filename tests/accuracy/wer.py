@@ -940,11 +940,12 @@ def main(argv=None):
     ap.add_argument("--ours-only", action="store_true",
                     help="our pipeline only, against the references")
     ap.add_argument("--quiet", action="store_true", help="no per-item log")
-    ap.add_argument("--compute-type", choices=["float32", "int8"],
+    ap.add_argument("--compute-type", choices=["float32", "int8", "auto"],
                     default="float32",
                     help="whisperencnpu compute-type (whisperdec follows "
-                    "it); int8 also runs our float32 and compares with it: "
-                    "WER within %.1f points on every subset" % WER_BOUND_INT8)
+                    "it); int8 and auto also run our float32 and compare "
+                    "with it: WER within %.1f points on every subset of "
+                    ">= %d words" % (WER_BOUND_INT8, INT8_MIN_WORDS))
     args = ap.parse_args(argv)
 
     models = args.model or ["tiny.en"]
@@ -954,7 +955,8 @@ def main(argv=None):
         variants.append(args.criteria)
     variants = [v for v in FW_VARIANTS if v in variants]
     crit_name = "fw" if args.criteria == "stock" else "fw-" + args.criteria
-    int8 = args.compute_type == "int8"
+    # a reduced compute type is judged against our own float32
+    int8 = args.compute_type in ("int8", "auto")
     if int8:
         crit_name = "ours-float32"
     items = select_items(read_manifest(), args.subset, args.limit,
