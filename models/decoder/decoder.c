@@ -14,9 +14,6 @@
 
 #include <math.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "whisper.h"
 
@@ -27,7 +24,7 @@ struct whisper_text_decoder {
   int L, D, H, A, T, V, F;
   int max_batch;
   int max_rows;                /* Rmax */
-  int n_threads;               /* OpenMP team of the big products */
+  kernel_pool *pool;           /* threads of the big products */
   int n_past;
   int B_last, N_last;          /* shape of the last forward call */
   int have_audio;
@@ -101,11 +98,15 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
   d->F = 4 * d->D;
   d->max_batch = max_batch;
   d->max_rows = MAX (max_batch, d->T);
-#ifdef _OPENMP
-  d->n_threads = omp_get_max_threads ();
-#else
-  d->n_threads = 1;
-#endif
+  /* all cores, as the encoder's default */
+  const int n_threads = MAX ((int) g_get_num_processors (), 1);
+  d->pool = kernel_pool_new (n_threads);
+  if (!d->pool) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
+        "decoder: cannot start %d threads", n_threads);
+    whisper_text_decoder_free (d);
+    return NULL;
+  }
 
   const size_t L = d->L, D = d->D, A = d->A, T = d->T, R = d->max_rows;
   const size_t Bm = max_batch, S = MAX (A, T);
@@ -174,6 +175,7 @@ whisper_text_decoder_free (whisper_text_decoder * d)
 {
   if (!d)
     return;
+  kernel_pool_free (d->pool);
   g_free (d->memory);
   g_free (d->l16);
   g_free (d);
@@ -214,9 +216,9 @@ whisper_text_decoder_set_audio (whisper_text_decoder * d, const float *xa)
     float *Vv = d->cross_v + (size_t) l * d->A * d->D;
     /* K = xa Wk^T (no bias); V = xa Wv^T + bv */
     linear_forward (K, xa, c->k_w, NULL, NULL, d->A, d->D, d->D,
-        d->n_threads);
+        d->pool);
     linear_forward (Vv, xa, c->v_w, NULL, c->v_b, d->A, d->D, d->D,
-        d->n_threads);
+        d->pool);
   }
   d->have_audio = 1;
   whisper_text_decoder_clear_cache (d);
@@ -228,7 +230,8 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
 {
   const whisper_weights *w = &d->model->w;
   const int D = d->D, H = d->H, T = d->T, A = d->A, F = d->F;
-  const int R = B * N, nt = d->n_threads;
+  const int R = B * N;
+  kernel_pool *pool = d->pool;
   const int P = d->n_past;           /* cached positions before this call */
   const int ctx = P + N;             /* positions visible to the last token */
 
@@ -255,35 +258,35 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
     layernorm_forward (d->ln, d->x, lw->attn_ln_w, lw->attn_ln_b, R, D,
         LN_EPS);
     linear_forward (d->q, d->ln, lw->attn.q_w, L16 (q), lw->attn.q_b, R, D, D,
-        nt);
-    linear_forward (d->k, d->ln, lw->attn.k_w, L16 (k), NULL, R, D, D, nt);
+        pool);
+    linear_forward (d->k, d->ln, lw->attn.k_w, L16 (k), NULL, R, D, D, pool);
     linear_forward (d->v, d->ln, lw->attn.v_w, L16 (v), lw->attn.v_b, R, D, D,
-        nt);
+        pool);
     attention_causal_forward (d->att, d->scores, l_self_k, l_self_v, d->q,
         d->k, d->v, B, N, P, T, D, H);
     linear_forward (d->proj, d->att, lw->attn.o_w, L16 (o), lw->attn.o_b, R,
-        D, D, nt);
+        D, D, pool);
     residual_forward (d->x, d->x, d->proj, (size_t) R * D);
 
     /* x = x + o(cross_attn(q(ln x), K_audio, V_audio)) */
     layernorm_forward (d->ln, d->x, lw->cross_ln_w, lw->cross_ln_b, R, D,
         LN_EPS);
     linear_forward (d->q, d->ln, lw->cross.q_w, L16 (cq), lw->cross.q_b, R, D,
-        D, nt);
+        D, pool);
     attention_cross_forward (d->att, d->scores, d->q, l_cross_k, l_cross_v,
         R, A, D, H);
     linear_forward (d->proj, d->att, lw->cross.o_w, L16 (co), lw->cross.o_b,
-        R, D, D, nt);
+        R, D, D, pool);
     residual_forward (d->x, d->x, d->proj, (size_t) R * D);
 
     /* x = x + fc2(gelu(fc1(ln x))) */
     layernorm_forward (d->ln, d->x, lw->mlp_ln_w, lw->mlp_ln_b, R, D,
         LN_EPS);
     linear_forward (d->fc, d->ln, lw->fc1_w, L16 (fc1), lw->fc1_b, R, D, F,
-        nt);
-    gelu_forward (d->fc, d->fc, (size_t) R * F, nt);
+        pool);
+    gelu_forward (d->fc, d->fc, (size_t) R * F, pool);
     linear_forward (d->proj, d->fc, lw->fc2_w, L16 (fc2), lw->fc2_b, R, F, D,
-        nt);
+        pool);
     residual_forward (d->x, d->x, d->proj, (size_t) R * D);
 #undef L16
   }
@@ -308,10 +311,10 @@ whisper_text_decoder_logits (whisper_text_decoder * d, const int *rows,
    * values, half the traffic) */
   if (!d->tok_emb && n_rows > MATVEC_MAX_ROWS)
     matmul_f16_forward (logits, d->wscratch, d->gather, d->tok_emb16, NULL,
-        n_rows, D, V, d->n_threads);
+        n_rows, D, V, d->pool);
   else
     linear_forward (logits, d->gather, d->tok_emb, d->tok_emb16, NULL,
-        n_rows, D, V, d->n_threads);
+        n_rows, D, V, d->pool);
 }
 
 void

@@ -27,6 +27,7 @@ struct whisper_encoder {
   const whisper_model *model;
   whisper_backend backend;  /* resolved: never AUTO */
   int n_threads;
+  kernel_pool *pool;  /* n_threads threads, for every parallel kernel */
   int M, F, A, C, H, L;
   /* activations, all pointing into one allocation */
   float *memory;
@@ -128,6 +129,13 @@ whisper_encoder_new (const whisper_model * model,
   enc->model = model;
   enc->backend = resolve_backend (params->backend);
   enc->n_threads = resolve_threads (params->n_threads);
+  enc->pool = kernel_pool_new (enc->n_threads);
+  if (!enc->pool) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
+        "encoder: cannot start %d threads", enc->n_threads);
+    g_free (enc);
+    return NULL;
+  }
   enc->M = hp->n_mels;
   enc->F = WHISPER_WINDOW_FRAMES;
   enc->A = hp->n_audio_ctx;
@@ -143,7 +151,8 @@ whisper_encoder_new (const whisper_model * model,
     F * C,                                   /* x1 */
     A * C, A * C, A * C, A * C, A * C, A * C,/* x ln q k v att */
     A * 4 * C,                               /* h */
-    attention_scratch_size (enc->A, enc->C, enc->H, enc->n_threads), /* scores */
+    attention_scratch_size (enc->A, enc->C, enc->H,
+        kernel_pool_n_threads (enc->pool)),  /* scores */
   };
   float **ptrs[] = { &enc->mel_t, &enc->cols, &enc->x1, &enc->x, &enc->ln,
     &enc->q, &enc->k, &enc->v, &enc->att, &enc->h, &enc->scores
@@ -156,7 +165,7 @@ whisper_encoder_new (const whisper_model * model,
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
         "cannot allocate %zu MiB of encoder activations",
         total * sizeof (float) >> 20);
-    g_free (enc);
+    whisper_encoder_free (enc);
     return NULL;
   }
   float *p = (float *) (((uintptr_t) enc->memory + 63) & ~(uintptr_t) 63);
@@ -172,6 +181,7 @@ whisper_encoder_free (whisper_encoder * enc)
 {
   if (!enc)
     return;
+  kernel_pool_free (enc->pool);
   g_free (enc->memory);
   g_free (enc);
 }
@@ -253,9 +263,9 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
   const int M = enc->M, F = enc->F, A = enc->A, C = enc->C, H = enc->H;
   whisper_encoder_profile *pr = &enc->prof;
 
-  /* every parallel kernel runs on nt OpenMP threads (the GEMMs split by
+  /* every parallel kernel runs on the encoder's pool (the GEMMs split by
    * rows, OpenBLAS single-threaded inside: docs/kernels.md, Threads) */
-  const int nt = enc->n_threads;
+  kernel_pool *pool = enc->pool;
   gint64 t0 = enc->profiling ? g_get_monotonic_time () : 0;
 
   /* ---- convolution stem ---- */
@@ -264,11 +274,11 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
     frames = enc->mel_t;
   }
   conv1d_forward (enc->x1, enc->cols, frames, w->conv1_w, w->conv1_b,
-      F, M, C, CONV_K, 1, 1, nt);                       /* [F][C] */
-  gelu_forward (enc->x1, enc->x1, (size_t) F * C, nt);
+      F, M, C, CONV_K, 1, 1, pool);                     /* [F][C] */
+  gelu_forward (enc->x1, enc->x1, (size_t) F * C, pool);
   conv1d_forward (enc->x, enc->cols, enc->x1, w->conv2_w, w->conv2_b,
-      F, C, C, CONV_K, 2, 1, nt);                       /* [A][C] */
-  gelu_forward (enc->x, enc->x, (size_t) A * C, nt);
+      F, C, C, CONV_K, 2, 1, pool);                     /* [A][C] */
+  gelu_forward (enc->x, enc->x, (size_t) A * C, pool);
   residual_forward (enc->x, enc->x, w->enc_pos, (size_t) A * C);
   lap (enc, &t0, &pr->conv);
 
@@ -280,27 +290,27 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
     layernorm_forward (enc->ln, enc->x, b->attn_ln_w, b->attn_ln_b, A, C,
         LN_EPS);
     lap (enc, &t0, &pr->layernorm);
-    matmul_forward (enc->q, enc->ln, b->attn.q_w, b->attn.q_b, A, C, C, nt);
-    matmul_forward (enc->k, enc->ln, b->attn.k_w, NULL, A, C, C, nt);
-    matmul_forward (enc->v, enc->ln, b->attn.v_w, b->attn.v_b, A, C, C, nt);
+    matmul_forward (enc->q, enc->ln, b->attn.q_w, b->attn.q_b, A, C, C, pool);
+    matmul_forward (enc->k, enc->ln, b->attn.k_w, NULL, A, C, C, pool);
+    matmul_forward (enc->v, enc->ln, b->attn.v_w, b->attn.v_b, A, C, C, pool);
     lap (enc, &t0, &pr->qkv);
     attention_forward (enc->att, enc->scores, enc->q, enc->k, enc->v, C,
-        A, C, H, nt);
+        A, C, H, pool);
     lap (enc, &t0, &pr->attention);
     matmul_add_forward (enc->x, enc->att, b->attn.o_w, b->attn.o_b, A, C, C,
-        nt);
+        pool);
     lap (enc, &t0, &pr->attn_out);
 
     /* x = x + fc2(gelu(fc1(mlp_ln(x)))) */
     layernorm_forward (enc->ln, enc->x, b->mlp_ln_w, b->mlp_ln_b, A, C,
         LN_EPS);
     lap (enc, &t0, &pr->layernorm);
-    matmul_forward (enc->h, enc->ln, b->fc1_w, b->fc1_b, A, C, 4 * C, nt);
+    matmul_forward (enc->h, enc->ln, b->fc1_w, b->fc1_b, A, C, 4 * C, pool);
     lap (enc, &t0, &pr->fc1);
-    gelu_forward (enc->h, enc->h, (size_t) A * 4 * C, nt);
+    gelu_forward (enc->h, enc->h, (size_t) A * 4 * C, pool);
     lap (enc, &t0, &pr->gelu);
     matmul_add_forward (enc->x, enc->h, b->fc2_w, b->fc2_b, A, 4 * C, C,
-        nt);
+        pool);
     lap (enc, &t0, &pr->fc2);
   }
 
