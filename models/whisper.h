@@ -293,6 +293,8 @@ typedef struct {
                                        (they still prompt the next window) */
   uint64_t seed;                    /* sampling RNG seed */
   whisper_beam_style beam_style;    /* CTRANSLATE2 */
+  int n_threads;                    /* 0: all cores; the decoder's threads
+                                       are started anew when it changes */
 } whisper_decode_params;
 
 whisper_decode_params whisper_decode_params_default (void);

@@ -62,7 +62,7 @@ struct whisper_text_decoder {
 
 whisper_text_decoder *
 whisper_text_decoder_new (const whisper_model * model, int max_batch,
-    GError ** error)
+    int n_threads, GError ** error)
 {
   const whisper_hparams *hp = &model->hp;
   if (max_batch < 1)
@@ -98,8 +98,8 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
   d->F = 4 * d->D;
   d->max_batch = max_batch;
   d->max_rows = MAX (max_batch, d->T);
-  /* all cores, as the encoder's default */
-  const int n_threads = MAX ((int) g_get_num_processors (), 1);
+  if (n_threads < 1)
+    n_threads = MAX ((int) g_get_num_processors (), 1);
   d->pool = kernel_pool_new (n_threads);
   if (!d->pool) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
@@ -185,6 +185,12 @@ int
 whisper_text_decoder_max_batch (const whisper_text_decoder * d)
 {
   return d->max_batch;
+}
+
+int
+whisper_text_decoder_n_threads (const whisper_text_decoder * d)
+{
+  return kernel_pool_n_threads (d->pool);
 }
 
 gboolean

@@ -30,12 +30,15 @@ G_BEGIN_DECLS
 
 typedef struct whisper_text_decoder whisper_text_decoder;
 
-/* max_batch: the largest B that will be used (max(beam_size, best_of)). */
+/* max_batch: the largest B that will be used (max(beam_size, best_of)).
+ * n_threads: of the decoder's thread pool, for the big products (0: all
+ * cores). */
 whisper_text_decoder *whisper_text_decoder_new (const whisper_model * model,
-    int max_batch, GError ** error);
+    int max_batch, int n_threads, GError ** error);
 void whisper_text_decoder_free (whisper_text_decoder * dec);
 
 int whisper_text_decoder_max_batch (const whisper_text_decoder * dec);
+int whisper_text_decoder_n_threads (const whisper_text_decoder * dec);
 
 /* TRUE when the per-token weights are read as the model file's own half
  * floats (a float16 file; any CPU, kernels/matvec.c): same results, less

@@ -24,6 +24,7 @@ struct whisper_decoder {
   const whisper_model *model;
   whisper_tokenizer *tok;
   whisper_text_decoder *text;
+  int text_threads;             /* the n_threads param text was made for */
   whisper_rng rng;
   uint64_t seed;
   GArray *prev_tokens;          /* int: text of previous windows (prompt) */
@@ -60,6 +61,7 @@ whisper_decode_params_default (void)
     .skip_non_words = 1,
     .seed = 0,
     .beam_style = WHISPER_BEAM_CTRANSLATE2,
+    .n_threads = 0,
   };
   return p;
 }
@@ -81,7 +83,9 @@ whisper_decoder_new (const whisper_model * model, GError ** error)
   d->tok = whisper_tokenizer_new (model, error);
   if (!d->tok)
     goto fail;
-  d->text = whisper_text_decoder_new (model, 5, error);
+  /* the default batch and threads; a window's params may ask for more
+   * sequences or other threads (whisper_decoder_decode_window) */
+  d->text = whisper_text_decoder_new (model, 5, 0, error);
   if (!d->text)
     goto fail;
   d->prev_tokens = g_array_new (FALSE, FALSE, sizeof (int));
@@ -294,14 +298,18 @@ whisper_decoder_decode_window (whisper_decoder * d,
   }
   const int segment_size = MIN (n_real_frames, 3000);
 
-  /* decoder sized for the largest batch any temperature needs */
+  /* decoder sized for the largest batch any temperature needs, on the
+   * threads asked for */
   int need = MAX (1, MAX (p->beam_size, p->best_of));
-  if (need > whisper_text_decoder_max_batch (d->text)) {
-    whisper_text_decoder *nt = whisper_text_decoder_new (m, need, error);
+  int max_batch = whisper_text_decoder_max_batch (d->text);
+  if (need > max_batch || p->n_threads != d->text_threads) {
+    whisper_text_decoder *nt = whisper_text_decoder_new (m,
+        MAX (need, max_batch), p->n_threads, error);
     if (!nt)
       return FALSE;
     whisper_text_decoder_free (d->text);
     d->text = nt;
+    d->text_threads = p->n_threads;
   }
   whisper_text_decoder_set_audio (d->text, enc);
 
