@@ -98,7 +98,7 @@ KFN (attention_causal_forward) (float *out, float *scores, float *k_cache,
       /* scores [N][n] = scale q_h K_h^T */
       if (N <= MATVEC_MAX_ROWS)
         KFN (matvec_forward) (scores, n, qh, C, Kb + h * hs, C, NULL, scale,
-            N, hs, n, 1);
+            N, hs, n, NULL);
       else
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, N, n, hs,
             scale, qh, C, Kb + h * hs, C, 0.0f, scores, n);
@@ -123,7 +123,7 @@ KFN (attention_cross_forward) (float *out, float *scores, const float *q,
   for (int h = 0; h < H; h++) {
     if (R <= MATVEC_MAX_ROWS) {
       KFN (matvec_forward) (scores, A, q + h * hs, C, k + h * hs, C, NULL,
-          scale, R, hs, A, 1);
+          scale, R, hs, A, NULL);
       softmax_rows_libm (scores, R, A, A);
       weighted_rows (out + h * hs, C, scores, v + h * hs, C, R, A, A, hs);
       continue;

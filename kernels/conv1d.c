@@ -14,28 +14,51 @@ conv1d_out_len (int T_in, int K, int stride, int pad)
   return (T_in + 2 * pad - K) / stride + 1;
 }
 
-void
-conv1d_forward (float *out, float *cols, const float *inp, const float *w,
-    const float *bias, int T_in, int IC, int OC, int K, int stride, int pad,
-    int n_threads)
+/* conv1d_forward's im2col, for its tasks */
+typedef struct {
+  float *cols;
+  const float *inp;
+  int T_in, T_out, IC, K, stride, pad, n_tasks;
+} im2col_job;
+
+/* rows [T_out task / n_tasks, T_out (task + 1) / n_tasks) of cols: one
+ * contiguous range per task, as OpenMP's static schedule cut them */
+static void
+im2col_task (void *ctx, int task, int worker)
 {
-  /* out [T_out][OC], cols [T_out][IC*K], inp [T_in][IC], w [OC][IC][K] */
-  const int T_out = conv1d_out_len (T_in, K, stride, pad);
-  const int ICK = IC * K;
-#pragma omp parallel for schedule(static) num_threads(n_threads) if (n_threads > 1)
-  for (int t = 0; t < T_out; t++) {
-    float *row = cols + (size_t) t * ICK;
+  const im2col_job *j = ctx;
+  const int IC = j->IC, K = j->K, ICK = IC * K;
+  const int t0 = (int) ((long) j->T_out * task / j->n_tasks);
+  const int t1 = (int) ((long) j->T_out * (task + 1) / j->n_tasks);
+  for (int t = t0; t < t1; t++) {
+    float *row = j->cols + (size_t) t * ICK;
     for (int k = 0; k < K; k++) {
-      int ti = t * stride + k - pad;
-      if (ti < 0 || ti >= T_in) {
+      int ti = t * j->stride + k - j->pad;
+      if (ti < 0 || ti >= j->T_in) {
         for (int ic = 0; ic < IC; ic++)
           row[ic * K + k] = 0.0f;
       } else {
-        const float *src = inp + (size_t) ti * IC;
+        const float *src = j->inp + (size_t) ti * IC;
         for (int ic = 0; ic < IC; ic++)
           row[ic * K + k] = src[ic];
       }
     }
   }
-  matmul_forward (out, cols, w, bias, T_out, ICK, OC, n_threads);
+}
+
+void
+conv1d_forward (float *out, float *cols, const float *inp, const float *w,
+    const float *bias, int T_in, int IC, int OC, int K, int stride, int pad,
+    kernel_pool * pool)
+{
+  /* out [T_out][OC], cols [T_out][IC*K], inp [T_in][IC], w [OC][IC][K] */
+  const int T_out = conv1d_out_len (T_in, K, stride, pad);
+  const int n_threads = kernel_pool_n_threads (pool);
+  im2col_job job = {
+    .cols = cols, .inp = inp, .T_in = T_in, .T_out = T_out, .IC = IC,
+    .K = K, .stride = stride, .pad = pad,
+    .n_tasks = n_threads < T_out ? n_threads : T_out,
+  };
+  kernel_pool_run (pool, job.n_tasks, im2col_task, &job);
+  matmul_forward (out, cols, w, bias, T_out, IC * K, OC, pool);
 }

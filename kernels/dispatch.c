@@ -22,7 +22,8 @@ static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 static void
 table_select (void)
 {
-  /* one thread pool, OpenMP's: docs/kernels.md, Threads */
+  /* one thread pool, the kernels' own (pool.h): OpenBLAS runs inside
+   * their tasks, single-threaded (docs/kernels.md, Threads) */
   openblas_set_num_threads (1);
   table = &kernel_table_portable;
   table_name = "portable";
@@ -67,15 +68,16 @@ layernorm_forward (float *out, const float *inp, const float *w,
 }
 
 void
-gelu_forward (float *out, const float *inp, size_t N, int n_threads)
+gelu_forward (float *out, const float *inp, size_t N, kernel_pool * pool)
 {
-  K ()->gelu_forward (out, inp, N, n_threads);
+  K ()->gelu_forward (out, inp, N, pool);
 }
 
 void
-softmax_forward (float *out, const float *inp, int T, int N, int n_threads)
+softmax_forward (float *out, const float *inp, int T, int N,
+    kernel_pool * pool)
 {
-  K ()->softmax_forward (out, inp, T, N, n_threads);
+  K ()->softmax_forward (out, inp, T, N, pool);
 }
 
 void
@@ -94,19 +96,19 @@ residual_forward (float *out, const float *inp1, const float *inp2,
 void
 matvec_forward (float *out, int ld_out, const float *inp, int ld_inp,
     const float *w, int ld_w, const float *bias, float alpha, int R, int IC,
-    int OC, int n_threads)
+    int OC, kernel_pool * pool)
 {
   K ()->matvec_forward (out, ld_out, inp, ld_inp, w, ld_w, bias, alpha, R,
-      IC, OC, n_threads);
+      IC, OC, pool);
 }
 
 void
 matvec_f16_forward (float *out, int ld_out, const float *inp, int ld_inp,
     const kernel_half * w, const float *bias, int R, int IC, int OC,
-    int n_threads)
+    kernel_pool * pool)
 {
   K ()->matvec_f16_forward (out, ld_out, inp, ld_inp, w, bias, R, IC, OC,
-      n_threads);
+      pool);
 }
 
 void

@@ -23,18 +23,18 @@ typedef struct {
   void (*layernorm_forward) (float *out, const float *inp, const float *w,
       const float *b, int T, int C, float eps);
   void (*gelu_forward) (float *out, const float *inp, size_t N,
-      int n_threads);
+      kernel_pool * pool);
   void (*softmax_forward) (float *out, const float *inp, int T, int N,
-      int n_threads);
+      kernel_pool * pool);
   void (*softmax_exp_rows_forward) (float *x, float *inv_sum, int T, int N);
   void (*residual_forward) (float *out, const float *inp1,
       const float *inp2, size_t N);
   void (*matvec_forward) (float *out, int ld_out, const float *inp,
       int ld_inp, const float *w, int ld_w, const float *bias, float alpha,
-      int R, int IC, int OC, int n_threads);
+      int R, int IC, int OC, kernel_pool * pool);
   void (*matvec_f16_forward) (float *out, int ld_out, const float *inp,
       int ld_inp, const kernel_half * w, const float *bias, int R, int IC,
-      int OC, int n_threads);
+      int OC, kernel_pool * pool);
   void (*f16_to_f32_forward) (float *out, const void *inp, size_t N);
   void (*attention_causal_forward) (float *out, float *scores,
       float *k_cache, float *v_cache, const float *q, const float *k,
@@ -66,18 +66,18 @@ extern const kernel_table kernel_table_avx2;
 void KFN (layernorm_forward) (float *out, const float *inp, const float *w,
     const float *b, int T, int C, float eps);
 void KFN (gelu_forward) (float *out, const float *inp, size_t N,
-    int n_threads);
+    kernel_pool * pool);
 void KFN (softmax_forward) (float *out, const float *inp, int T, int N,
-    int n_threads);
+    kernel_pool * pool);
 void KFN (softmax_exp_rows_forward) (float *x, float *inv_sum, int T, int N);
 void KFN (residual_forward) (float *out, const float *inp1,
     const float *inp2, size_t N);
 void KFN (matvec_forward) (float *out, int ld_out, const float *inp,
     int ld_inp, const float *w, int ld_w, const float *bias, float alpha,
-    int R, int IC, int OC, int n_threads);
+    int R, int IC, int OC, kernel_pool * pool);
 void KFN (matvec_f16_forward) (float *out, int ld_out, const float *inp,
     int ld_inp, const kernel_half * w, const float *bias, int R, int IC, int OC,
-    int n_threads);
+    kernel_pool * pool);
 void KFN (f16_to_f32_forward) (float *out, const void *inp, size_t N);
 void KFN (attention_causal_forward) (float *out, float *scores,
     float *k_cache, float *v_cache, const float *q, const float *k,

@@ -11,10 +11,11 @@
  *   R = a few rows (one per beam)            B = sequences, N = new rows each
  *   P = rows already in a KV cache           A = keys of cross-attention
  *
- * Threads: every kernel that forks takes n_threads (an OpenMP team size;
- * 1 = the calling thread only).  OpenBLAS is set to one thread once, at the
- * first kernel call, and the GEMMs are split by rows over the OpenMP
- * threads instead.  See docs/kernels.md, Threads.
+ * Threads: every kernel that forks takes the caller's kernel_pool (pool.h;
+ * NULL = the calling thread only) and splits its work into tasks on it.
+ * OpenBLAS is set to one thread once, at the first kernel call, and the
+ * GEMMs are split by rows over the pool instead.  See docs/kernels.md,
+ * Threads.
  *
  * CPU dispatch: the kernels with fast paths exist in a portable and an
  * AVX2 + FMA + F16C copy, chosen once per process from cpuid;
@@ -37,23 +38,24 @@ const char *kernels_cpu_path (void);
 
 /* ---------------------------------------------------------------------------
  * matmul: out = inp W^T + bias (a PyTorch nn.Linear), through cblas_sgemm,
- * rows split over n_threads OpenMP threads (from 64 rows on).
+ * rows split over the pool's threads (from 64 rows on).
  *   out  [T][OC]     inp [T][IC]
  *   w    [OC][IC]    bias [OC] or NULL
  */
 void matmul_forward (float *out, const float *inp, const float *w,
-    const float *bias, int T, int IC, int OC, int n_threads);
+    const float *bias, int T, int IC, int OC, kernel_pool * pool);
 
 /* The same with explicit leading dimensions (row strides, in floats) of
  * out and inp, for writing into / reading from column slices of wider
  * arrays. */
 void matmul_forward_ld (float *out, int ld_out, const float *inp, int ld_inp,
-    const float *w, const float *bias, int T, int IC, int OC, int n_threads);
+    const float *w, const float *bias, int T, int IC, int OC,
+    kernel_pool * pool);
 
 /* Accumulating form for residual connections:
  *   out += inp W^T + bias      out [T][OC], inp [T][IC], w [OC][IC] */
 void matmul_add_forward (float *out, const float *inp, const float *w,
-    const float *bias, int T, int IC, int OC, int n_threads);
+    const float *bias, int T, int IC, int OC, kernel_pool * pool);
 
 /* ---------------------------------------------------------------------------
  * matvec: the same product for a few rows, R <= MATVEC_MAX_ROWS (one token
@@ -64,7 +66,7 @@ void matmul_add_forward (float *out, const float *inp, const float *w,
 #define MATVEC_MAX_ROWS 8
 void matvec_forward (float *out, int ld_out, const float *inp, int ld_inp,
     const float *w, int ld_w, const float *bias, float alpha, int R, int IC,
-    int OC, int n_threads);
+    int OC, kernel_pool * pool);
 
 /* An IEEE half float in host byte order, stored at any alignment (model
  * files place tensors at arbitrary offsets; the kernels read them there). */
@@ -75,14 +77,14 @@ typedef struct {
 /* The same with the weights as half floats, w16 [OC][IC] (alpha 1). */
 void matvec_f16_forward (float *out, int ld_out, const float *inp,
     int ld_inp, const kernel_half * w16, const float *bias, int R, int IC,
-    int OC, int n_threads);
+    int OC, kernel_pool * pool);
 
 /* out [R][OC] = inp [R][IC] W^T + bias for any R: matvec up to
  * MATVEC_MAX_ROWS rows (w16, the same weights as exact half floats, when
  * not NULL), else matmul_forward. */
 void linear_forward (float *out, const float *inp, const float *w,
     const kernel_half * w16, const float *bias, int R, int IC, int OC,
-    int n_threads);
+    kernel_pool * pool);
 
 /* The product of matmul_forward with W given only as half floats, w16
  * [OC][IC]: converted MATMUL_F16_BLOCK rows at a time into scratch
@@ -90,7 +92,7 @@ void linear_forward (float *out, const float *inp, const float *w,
 #define MATMUL_F16_BLOCK 256
 void matmul_f16_forward (float *out, float *scratch, const float *inp,
     const kernel_half * w16, const float *bias, int R, int IC, int OC,
-    int n_threads);
+    kernel_pool * pool);
 
 /* ---------------------------------------------------------------------------
  * int8 (docs/quantization.md): weights symmetric per output channel,
@@ -169,7 +171,8 @@ void layernorm_forward (float *out, const float *inp, const float *w,
  * GELU, exact (erf) form as PyTorch's default nn.GELU(approximate='none'):
  *   out = 0.5 x (1 + erf(x / sqrt(2)))      out, inp [N] (may alias)
  */
-void gelu_forward (float *out, const float *inp, size_t N, int n_threads);
+void gelu_forward (float *out, const float *inp, size_t N,
+    kernel_pool * pool);
 
 /* exp(x) for float, vectorisable, relative error < 2 ulp on [-87, 88];
  * returns +0.0 below about -87.7 (where the true value is subnormal). */
@@ -184,7 +187,7 @@ float erf_approx (float x);
  *   out, inp [T][N] (may alias)
  */
 void softmax_forward (float *out, const float *inp, int T, int N,
-    int n_threads);
+    kernel_pool * pool);
 
 /* The unnormalised part, on the calling thread: x = exp(x - rowmax) in
  * place and inv_sum[t] = 1 / sum_j x[t][j], for callers that apply the
@@ -198,14 +201,16 @@ void softmax_exp_rows_forward (float *x, float *inv_sum, int T, int N);
  *   out [T][C]: heads side by side (head h in columns h*hs .. h*hs+hs-1)
  *   q, k, v: [T][C] views with row stride ld_qkv (floats), so that they may
  *            be column slices of one [T][3C] array
- *   scratch: attention_scratch_size(T, C, H, n_threads) floats
- * Runs on n_threads OpenMP threads (blocks of query rows x heads), with
- * OpenBLAS single-threaded inside (see attention.c).
+ *   scratch: attention_scratch_size(T, C, H, kernel_pool_n_threads (pool))
+ *            floats
+ * Runs on the pool (blocks of query rows x heads), with OpenBLAS
+ * single-threaded inside (see attention.c).
  */
 void attention_forward (float *out, float *scratch, const float *q,
     const float *k, const float *v, int ld_qkv, int T, int C, int H,
-    int n_threads);
+    kernel_pool * pool);
 
+/* n_threads: of the pool the attention will run on (1 for NULL) */
 size_t attention_scratch_size (int T, int C, int H, int n_threads);
 
 /* Causal multi-head attention of N new rows per sequence over a KV cache
@@ -236,7 +241,7 @@ void attention_cross_forward (float *out, float *scores, const float *q,
  */
 void conv1d_forward (float *out, float *cols, const float *inp,
     const float *w, const float *bias, int T_in, int IC, int OC, int K,
-    int stride, int pad, int n_threads);
+    int stride, int pad, kernel_pool * pool);
 
 int conv1d_out_len (int T_in, int K, int stride, int pad);
 

@@ -24,20 +24,45 @@
  * GELU of the model (encoder and decoder), see docs/kernels.md, Numerics.
  */
 
+/* Arrays above this many elements are split over the pool: below it a
+ * hand-off to the workers costs more than it saves. */
+#define SPLIT_MIN 65536
+
+/* an elementwise job: out, inp [n], cut into n_tasks contiguous ranges of
+ * whole 4096-element chunks (16 KiB: task boundaries fall on cache lines) */
+typedef struct {
+  float *out;
+  const float *inp;
+  long n;
+  int n_tasks;
+} array_job;
+
+static void
+gelu_task (void *ctx, int task, int worker)
+{
+  const array_job *j = ctx;
+  const long n_chunks = (j->n + 4095) / 4096;
+  const long i0 = n_chunks * task / j->n_tasks * 4096;
+  long i1 = n_chunks * (task + 1) / j->n_tasks * 4096;
+  i1 = i1 < j->n ? i1 : j->n;
+  const float *inp = j->inp;
+  float *out = j->out;
+#pragma omp simd
+  for (long i = i0; i < i1; i++) {
+    float x = inp[i];
+    out[i] = 0.5f * x * (1.0f + kmath_erf (x * (float) M_SQRT1_2));
+  }
+}
+
 void
-KFN (gelu_forward) (float *out, const float *inp, size_t N, int n_threads)
+KFN (gelu_forward) (float *out, const float *inp, size_t N,
+    kernel_pool * pool)
 {
   /* out, inp [N] */
-  const long n = (long) N;
-#pragma omp parallel for schedule(static) num_threads(n_threads) if (n_threads > 1 && n > 65536)
-  for (long i0 = 0; i0 < n; i0 += 4096) {
-    long i1 = i0 + 4096 < n ? i0 + 4096 : n;
-#pragma omp simd
-    for (long i = i0; i < i1; i++) {
-      float x = inp[i];
-      out[i] = 0.5f * x * (1.0f + kmath_erf (x * (float) M_SQRT1_2));
-    }
-  }
+  array_job job = { .out = out, .inp = inp, .n = (long) N, .n_tasks = 1 };
+  if (job.n > SPLIT_MIN)
+    job.n_tasks = kernel_pool_n_threads (pool);
+  kernel_pool_run (pool, job.n_tasks, gelu_task, &job);
 }
 
 /* ----------------------------------------------------------------------------
@@ -83,14 +108,35 @@ KFN (softmax_exp_rows_forward) (float *x, float *inv_sum, int T, int N)
   }
 }
 
+/* softmax_forward's rows [T][N], cut into n_tasks contiguous ranges */
+typedef struct {
+  float *out;
+  const float *inp;
+  int T, N, n_tasks;
+} softmax_job;
+
+static void
+softmax_task (void *ctx, int task, int worker)
+{
+  const softmax_job *j = ctx;
+  const int t0 = (int) ((long) j->T * task / j->n_tasks);
+  const int t1 = (int) ((long) j->T * (task + 1) / j->n_tasks);
+  for (int t = t0; t < t1; t++)
+    softmax_row (j->out + (size_t) t * j->N, j->inp + (size_t) t * j->N,
+        j->N);
+}
+
 void
 KFN (softmax_forward) (float *out, const float *inp, int T, int N,
-    int n_threads)
+    kernel_pool * pool)
 {
   /* out, inp [T][N] */
-#pragma omp parallel for schedule(static) num_threads(n_threads) if (n_threads > 1 && (long) T * N > 65536)
-  for (int t = 0; t < T; t++)
-    softmax_row (out + (size_t) t * N, inp + (size_t) t * N, N);
+  softmax_job job = { .out = out, .inp = inp, .T = T, .N = N, .n_tasks = 1 };
+  if ((long) T * N > SPLIT_MIN) {
+    const int n = kernel_pool_n_threads (pool);
+    job.n_tasks = n < T ? n : T;
+  }
+  kernel_pool_run (pool, job.n_tasks, softmax_task, &job);
 }
 
 /* ----------------------------------------------------------------------------

@@ -124,18 +124,48 @@ dot_acc_sum (const float a[8])
 
 /* ------------------------------------------------------------------------ */
 
-void
-KFN (matvec_forward) (float *out, int ld_out, const float *inp, int ld_inp,
-    const float *w, int ld_w, const float *bias, float alpha, int R, int IC,
-    int OC, int n_threads)
+/* Products of at least this many weights (the logits) are split over the
+ * pool: a hand-off per small product costs more than it saves, badly so
+ * on busy cores. */
+#define SPLIT_MIN_WEIGHTS (1u << 22)
+
+/* the arguments of a matvec, for its tasks: output columns [OC] cut into
+ * n_tasks contiguous ranges */
+typedef struct {
+  float *out;
+  const float *inp, *w, *bias;
+  const kernel_half *w16;
+  float alpha;
+  int ld_out, ld_inp, ld_w, R, IC, OC, n_tasks;
+} matvec_job;
+
+/* output columns [o0, o1) of task */
+static inline void
+task_range (const matvec_job * j, int task, int *o0, int *o1)
 {
-  /* out [R][ld_out] (first OC columns), inp [R][ld_inp] (first IC columns),
-   * w [OC][ld_w] (first IC columns), bias [OC] or NULL.  Threads only for
-   * the big products (the logits): a fork/join per small product costs more
-   * than it saves, badly so on busy cores. */
-#pragma omp parallel for schedule(static) num_threads(n_threads) if (n_threads > 1 && (size_t) OC * IC >= (1u << 22))
-  for (int o = 0; o < OC; o++) {
-    const float *wo = w + (size_t) o * ld_w;
+  *o0 = (int) ((long) j->OC * task / j->n_tasks);
+  *o1 = (int) ((long) j->OC * (task + 1) / j->n_tasks);
+}
+
+static int
+matvec_n_tasks (kernel_pool * pool, int IC, int OC)
+{
+  if ((size_t) OC * IC < SPLIT_MIN_WEIGHTS)
+    return 1;
+  const int n = kernel_pool_n_threads (pool);
+  return n < OC ? n : OC;
+}
+
+static void
+matvec_task (void *ctx, int task, int worker)
+{
+  const matvec_job *j = ctx;
+  const float *inp = j->inp;
+  const int R = j->R, IC = j->IC, ld_inp = j->ld_inp;
+  int o0, o1;
+  task_range (j, task, &o0, &o1);
+  for (int o = o0; o < o1; o++) {
+    const float *wo = j->w + (size_t) o * j->ld_w;
     float dots[MATVEC_MAX_ROWS];
 #ifdef KERNEL_ISA_AVX2
     if (IC % 8 == 0) {
@@ -162,19 +192,36 @@ KFN (matvec_forward) (float *out, int ld_out, const float *inp, int ld_inp,
     }
 #endif
     for (int r = 0; r < R; r++)
-      out[(size_t) r * ld_out + o] = alpha * dots[r] + (bias ? bias[o] : 0.0f);
+      j->out[(size_t) r * j->ld_out + o] = j->alpha * dots[r]
+          + (j->bias ? j->bias[o] : 0.0f);
   }
 }
 
 void
-KFN (matvec_f16_forward) (float *out, int ld_out, const float *inp,
-    int ld_inp, const kernel_half * w, const float *bias, int R, int IC, int OC,
-    int n_threads)
+KFN (matvec_forward) (float *out, int ld_out, const float *inp, int ld_inp,
+    const float *w, int ld_w, const float *bias, float alpha, int R, int IC,
+    int OC, kernel_pool * pool)
 {
-  /* out [R][ld_out], inp [R][ld_inp], w [OC][IC] half floats, bias [OC] */
-#pragma omp parallel for schedule(static) num_threads(n_threads) if (n_threads > 1 && (size_t) OC * IC >= (1u << 22))
-  for (int o = 0; o < OC; o++) {
-    const kernel_half *wo = w + (size_t) o * IC;
+  /* out [R][ld_out] (first OC columns), inp [R][ld_inp] (first IC columns),
+   * w [OC][ld_w] (first IC columns), bias [OC] or NULL */
+  matvec_job job = {
+    .out = out, .inp = inp, .w = w, .bias = bias, .alpha = alpha,
+    .ld_out = ld_out, .ld_inp = ld_inp, .ld_w = ld_w, .R = R, .IC = IC,
+    .OC = OC, .n_tasks = matvec_n_tasks (pool, IC, OC),
+  };
+  kernel_pool_run (pool, job.n_tasks, matvec_task, &job);
+}
+
+static void
+matvec_f16_task (void *ctx, int task, int worker)
+{
+  const matvec_job *j = ctx;
+  const float *inp = j->inp;
+  const int R = j->R, IC = j->IC, ld_inp = j->ld_inp;
+  int o0, o1;
+  task_range (j, task, &o0, &o1);
+  for (int o = o0; o < o1; o++) {
+    const kernel_half *wo = j->w16 + (size_t) o * IC;
     float dots[MATVEC_MAX_ROWS];
     const int n8 = IC & ~7;
 #ifdef KERNEL_ISA_AVX2
@@ -196,9 +243,24 @@ KFN (matvec_f16_forward) (float *out, int ld_out, const float *inp,
       const float *xr = inp + (size_t) r * ld_inp;
       for (int i = n8; i < IC; i++)
         dots[r] += half_to_f32 (&wo[i]) * xr[i];
-      out[(size_t) r * ld_out + o] = dots[r] + (bias ? bias[o] : 0.0f);
+      j->out[(size_t) r * j->ld_out + o] = dots[r]
+          + (j->bias ? j->bias[o] : 0.0f);
     }
   }
+}
+
+void
+KFN (matvec_f16_forward) (float *out, int ld_out, const float *inp,
+    int ld_inp, const kernel_half * w, const float *bias, int R, int IC, int OC,
+    kernel_pool * pool)
+{
+  /* out [R][ld_out], inp [R][ld_inp], w [OC][IC] half floats, bias [OC] */
+  matvec_job job = {
+    .out = out, .inp = inp, .w16 = w, .bias = bias, .ld_out = ld_out,
+    .ld_inp = ld_inp, .R = R, .IC = IC, .OC = OC,
+    .n_tasks = matvec_n_tasks (pool, IC, OC),
+  };
+  kernel_pool_run (pool, job.n_tasks, matvec_f16_task, &job);
 }
 
 /* ------------------------------------------------------------------------

@@ -315,6 +315,8 @@ typedef struct {
                                        (they still prompt the next window) */
   uint64_t seed;                    /* sampling RNG seed */
   whisper_beam_style beam_style;    /* CTRANSLATE2 */
+  int n_threads;                    /* 0: all cores; the decoder's threads
+                                       are started anew when it changes */
   whisper_compute_type compute_type;   /* AUTO: the text decoder's products */
 } whisper_decode_params;
 

@@ -15,9 +15,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "whisper.h"
 
@@ -28,7 +25,7 @@ struct whisper_text_decoder {
   int L, D, H, A, T, V, F;
   int max_batch;
   int max_rows;                /* Rmax */
-  int n_threads;               /* OpenMP team of the big products */
+  kernel_pool *pool;           /* threads of the big products */
   int n_past;
   int B_last, N_last;          /* shape of the last forward call */
   int have_audio;
@@ -68,7 +65,6 @@ struct whisper_text_decoder {
   } *l8;                       /* [L] with INT8, else NULL */
   const kernel_s8_matrix *tok_emb8;   /* the logits' weights with INT8 */
   void *qscratch;              /* matmul_s8_forward's, with INT8 */
-  kernel_pool *pool;
 };
 
 /* The int8 weights of every projection and of the logits, and the scratch
@@ -121,7 +117,7 @@ project (whisper_text_decoder * d, float *out, const float *inp,
     matmul_s8_forward (out, OC, d->qscratch, inp, IC, w8, bias, R, 0,
         d->pool);
   else
-    linear_forward (out, inp, w, w16, bias, R, IC, OC, d->n_threads);
+    linear_forward (out, inp, w, w16, bias, R, IC, OC, d->pool);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -140,7 +136,7 @@ whisper_text_decoder_resolve_compute_type (const whisper_model * model,
 
 whisper_text_decoder *
 whisper_text_decoder_new (const whisper_model * model, int max_batch,
-    whisper_compute_type compute_type, GError ** error)
+    int n_threads, whisper_compute_type compute_type, GError ** error)
 {
   const whisper_hparams *hp = &model->hp;
   const whisper_compute_type ct = whisper_text_decoder_resolve_compute_type
@@ -186,11 +182,15 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
   d->F = 4 * d->D;
   d->max_batch = max_batch;
   d->max_rows = MAX (max_batch, d->T);
-#ifdef _OPENMP
-  d->n_threads = omp_get_max_threads ();
-#else
-  d->n_threads = 1;
-#endif
+  if (n_threads < 1)
+    n_threads = MAX ((int) g_get_num_processors (), 1);
+  d->pool = kernel_pool_new (n_threads);
+  if (!d->pool) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
+        "decoder: cannot start %d threads", n_threads);
+    whisper_text_decoder_free (d);
+    return NULL;
+  }
 
   const size_t L = d->L, D = d->D, A = d->A, T = d->T, R = d->max_rows;
   const size_t Bm = max_batch, S = MAX (A, T);
@@ -225,13 +225,6 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
     p += (sizes[i] + 15) & ~(size_t) 15;
   }
 
-  d->pool = kernel_pool_new (d->n_threads);
-  if (!d->pool) {
-    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
-        "decoder: cannot start %d threads", d->n_threads);
-    whisper_text_decoder_free (d);
-    return NULL;
-  }
   if (int8) {
     if (!decoder_get_s8 (d, error)) {
       whisper_text_decoder_free (d);
@@ -274,11 +267,11 @@ whisper_text_decoder_free (whisper_text_decoder * d)
 {
   if (!d)
     return;
+  kernel_pool_free (d->pool);
   g_free (d->memory);
   g_free (d->l16);
   g_free (d->l8);
   free (d->qscratch);
-  kernel_pool_free (d->pool);
   g_free (d);
 }
 
@@ -292,6 +285,12 @@ whisper_compute_type
 whisper_text_decoder_get_compute_type (const whisper_text_decoder * d)
 {
   return d->compute_type;
+}
+
+int
+whisper_text_decoder_n_threads (const whisper_text_decoder * d)
+{
+  return kernel_pool_n_threads (d->pool);
 }
 
 gboolean
@@ -337,7 +336,8 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
 {
   const whisper_weights *w = &d->model->w;
   const int D = d->D, H = d->H, T = d->T, A = d->A, F = d->F;
-  const int R = B * N, nt = d->n_threads;
+  const int R = B * N;
+  kernel_pool *pool = d->pool;
   const int P = d->n_past;           /* cached positions before this call */
   const int ctx = P + N;             /* positions visible to the last token */
 
@@ -391,7 +391,7 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
         LN_EPS);
     project (d, d->fc, d->ln, lw->fc1_w, L16 (fc1), L8 (fc1), lw->fc1_b, R,
         D, F);
-    gelu_forward (d->fc, d->fc, (size_t) R * F, nt);
+    gelu_forward (d->fc, d->fc, (size_t) R * F, pool);
     project (d, d->proj, d->fc, lw->fc2_w, L16 (fc2), L8 (fc2), lw->fc2_b,
         R, F, D);
     residual_forward (d->x, d->x, d->proj, (size_t) R * D);
@@ -422,10 +422,10 @@ whisper_text_decoder_logits (whisper_text_decoder * d, const int *rows,
         NULL, n_rows, 0, d->pool);
   else if (!d->tok_emb && n_rows > MATVEC_MAX_ROWS)
     matmul_f16_forward (logits, d->wscratch, d->gather, d->tok_emb16, NULL,
-        n_rows, D, V, d->n_threads);
+        n_rows, D, V, d->pool);
   else
     linear_forward (logits, d->gather, d->tok_emb, d->tok_emb16, NULL,
-        n_rows, D, V, d->n_threads);
+        n_rows, D, V, d->pool);
 }
 
 void

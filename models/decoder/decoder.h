@@ -30,10 +30,12 @@ G_BEGIN_DECLS
 
 typedef struct whisper_text_decoder whisper_text_decoder;
 
-/* max_batch: the largest B that will be used (max(beam_size, best_of));
- * compute_type: of the projections and the logits (whisper.h). */
+/* max_batch: the largest B that will be used (max(beam_size, best_of)).
+ * n_threads: of the decoder's thread pool, for the big products (0: all
+ * cores).  compute_type: of the projections and the logits (whisper.h). */
 whisper_text_decoder *whisper_text_decoder_new (const whisper_model * model,
-    int max_batch, whisper_compute_type compute_type, GError ** error);
+    int max_batch, int n_threads, whisper_compute_type compute_type,
+    GError ** error);
 /* What @type stands for in a text decoder of @model (never AUTO). */
 whisper_compute_type whisper_text_decoder_resolve_compute_type (const
     whisper_model * model, whisper_compute_type type);
@@ -43,6 +45,7 @@ whisper_compute_type whisper_text_decoder_get_compute_type (const
 void whisper_text_decoder_free (whisper_text_decoder * dec);
 
 int whisper_text_decoder_max_batch (const whisper_text_decoder * dec);
+int whisper_text_decoder_n_threads (const whisper_text_decoder * dec);
 
 /* TRUE when the per-token weights are read as the model file's own half
  * floats (a float16 file; any CPU, kernels/matvec.c): same results, less

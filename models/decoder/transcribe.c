@@ -24,6 +24,7 @@ struct whisper_decoder {
   const whisper_model *model;
   whisper_tokenizer *tok;
   whisper_text_decoder *text;
+  int text_threads;             /* the n_threads param text was made for */
   whisper_rng rng;
   uint64_t seed;
   GArray *prev_tokens;          /* int: text of previous windows (prompt) */
@@ -60,6 +61,7 @@ whisper_decode_params_default (void)
     .skip_non_words = 1,
     .seed = 0,
     .beam_style = WHISPER_BEAM_CTRANSLATE2,
+    .n_threads = 0,
     .compute_type = WHISPER_COMPUTE_AUTO,
   };
   return p;
@@ -82,7 +84,11 @@ whisper_decoder_new (const whisper_model * model, GError ** error)
   d->tok = whisper_tokenizer_new (model, error);
   if (!d->tok)
     goto fail;
-  d->text = whisper_text_decoder_new (model, 5, WHISPER_COMPUTE_AUTO, error);
+  /* the default batch, threads and compute type; a window's params may
+   * ask for more sequences, other threads or another compute type
+   * (whisper_decoder_decode_window) */
+  d->text = whisper_text_decoder_new (model, 5, 0, WHISPER_COMPUTE_AUTO,
+      error);
   if (!d->text)
     goto fail;
   d->prev_tokens = g_array_new (FALSE, FALSE, sizeof (int));
@@ -295,20 +301,21 @@ whisper_decoder_decode_window (whisper_decoder * d,
   }
   const int segment_size = MIN (n_real_frames, 3000);
 
-  /* decoder sized for the largest batch any temperature needs, in the
-   * compute type asked for */
+  /* decoder sized for the largest batch any temperature needs, on the
+   * threads and in the compute type asked for */
   int need = MAX (1, MAX (p->beam_size, p->best_of));
+  int max_batch = whisper_text_decoder_max_batch (d->text);
   const whisper_compute_type ct =
       whisper_text_decoder_resolve_compute_type (m, p->compute_type);
-  if (need > whisper_text_decoder_max_batch (d->text)
+  if (need > max_batch || p->n_threads != d->text_threads
       || ct != whisper_text_decoder_get_compute_type (d->text)) {
-    need = MAX (need, whisper_text_decoder_max_batch (d->text));
-    whisper_text_decoder *nt = whisper_text_decoder_new (m, need,
-        p->compute_type, error);
+    whisper_text_decoder *nt = whisper_text_decoder_new (m,
+        MAX (need, max_batch), p->n_threads, p->compute_type, error);
     if (!nt)
       return FALSE;
     whisper_text_decoder_free (d->text);
     d->text = nt;
+    d->text_threads = p->n_threads;
   }
   whisper_text_decoder_set_audio (d->text, enc);
 

@@ -36,7 +36,7 @@ struct whisper_encoder {
   whisper_backend backend;  /* resolved: never AUTO */
   whisper_compute_type compute_type;  /* resolved: never AUTO */
   int n_threads;
-  kernel_pool *pool;
+  kernel_pool *pool;  /* n_threads threads, for every parallel kernel */
   encoder_layer_s8 *s8;     /* [L] with INT8, else NULL */
   void *qscratch;           /* matmul_s8_forward's, with INT8 */
   int M, F, A, C, H, L;
@@ -180,6 +180,13 @@ whisper_encoder_new (const whisper_model * model,
   enc->backend = resolve_backend (params->backend);
   enc->compute_type = ct;
   enc->n_threads = resolve_threads (params->n_threads);
+  enc->pool = kernel_pool_new (enc->n_threads);
+  if (!enc->pool) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
+        "encoder: cannot start %d threads", enc->n_threads);
+    g_free (enc);
+    return NULL;
+  }
   enc->M = hp->n_mels;
   enc->F = WHISPER_WINDOW_FRAMES;
   enc->A = hp->n_audio_ctx;
@@ -195,7 +202,8 @@ whisper_encoder_new (const whisper_model * model,
     F * C,                                   /* x1 */
     A * C, A * C, A * C, A * C, A * C, A * C,/* x ln q k v att */
     A * 4 * C,                               /* h */
-    attention_scratch_size (enc->A, enc->C, enc->H, enc->n_threads), /* scores */
+    attention_scratch_size (enc->A, enc->C, enc->H,
+        kernel_pool_n_threads (enc->pool)),  /* scores */
   };
   float **ptrs[] = { &enc->mel_t, &enc->cols, &enc->x1, &enc->x, &enc->ln,
     &enc->q, &enc->k, &enc->v, &enc->att, &enc->h, &enc->scores
@@ -208,20 +216,13 @@ whisper_encoder_new (const whisper_model * model,
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
         "cannot allocate %zu MiB of encoder activations",
         total * sizeof (float) >> 20);
-    g_free (enc);
+    whisper_encoder_free (enc);
     return NULL;
   }
   float *p = (float *) (((uintptr_t) enc->memory + 63) & ~(uintptr_t) 63);
   for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++) {
     *ptrs[i] = p;
     p += (sizes[i] + 15) & ~(size_t) 15;
-  }
-  enc->pool = kernel_pool_new (enc->n_threads);
-  if (!enc->pool) {
-    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
-        "cannot start %d encoder threads", enc->n_threads);
-    whisper_encoder_free (enc);
-    return NULL;
   }
   if (ct == WHISPER_COMPUTE_INT8 && !encoder_get_s8 (enc, error)) {
     whisper_encoder_free (enc);
@@ -235,10 +236,10 @@ whisper_encoder_free (whisper_encoder * enc)
 {
   if (!enc)
     return;
+  kernel_pool_free (enc->pool);
   g_free (enc->memory);
   g_free (enc->s8);
   free (enc->qscratch);
-  kernel_pool_free (enc->pool);
   g_free (enc);
 }
 
@@ -327,9 +328,9 @@ project (whisper_encoder * enc, float *out, const float *inp, const float *w,
     matmul_s8_forward (out, OC, enc->qscratch, inp, IC, w8, bias, enc->A,
         accumulate, enc->pool);
   else if (accumulate)
-    matmul_add_forward (out, inp, w, bias, enc->A, IC, OC, enc->n_threads);
+    matmul_add_forward (out, inp, w, bias, enc->A, IC, OC, enc->pool);
   else
-    matmul_forward (out, inp, w, bias, enc->A, IC, OC, enc->n_threads);
+    matmul_forward (out, inp, w, bias, enc->A, IC, OC, enc->pool);
 }
 
 /* frames: [F][M], time-major */
@@ -341,9 +342,9 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
   const int M = enc->M, F = enc->F, A = enc->A, C = enc->C, H = enc->H;
   whisper_encoder_profile *pr = &enc->prof;
 
-  /* every parallel kernel runs on nt OpenMP threads (the GEMMs split by
+  /* every parallel kernel runs on the encoder's pool (the GEMMs split by
    * rows, OpenBLAS single-threaded inside: docs/kernels.md, Threads) */
-  const int nt = enc->n_threads;
+  kernel_pool *pool = enc->pool;
   gint64 t0 = enc->profiling ? g_get_monotonic_time () : 0;
 
   /* ---- convolution stem ---- */
@@ -352,11 +353,11 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
     frames = enc->mel_t;
   }
   conv1d_forward (enc->x1, enc->cols, frames, w->conv1_w, w->conv1_b,
-      F, M, C, CONV_K, 1, 1, nt);                       /* [F][C] */
-  gelu_forward (enc->x1, enc->x1, (size_t) F * C, nt);
+      F, M, C, CONV_K, 1, 1, pool);                     /* [F][C] */
+  gelu_forward (enc->x1, enc->x1, (size_t) F * C, pool);
   conv1d_forward (enc->x, enc->cols, enc->x1, w->conv2_w, w->conv2_b,
-      F, C, C, CONV_K, 2, 1, nt);                       /* [A][C] */
-  gelu_forward (enc->x, enc->x, (size_t) A * C, nt);
+      F, C, C, CONV_K, 2, 1, pool);                     /* [A][C] */
+  gelu_forward (enc->x, enc->x, (size_t) A * C, pool);
   residual_forward (enc->x, enc->x, w->enc_pos, (size_t) A * C);
   lap (enc, &t0, &pr->conv);
 
@@ -374,7 +375,7 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
     project (enc, enc->v, enc->ln, b->attn.v_w, b8->v, b->attn.v_b, C, C, 0);
     lap (enc, &t0, &pr->qkv);
     attention_forward (enc->att, enc->scores, enc->q, enc->k, enc->v, C,
-        A, C, H, nt);
+        A, C, H, pool);
     lap (enc, &t0, &pr->attention);
     project (enc, enc->x, enc->att, b->attn.o_w, b8->o, b->attn.o_b, C, C, 1);
     lap (enc, &t0, &pr->attn_out);
@@ -386,7 +387,7 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
     project (enc, enc->h, enc->ln, b->fc1_w, b8->fc1, b->fc1_b, C, 4 * C,
         0);
     lap (enc, &t0, &pr->fc1);
-    gelu_forward (enc->h, enc->h, (size_t) A * 4 * C, nt);
+    gelu_forward (enc->h, enc->h, (size_t) A * 4 * C, pool);
     lap (enc, &t0, &pr->gelu);
     project (enc, enc->x, enc->h, b->fc2_w, b8->fc2, b->fc2_b, 4 * C, C, 1);
     lap (enc, &t0, &pr->fc2);

@@ -126,8 +126,8 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2,
                     help="recordings through the pipeline at a time")
     ap.add_argument("--threads", type=int, default=2,
-                    help="OMP/OpenBLAS threads (environment only; no "
-                    "element property is set)")
+                    help="faster-whisper's threads (no element property "
+                    "is set: our pipeline runs on all cores)")
     ap.add_argument("--id", action="append", help="only these item ids")
     ap.add_argument("--json", help="write every result to this file")
     ap.add_argument("--reuse-ours", metavar="JSON",

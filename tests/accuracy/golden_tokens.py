@@ -45,7 +45,6 @@ def clips(every):
 
 def run(tool, outdir, every):
     os.makedirs(outdir, exist_ok=True)
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
     with tempfile.TemporaryDirectory() as tmp:
         pcms = []
         for c in clips(every):
@@ -58,7 +57,7 @@ def run(tool, outdir, every):
                 for name, path in pcms:
                     out = subprocess.run(
                         [tool, "transcribe", model, path, "--beam", b],
-                        env=env, capture_output=True, text=True)
+                        capture_output=True, text=True)
                     with open(os.path.join(outdir, "%s.b%s.%s.txt"
                                            % (m, b, name)), "w") as f:
                         f.write(out.stdout)

@@ -372,7 +372,7 @@ class FasterWhisper:
 
 # ------------------------------------------------------- our pipeline ---
 
-def gst_env(build_dir, threads=None, passive_omp=True):
+def gst_env(build_dir, threads=None):
     env = dict(os.environ)
     plugin_dir = os.path.join(os.path.abspath(build_dir), "gst")
     env["GST_PLUGIN_PATH"] = plugin_dir
@@ -385,13 +385,9 @@ def gst_env(build_dir, threads=None, passive_omp=True):
         h = hashlib.sha1(plugin_dir.encode()).hexdigest()[:10]
         env["GST_REGISTRY_1_0"] = os.path.join(
             tempfile.gettempdir(), "eval-registry-%s.bin" % h)
-    if passive_omp:
-        # Idle OpenMP threads sleep instead of spinning.  Results are the
-        # same; on a machine shared with other work, spinning threads made
-        # our pipeline ~6x slower in wall time (jfk: 60 s vs 10 s at load 17).
-        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # no OMP_WAIT_POLICY: the engine's idle threads sleep by themselves
+    # (its own thread pool, docs/kernels.md, Threads)
     if threads:
-        env["OMP_NUM_THREADS"] = str(threads)
         env["OPENBLAS_NUM_THREADS"] = str(threads)
     return env
 
@@ -596,22 +592,24 @@ def _q(path):
 
 
 class OurPipeline:
-    def __init__(self, build_dir, model_path, threads=2, passive_omp=True,
-                 defaults=False, compute_type=None):
-        """defaults=True: every element at its default properties:
-        whisperencnpu gets only model= (the bare name when @model_path is
-        in the models directory), no threads=; whisperdec gets nothing but
-        its name, whatever transcribe() is asked for.  @threads still sets
-        OMP/OpenBLAS threads in the environment."""
+    def __init__(self, build_dir, model_path, threads=2, defaults=False,
+                 compute_type=None):
+        """@threads: whisperencnpu's threads=; whisperdec has no thread
+        property (its decoder runs on all cores).  defaults=True: every
+        element at its default properties: whisperencnpu gets only model=
+        (the bare name when @model_path is in the models directory), no
+        threads=; whisperdec gets nothing but its name, whatever
+        transcribe() is asked for.  @compute_type: whisperencnpu's
+        compute-type= (whisperdec follows it)."""
         self.build_dir = os.path.abspath(build_dir)
         self.model_path = model_path
         self.defaults = defaults
-        self.env = gst_env(build_dir, threads, passive_omp)
+        self.env = gst_env(build_dir, threads)
         self.props = element_properties("whisperdec", self.env)
         enc_props = element_properties("whisperencnpu", self.env)
         self.available = self.props is not None and enc_props is not None and \
             element_properties("whispermel", self.env) is not None
-        # the encoder's own thread count, when it has one, as well as OMP's
+        # the encoder's own thread count, when it has one
         self.enc_extra = " threads=%d" % threads \
             if threads and enc_props and "threads" in enc_props else ""
         # whisperdec decodes with the encoder's compute type (its caps)
@@ -915,7 +913,7 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=1,
                     help="our pipeline: items transcribed in parallel")
     ap.add_argument("--threads", type=int, default=2,
-                    help="OMP/OpenBLAS threads of our pipeline")
+                    help="whisperencnpu threads of our pipeline")
     ap.add_argument("--json", help="write every result to this file")
     ap.add_argument("--cache", metavar="DIR",
                     help="reuse/store faster-whisper results in "

@@ -29,11 +29,10 @@ REPEAT = int(os.environ.get("DECODER_BENCH_REPEAT", "6"))
 
 
 def bench_ours(model, enc, frames, beam, threads, multilingual):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               OPENBLAS_NUM_THREADS=str(threads))
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
     args = [dc.tool(), "window", model, enc, "--beam", str(beam), "--frames",
             str(frames), "--temperature", "0", "--no-condition",
-            "--repeat", str(REPEAT)]
+            "--repeat", str(REPEAT), "--threads", str(threads)]
     if multilingual:
         args += ["--language", "en"]
     r = subprocess.run(args, capture_output=True, env=env, check=True)

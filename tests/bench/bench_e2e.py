@@ -11,7 +11,8 @@ hits all three alike), with 2 threads each:
 
   ours     gst-launch-1.0 filesrc ! decodebin ! audioconvert ! audioresample !
            whispermel ! whisperencnpu model=DIR ! whisperdec beam-size=N ... !
-           srtenc ! filesink, OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=2;
+           srtenc ! filesink, whisperencnpu threads=2 (whisperdec has no
+           thread property: the decoder runs on all cores);
            wall time of the whole process ("cold": process start, plugin
            and model load, decoding, encoder, decoder, file writing).
   fw-f32   faster-whisper WhisperModel(DIR, compute_type='float32',
@@ -34,11 +35,12 @@ Criterion: our float32 path is not slower than faster-whisper
 float32: exit 1 when ours-warm RTF > fw-f32 RTF (per beam size), 2 on a
 pipeline error.
 
-The environment is passed on unchanged (unlike tests/accuracy/wer.py, which sets
-OMP_WAIT_POLICY=PASSIVE for our pipeline): to compare both engines with
-sleeping idle threads, run the whole script under OMP_WAIT_POLICY=PASSIVE,
-which then applies to faster-whisper's OpenMP as well.  On a loaded machine
-the default (spinning) policy costs our pipeline several times its CPU time.
+The environment is passed on unchanged.  Our engine's idle threads sleep
+whatever the environment says (its own thread pool, no OpenMP:
+docs/kernels.md, Threads); faster-whisper's CTranslate2 runs on libgomp,
+whose idle threads spin a while before they sleep unless
+OMP_WAIT_POLICY=PASSIVE: run the whole script under it to compare both
+with sleeping idle threads (the header line prints the policy).
 
 Decoder milliseconds per token are not measured here: the pipeline does not
 expose decoder time; the decoder's own benchmark reports them.
@@ -126,7 +128,7 @@ def main(argv=None):
         overhead = None
         if not args.no_ours:
             pipe = wer.OurPipeline(args.build_dir or wer.default_build_dir(),
-                                   mpath, args.threads, passive_omp=False)
+                                   mpath, args.threads)
             if not pipe.available:
                 print("our elements are not loadable from the build dir")
                 return 2

@@ -33,6 +33,8 @@
  *   --temperature T   only this temperature (no fallback)
  *   --prompt TEXT     initial prompt
  *   --repeat N        decode the window N times and report ms per token
+ *   --threads N       threads of the decoder (and of the encoder, for
+ *                     transcribe); default 0, all cores
  *
  * Prints one line per segment: "t0_frame t1_frame|text|tokens" and a final
  * "next_frame N no_speech S language L" line.  Exit status 0 on success.
@@ -153,8 +155,12 @@ cmd_logits (int argc, char **argv)
   int *ids = g_new (int, MAX (n, 1));
   for (int i = 0; i < n; i++)
     ids[i] = atoi (argv[5 + i]);
-  whisper_text_decoder *dec = whisper_text_decoder_new (model, 1, WHISPER_COMPUTE_FLOAT32,
-      &err);
+  whisper_text_decoder *dec = whisper_text_decoder_new (model, 1, 0,
+      WHISPER_COMPUTE_FLOAT32, &err);
+  if (!dec) {
+    fprintf (stderr, "%s\n", err->message);
+    return 1;
+  }
   whisper_text_decoder_set_audio (dec, (const float *) data);
   if (n < 1 || whisper_text_decoder_forward (dec, ids, 1, n) != 0) {
     fprintf (stderr, "forward failed\n");
@@ -209,6 +215,7 @@ cmd_transcribe (int argc, char **argv, whisper_decode_params * p)
   whisper_mel *mel = whisper_mel_new (M, &err);
   whisper_encoder_params ep = whisper_encoder_default_params ();
   ep.compute_type = p->compute_type;
+  ep.n_threads = p->n_threads;
   whisper_encoder *enc = mel ? whisper_encoder_new (model, &ep, &err) : NULL;
   whisper_decoder *dec = enc ? whisper_decoder_new (model, &err) : NULL;
   if (!dec) {
@@ -329,7 +336,7 @@ main (int argc, char **argv)
   if (argc < 3) {
     fprintf (stderr, "usage: %s MODEL ENC.f32 [--beam N] [--frames N] "
         "[--no-timestamps] [--language XX] [--translate] [--temperature T] "
-        "[--prompt TEXT] [--repeat N]\n", argv[0]);
+        "[--prompt TEXT] [--repeat N] [--threads N]\n", argv[0]);
     return 2;
   }
   whisper_decode_params p = whisper_decode_params_default ();
@@ -377,6 +384,9 @@ main (int argc, char **argv)
       i++;
     } else if (!strcmp (a, "--repeat") && v) {
       repeat = atoi (v);
+      i++;
+    } else if (!strcmp (a, "--threads") && v) {
+      p.n_threads = atoi (v);
       i++;
     } else {
       fprintf (stderr, "unknown option %s\n", a);

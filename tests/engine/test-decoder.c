@@ -282,8 +282,10 @@ test_f16_file (void)
   float *l32 = g_new (float, NT * (size_t) V);
   float *l16 = g_new (float, NT * (size_t) V);
   float *s32 = g_new (float, (size_t) V), *s16 = g_new (float, (size_t) V);
-  whisper_text_decoder *d32 = whisper_text_decoder_new (m32, 1, WHISPER_COMPUTE_FLOAT32, NULL);
-  whisper_text_decoder *d16 = whisper_text_decoder_new (m16, 1, WHISPER_COMPUTE_FLOAT32, NULL);
+  whisper_text_decoder *d32 = whisper_text_decoder_new (m32, 1, 1,
+      WHISPER_COMPUTE_FLOAT32, NULL);
+  whisper_text_decoder *d16 = whisper_text_decoder_new (m16, 1, 1,
+      WHISPER_COMPUTE_FLOAT32, NULL);
   CHECK (!whisper_text_decoder_has_f16_weights (d32),
       "float16 weights taken for a float32 model");
 #ifdef __x86_64__
@@ -326,8 +328,18 @@ test_forward (void)
   float xa[A * D];
   for (int i = 0; i < A * D; i++)
     xa[i] = frand ();
-  whisper_text_decoder *dec = whisper_text_decoder_new (&m, 3, WHISPER_COMPUTE_FLOAT32, NULL);
+  /* a pool of 2 threads (the products here are too small to be split);
+   * 0 threads: all cores */
+  whisper_text_decoder *dec = whisper_text_decoder_new (&m, 3, 2,
+      WHISPER_COMPUTE_FLOAT32, NULL);
   g_assert (dec);
+  CHECK (whisper_text_decoder_n_threads (dec) == 2, "%d threads, not 2",
+      whisper_text_decoder_n_threads (dec));
+  whisper_text_decoder *all = whisper_text_decoder_new (&m, 1, 0,
+      WHISPER_COMPUTE_FLOAT32, NULL);
+  CHECK (all && whisper_text_decoder_n_threads (all)
+      == (int) g_get_num_processors (), "n_threads 0 is not all cores");
+  whisper_text_decoder_free (all);
   whisper_text_decoder_set_audio (dec, xa);
 
   /* whole prompt at once; 10 rows take the BLAS path, up to 8 the
@@ -507,7 +519,8 @@ test_greedy (void)
   float xa[A * D];
   for (int i = 0; i < A * D; i++)
     xa[i] = frand ();
-  whisper_text_decoder *dec = whisper_text_decoder_new (&m, 5, WHISPER_COMPUTE_FLOAT32, NULL);
+  whisper_text_decoder *dec = whisper_text_decoder_new (&m, 5, 1,
+      WHISPER_COMPUTE_FLOAT32, NULL);
   whisper_text_decoder_set_audio (dec, xa);
   whisper_search_opts o = default_opts ();
   o.timestamps = 0;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the CPU kernels (kernels/kernels.h): small hand-computed
  * cases, and random cases against naive double-precision loops written
- * here independently of the kernels.  Prints the maximum difference of each
- * check and exits non-zero if any check fails. */
+ * here independently of the kernels.  The kernels that split their work
+ * run on no pool and on pools of 1, 2 and 3 threads: each output element
+ * is computed by one task, the same way whichever thread runs it, so the
+ * results must be the bits of the same tasks run on the calling thread.
+ * Prints the maximum difference of each check and exits non-zero if any
+ * check fails. */
 #include "kernels.h"
-
-#include <cblas.h>
-#include <omp.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -52,6 +53,23 @@ check_true (const char *what, int cond)
     n_failed++;
 }
 
+/* The pools the splitting kernels run on: NULL (the calling thread) first,
+ * whose result the others must reproduce bit for bit. */
+#define N_POOLS 4
+static kernel_pool *pools[N_POOLS];
+static const char *const pool_names[N_POOLS] = { "no pool", "1 thread",
+  "2 threads", "3 threads"
+};
+
+static void
+check_same_bits (const char *what, const float *got, const float *want,
+    size_t n)
+{
+  char line[96];
+  snprintf (line, sizeof line, "%s: same bits", what);
+  check_true (line, memcmp (got, want, n * sizeof (float)) == 0);
+}
+
 /* deterministic uniform [-1, 1) */
 static unsigned long long rng_state = 0x9E3779B97F4A7C15ull;
 static float
@@ -84,51 +102,69 @@ test_matmul (void)
   float out[4];
   /* row0: 1-3+10 = 8, (1+2+3)/2-1 = 2; row1: 4-6+10 = 8, 15/2-1 = 6.5 */
   const double want[] = { 8, 2, 8, 6.5 };
-  matmul_forward (out, inp, w, b, 2, 3, 2, 1);
+  matmul_forward (out, inp, w, b, 2, 3, 2, NULL);
   check_close ("matmul hand 2x3x2 + bias", out, want, 4, 0, 1e-6);
   const double want_nb[] = { -2, 3, -2, 7.5 };
-  matmul_forward (out, inp, w, NULL, 2, 3, 2, 1);
+  matmul_forward (out, inp, w, NULL, 2, 3, 2, NULL);
   check_close ("matmul hand 2x3x2 no bias", out, want_nb, 4, 0, 1e-6);
   /* accumulating form: out = {1,1,1,1} + inp w^T + b */
   for (int i = 0; i < 4; i++)
     out[i] = 1.0f;
   const double want_add[] = { 9, 3, 9, 7.5 };
-  matmul_add_forward (out, inp, w, b, 2, 3, 2, 1);
+  matmul_add_forward (out, inp, w, b, 2, 3, 2, NULL);
   check_close ("matmul_add hand", out, want_add, 4, 0, 1e-6);
 
-  /* random, larger than the OpenMP/OpenBLAS thresholds */
+  /* random, larger than the splitting threshold (64 rows): one sgemm call
+   * without a pool or on 1 thread; rows split over 2 threads (2 tasks of
+   * 151 rows) and 3 (101, 101, 99), OpenBLAS single-threaded in each.
+   * OpenBLAS does not give a block of rows the same bits alone as inside a
+   * bigger call (a few per cent of the outputs differ in the last bits
+   * here), so the split results are compared bit for bit with the same
+   * blocks computed one by one. */
+  static const int block_rows[N_POOLS] = { 301, 301, 151, 101 };
   const int T = 301, IC = 67, OC = 259;
+  const size_t n = (size_t) T * OC;
   float *x = rand_array ((size_t) T * IC, 1), *W = rand_array ((size_t) OC * IC, 1);
-  float *B = rand_array (OC, 1), *y = malloc ((size_t) T * OC * 4);
-  double *ref = malloc ((size_t) T * OC * 8);
+  float *B = rand_array (OC, 1), *y = malloc (n * 4), *y_add = malloc (n * 4);
+  float *y_blk = malloc (n * 4), *y_blk_add = malloc (n * 4);
+  double *ref = malloc (n * 8), *ref_add = malloc (n * 8);
   for (int t = 0; t < T; t++)
     for (int o = 0; o < OC; o++) {
       double s = B[o];
       for (int i = 0; i < IC; i++)
         s += (double) x[t * IC + i] * W[o * IC + i];
       ref[t * OC + o] = s;
+      ref_add[t * OC + o] = s + 0.5;
     }
-  /* both threading paths: one sgemm call, and rows split over 2 OpenMP
-   * threads (OpenBLAS single-threaded), 3 tasks, one partial */
-  for (int split = 0; split <= 1; split++) {
-    char what[64];
-    snprintf (what, sizeof what, "matmul random 301x67x259 %s",
-        split ? "(rows over OpenMP)" : "(one sgemm)");
-    matmul_forward (y, x, W, B, T, IC, OC, split ? 2 : 1);
-    check_close (what, y, ref, (size_t) T * OC, 1e-5, 1e-5);
+  for (int p = 0; p < N_POOLS; p++) {
+    char what[80];
+    snprintf (what, sizeof what, "matmul random 301x67x259, %s",
+        pool_names[p]);
+    matmul_forward (y, x, W, B, T, IC, OC, pools[p]);
+    check_close (what, y, ref, n, 1e-5, 1e-5);
     /* y = 0.5 + x W^T + B  via the accumulating form */
-    for (size_t i = 0; i < (size_t) T * OC; i++)
-      y[i] = 0.5f;
-    matmul_add_forward (y, x, W, B, T, IC, OC, split ? 2 : 1);
-    for (size_t i = 0; i < (size_t) T * OC; i++)
-      ref[i] += 0.5;
-    snprintf (what, sizeof what, "matmul_add random 301x67x259 %s",
-        split ? "(rows)" : "(one sgemm)");
-    check_close (what, y, ref, (size_t) T * OC, 1e-5, 1e-5);
-    for (size_t i = 0; i < (size_t) T * OC; i++)
-      ref[i] -= 0.5;
+    for (size_t i = 0; i < n; i++)
+      y_add[i] = y_blk_add[i] = 0.5f;
+    matmul_add_forward (y_add, x, W, B, T, IC, OC, pools[p]);
+    snprintf (what, sizeof what, "matmul_add random 301x67x259, %s",
+        pool_names[p]);
+    check_close (what, y_add, ref_add, n, 1e-5, 1e-5);
+    for (int t0 = 0; t0 < T; t0 += block_rows[p]) {
+      const int m = T - t0 < block_rows[p] ? T - t0 : block_rows[p];
+      matmul_forward (y_blk + (size_t) t0 * OC, x + (size_t) t0 * IC, W, B,
+          m, IC, OC, NULL);
+      matmul_add_forward (y_blk_add + (size_t) t0 * OC, x + (size_t) t0 * IC,
+          W, B, m, IC, OC, NULL);
+    }
+    snprintf (what, sizeof what, "matmul, %s, vs its blocks alone",
+        pool_names[p]);
+    check_same_bits (what, y, y_blk, n);
+    snprintf (what, sizeof what, "matmul_add, %s, vs its blocks alone",
+        pool_names[p]);
+    check_same_bits (what, y_add, y_blk_add, n);
   }
-  free (x), free (W), free (B), free (y), free (ref);
+  free (x), free (W), free (B), free (y), free (y_add), free (y_blk);
+  free (y_blk_add), free (ref), free (ref_add);
 }
 
 static void
@@ -177,7 +213,7 @@ test_gelu_exp_erf (void)
     2.9959502, -0.0040497951, 0.34573123063700656
   };
   float out[6];
-  gelu_forward (out, inp, 6, 1);
+  gelu_forward (out, inp, 6, NULL);
   check_close ("gelu hand values", out, want, 6, 2e-7, 1e-6);
 
   /* dense grid vs the exact erf in double */
@@ -188,8 +224,21 @@ test_gelu_exp_erf (void)
     x[i] = -10.0f + 20.0f * i / (N - 1);
     ref[i] = 0.5 * x[i] * (1.0 + erf (x[i] / sqrt (2.0)));
   }
-  gelu_forward (y, x, N, 2);
-  check_close ("gelu grid [-10, 10] vs double erf", y, ref, N, 1e-6, 1e-6);
+  /* 200001 elements: split on the pools (ranges of 4096-element chunks,
+   * the last one partial) */
+  float *y0 = malloc (N * 4);
+  for (int p = 0; p < N_POOLS; p++) {
+    char what[80];
+    snprintf (what, sizeof what, "gelu grid [-10, 10] vs double erf, %s",
+        pool_names[p]);
+    gelu_forward (p ? y : y0, x, N, pools[p]);
+    check_close (what, p ? y : y0, ref, N, 1e-6, 1e-6);
+    if (p) {
+      snprintf (what, sizeof what, "gelu, %s", pool_names[p]);
+      check_same_bits (what, y, y0, N);
+    }
+  }
+  free (y0);
 
   for (int i = 0; i < N; i++) {
     x[i] = -6.0f + 12.0f * i / (N - 1);
@@ -220,7 +269,7 @@ test_softmax (void)
   const double want[] = { 0.09003057317038046, 0.24472847105479767,
     0.6652409557748219, 0.5, 0.5, 0
   };
-  softmax_forward (out, inp, 2, 3, 1);
+  softmax_forward (out, inp, 2, 3, NULL);
   check_close ("softmax hand (incl. +-1000 logits)", out, want, 6, 1e-7, 1e-6);
 
   const int T = 64, N = 1500;
@@ -235,14 +284,24 @@ test_softmax (void)
     for (int j = 0; j < N; j++)
       ref[t * N + j] = exp (x[t * N + j] - m) / s;
   }
-  softmax_forward (y, x, T, N, 2);
-  check_close ("softmax random 64x1500 (logits +-20)", y, ref, (size_t) T * N,
-      1e-8, 1e-5);
+  /* 96000 elements: rows split on the pools */
+  float *y0 = malloc ((size_t) T * N * 4);
+  for (int p = 0; p < N_POOLS; p++) {
+    char what[80];
+    snprintf (what, sizeof what, "softmax random 64x1500 (logits +-20), %s",
+        pool_names[p]);
+    softmax_forward (p ? y : y0, x, T, N, pools[p]);
+    check_close (what, p ? y : y0, ref, (size_t) T * N, 1e-8, 1e-5);
+    if (p) {
+      snprintf (what, sizeof what, "softmax, %s", pool_names[p]);
+      check_same_bits (what, y, y0, (size_t) T * N);
+    }
+  }
   float sum = 0;
   for (int j = 0; j < N; j++)
-    sum += y[j];
+    sum += y0[j];
   check_true ("softmax row sums to 1", fabsf (sum - 1.0f) < 1e-5f);
-  free (x), free (y), free (ref);
+  free (x), free (y), free (y0), free (ref);
 }
 
 static void
@@ -272,11 +331,11 @@ test_conv1d (void)
   float out[4], cols[12];
   const double want1[] = { 8.5, 14.5, 20.5, 11.5 };
   check_true ("conv1d_out_len(4, 3, 1, 1) == 4", conv1d_out_len (4, 3, 1, 1) == 4);
-  conv1d_forward (out, cols, inp, w, b, 4, 1, 1, 3, 1, 1, 1);
+  conv1d_forward (out, cols, inp, w, b, 4, 1, 1, 3, 1, 1, NULL);
   check_close ("conv1d hand stride 1", out, want1, 4, 0, 1e-6);
   const double want2[] = { 8.5, 20.5 };
   check_true ("conv1d_out_len(4, 3, 2, 1) == 2", conv1d_out_len (4, 3, 2, 1) == 2);
-  conv1d_forward (out, cols, inp, w, b, 4, 1, 1, 3, 2, 1, 1);
+  conv1d_forward (out, cols, inp, w, b, 4, 1, 1, 3, 2, 1, NULL);
   check_close ("conv1d hand stride 2", out, want2, 2, 0, 1e-6);
 
   /* random, several channels, both strides, odd and even lengths */
@@ -287,20 +346,34 @@ test_conv1d (void)
       float *x = rand_array ((size_t) T_in * IC, 1);
       float *W = rand_array ((size_t) OC * IC * K, 1), *B = rand_array (OC, 1);
       float *y = malloc ((size_t) T_out * OC * 4);
+      float *y_mm = malloc ((size_t) T_out * OC * 4);
       float *c = malloc ((size_t) T_out * IC * K * 4);
+      float *c0 = malloc ((size_t) T_out * IC * K * 4);
       double *ref = malloc ((size_t) T_out * OC * 8);
       naive_conv1d (ref, x, W, B, T_in, IC, OC, K, stride, 1);
-      for (int split = 0; split <= 1; split++) {
-        /* split: im2col and GEMM rows over 2 OpenMP threads */
+      for (int p = 0; p < N_POOLS; p++) {
+        /* im2col rows over the pool's threads, then the GEMM's rows (from
+         * 64 output rows: the bits are matmul's on the same pool) */
         memset (y, 0, (size_t) T_out * OC * 4);
-        conv1d_forward (y, c, x, W, B, T_in, IC, OC, K, stride, 1,
-            split ? 2 : 1);
-        char what[64];
-        snprintf (what, sizeof what, "conv1d random T_in=%d stride %d%s",
-            T_in, stride, split ? " split" : "");
+        conv1d_forward (y, c, x, W, B, T_in, IC, OC, K, stride, 1, pools[p]);
+        char what[80];
+        snprintf (what, sizeof what, "conv1d random T_in=%d stride %d, %s",
+            T_in, stride, pool_names[p]);
         check_close (what, y, ref, (size_t) T_out * OC, 1e-5, 1e-5);
+        if (p == 0) {
+          memcpy (c0, c, (size_t) T_out * IC * K * 4);
+          continue;
+        }
+        snprintf (what, sizeof what, "conv1d T_in=%d stride %d, %s: im2col",
+            T_in, stride, pool_names[p]);
+        check_same_bits (what, c, c0, (size_t) T_out * IC * K);
+        matmul_forward (y_mm, c0, W, B, T_out, IC * K, OC, pools[p]);
+        snprintf (what, sizeof what, "conv1d T_in=%d stride %d, %s: GEMM",
+            T_in, stride, pool_names[p]);
+        check_same_bits (what, y, y_mm, (size_t) T_out * OC);
       }
-      free (x), free (W), free (B), free (y), free (c), free (ref);
+      free (x), free (W), free (B), free (y), free (y_mm), free (c);
+      free (c0), free (ref);
     }
 }
 
@@ -319,14 +392,15 @@ test_attention (void)
     check_true ("attention scratch size", 0);
     return;
   }
-  attention_forward (out, scratch, q, k, v, 2, 2, 2, 1, 1);
+  attention_forward (out, scratch, q, k, v, 2, 2, 2, 1, NULL);
   check_close ("attention hand T=2 C=2 H=1", out, want, 4, 1e-6, 1e-6);
 
   /* random, heads side by side, q/k/v as slices of one [T][3C] array */
   const int T = 157, C = 48, H = 4, hs = C / H, ld = 3 * C;
   float *qkv = rand_array ((size_t) T * ld, 2);
   float *o = malloc ((size_t) T * C * 4);
-  float *s = malloc (attention_scratch_size (T, C, H, 2) * 4);
+  float *s = malloc (attention_scratch_size (T, C, H, 3) * 4);
+  float *o0 = malloc ((size_t) T * C * 4);
   double *ref = malloc ((size_t) T * C * 8), *p = malloc (T * 8);
   for (int h = 0; h < H; h++)
     for (int i = 0; i < T; i++) {
@@ -347,15 +421,23 @@ test_attention (void)
         ref[i * C + h * hs + c] = a;
       }
     }
-  for (int threads = 1; threads <= 2; threads++) {
-    char what[64];
-    snprintf (what, sizeof what, "attention random T=157 C=48 H=4, %d thr",
-        threads);
-    memset (o, 0, (size_t) T * C * 4);
-    attention_forward (o, s, qkv, qkv + C, qkv + 2 * C, ld, T, C, H, threads);
-    check_close (what, o, ref, (size_t) T * C, 1e-5, 1e-5);
+  /* 8 tasks (4 heads x 2 query blocks, the second partial), each thread
+   * on its own slice of the scratch */
+  for (int pi = 0; pi < N_POOLS; pi++) {
+    char what[80];
+    float *out_p = pi ? o : o0;
+    snprintf (what, sizeof what, "attention random T=157 C=48 H=4, %s",
+        pool_names[pi]);
+    memset (out_p, 0, (size_t) T * C * 4);
+    attention_forward (out_p, s, qkv, qkv + C, qkv + 2 * C, ld, T, C, H,
+        pools[pi]);
+    check_close (what, out_p, ref, (size_t) T * C, 1e-5, 1e-5);
+    if (pi) {
+      snprintf (what, sizeof what, "attention, %s", pool_names[pi]);
+      check_same_bits (what, o, o0, (size_t) T * C);
+    }
   }
-  free (qkv), free (o), free (s), free (ref), free (p);
+  free (qkv), free (o), free (o0), free (s), free (ref), free (p);
 }
 
 static void
@@ -397,7 +479,7 @@ test_matvec_f16 (void)
         }
       char what[64];
       snprintf (what, sizeof what, "matvec R=%d IC=%d alpha 0.5", R, IC);
-      matvec_forward (y, OC, x, IC, W, IC, B, 0.5f, R, IC, OC, 1);
+      matvec_forward (y, OC, x, IC, W, IC, B, 0.5f, R, IC, OC, NULL);
       check_close (what, y, ref, (size_t) R * OC, 1e-5, 1e-5);
       int exact = 1;
       for (size_t i = 0; i < (size_t) OC * IC; i++) {
@@ -409,7 +491,7 @@ test_matvec_f16 (void)
       for (size_t i = 0; i < (size_t) R * OC; i++)      /* alpha 1 */
         ref[i] = ref[i] * 2 - B[i % OC];
       snprintf (what, sizeof what, "matvec_f16 R=%d IC=%d", R, IC);
-      matvec_f16_forward (y16, OC, x, IC, W16, B, R, IC, OC, 2);
+      matvec_f16_forward (y16, OC, x, IC, W16, B, R, IC, OC, pools[2]);
       check_close (what, y16, ref, (size_t) R * OC, 1e-5, 1e-5);
       free (x), free (W), free (B), free (y), free (y16), free (W16);
       free (ref);
@@ -430,18 +512,75 @@ test_matvec_f16 (void)
   check_true ("f16 <-> f32 round trip of every half", ok);
 }
 
+/* matvec products big enough to be split (OC x IC >= 2^22, the logits'
+ * size): output columns over the pools' threads */
+static void
+test_matvec_split (void)
+{
+  const int R = 3, IC = 1024, OC = 4103;
+  const size_t nw = (size_t) OC * IC, n = (size_t) R * OC;
+  float *x = rand_array ((size_t) R * IC, 1), *W = rand_array (nw, 1);
+  float *B = rand_array (OC, 1);
+  kernel_half *W16 = malloc (nw * 2);
+  float *y = malloc (n * 4), *y0 = malloc (n * 4);
+  float *y16 = malloc (n * 4), *y16_0 = malloc (n * 4);
+  double *ref = malloc (n * 8);
+  for (size_t i = 0; i < nw; i++) {
+    uint16_t h = kf32_to_f16 (W[i]);
+    memcpy (W16[i].bytes, &h, 2);
+    W[i] = kf16_to_f32 (h);
+  }
+  for (int r = 0; r < R; r++)
+    for (int o = 0; o < OC; o++) {
+      double sum = B[o];
+      for (int i = 0; i < IC; i++)
+        sum += (double) x[r * IC + i] * W[(size_t) o * IC + i];
+      ref[r * OC + o] = sum;
+    }
+  for (int p = 0; p < N_POOLS; p++) {
+    char what[80];
+    float *out = p ? y : y0, *out16 = p ? y16 : y16_0;
+    matvec_forward (out, OC, x, IC, W, IC, B, 1.0f, R, IC, OC, pools[p]);
+    snprintf (what, sizeof what, "matvec R=3 1024x4103, %s", pool_names[p]);
+    check_close (what, out, ref, n, 1e-4, 1e-5);
+    matvec_f16_forward (out16, OC, x, IC, W16, B, R, IC, OC, pools[p]);
+    snprintf (what, sizeof what, "matvec_f16 R=3 1024x4103, %s",
+        pool_names[p]);
+    check_close (what, out16, ref, n, 1e-4, 1e-5);
+    if (p) {
+      snprintf (what, sizeof what, "matvec 1024x4103, %s", pool_names[p]);
+      check_same_bits (what, y, y0, n);
+      snprintf (what, sizeof what, "matvec_f16 1024x4103, %s",
+          pool_names[p]);
+      check_same_bits (what, y16, y16_0, n);
+    }
+  }
+  free (x), free (W), free (B), free (W16), free (y), free (y0), free (y16);
+  free (y16_0), free (ref);
+}
+
 int
 main (void)
 {
   printf ("kernels: %s copy\n", kernels_cpu_path ());
+  for (int p = 1; p < N_POOLS; p++) {
+    pools[p] = kernel_pool_new (p);
+    if (!pools[p]) {
+      printf ("cannot start a pool of %d threads\n", p);
+      return 1;
+    }
+  }
   test_matmul ();
   test_matvec_f16 ();
+  test_matvec_split ();
   test_layernorm ();
   test_gelu_exp_erf ();
   test_softmax ();
   test_conv1d ();
   test_attention ();
   test_transpose ();
+  for (int p = 1; p < N_POOLS; p++)
+    kernel_pool_free (pools[p]);
   printf ("%d passed, %d failed\n", n_passed, n_failed);
   return n_failed ? 1 : 0;
 }
