@@ -36,7 +36,8 @@ packages="build-essential meson ninja-build pkg-config gettext
   python3 python3-venv python3-pip espeak-ng"
 # Test only.
 #   gstreamer1.0-x             textoverlay (libgstpango.so): e2e-overlay
-test_packages="gstreamer1.0-x"
+#   stress-ng                  tests/bench/bench_load.py (busy cores)
+test_packages="gstreamer1.0-x stress-ng"
 [ "$with_tests" -eq 1 ] && packages="$packages $test_packages"
 
 export DEBIAN_FRONTEND=noninteractive
