@@ -36,9 +36,9 @@ typedef struct whisper_text_decoder whisper_text_decoder;
 whisper_text_decoder *whisper_text_decoder_new (const whisper_model * model,
     int max_batch, int n_threads, whisper_compute_type compute_type,
     GError ** error);
-/* What @type stands for in a text decoder of @model (never AUTO). */
-whisper_compute_type whisper_text_decoder_resolve_compute_type (const
-    whisper_model * model, whisper_compute_type type);
+/* What @type stands for in a text decoder (never AUTO). */
+whisper_compute_type whisper_text_decoder_resolve_compute_type
+    (whisper_compute_type type);
 /* what the compute type resolved to (never AUTO) */
 whisper_compute_type whisper_text_decoder_get_compute_type (const
     whisper_text_decoder * dec);

@@ -306,7 +306,7 @@ whisper_decoder_decode_window (whisper_decoder * d,
   int need = MAX (1, MAX (p->beam_size, p->best_of));
   int max_batch = whisper_text_decoder_max_batch (d->text);
   const whisper_compute_type ct =
-      whisper_text_decoder_resolve_compute_type (m, p->compute_type);
+      whisper_text_decoder_resolve_compute_type (p->compute_type);
   if (need > max_batch || p->n_threads != d->text_threads
       || ct != whisper_text_decoder_get_compute_type (d->text)) {
     whisper_text_decoder *nt = whisper_text_decoder_new (m,

@@ -166,9 +166,14 @@ whisper_encoder_new (const whisper_model * model,
         hp->n_audio_layer, WHISPER_WINDOW_FRAMES / 2);
     return NULL;
   }
+  if (ct == WHISPER_COMPUTE_INT8 && !model->tensors) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
+        "%s: int8 needs a model loaded from a file", model->path ?
+        model->path : "model");
+    return NULL;
+  }
   if (!w->conv1_w || !w->conv1_b || !w->conv2_w || !w->conv2_b
-      || !w->enc_pos || !w->enc || !w->enc_ln_w || !w->enc_ln_b
-      || (ct == WHISPER_COMPUTE_INT8 && !model->tensors)) {
+      || !w->enc_pos || !w->enc || !w->enc_ln_w || !w->enc_ln_b) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
         "%s: model has no encoder weights", model->path ? model->path :
         "model");
