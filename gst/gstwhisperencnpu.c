@@ -128,7 +128,7 @@ gst_whisper_backend_get_type (void)
   static GType backend_type = 0;
   static const GEnumValue backends[] = {
     {WHISPER_BACKEND_AUTO, "The NPU when usable, else the CPU", "auto"},
-    {WHISPER_BACKEND_CPU, "CPU, float32", "cpu"},
+    {WHISPER_BACKEND_CPU, "CPU (arithmetic: compute-type)", "cpu"},
     {0, NULL, NULL},
   };
 

@@ -208,7 +208,7 @@ void whisper_speech_gate_free (whisper_speech_gate * gate);
 /* Where the encoder runs.  AUTO is resolved by whisper_encoder_new(). */
 typedef enum {
   WHISPER_BACKEND_AUTO = 0,   /* the NPU when usable, else the CPU */
-  WHISPER_BACKEND_CPU = 1,    /* CPU, float32 */
+  WHISPER_BACKEND_CPU = 1,    /* CPU (float32 or int8: compute_type) */
 } whisper_backend;
 
 /* The arithmetic of the matrix products (names as CTranslate2 users know
