@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Whisper's text decoder forward pass (CPU, float32 or int8 projections) with a KV cache.
+/* Whisper's text decoder forward pass (CPU, float32 or int8 projections)
+ * with a KV cache.
  *
  * Mirrors openai-whisper's TextDecoder (whisper/model.py):
  *   x = tok_emb[tokens] + dec_pos[offset : offset + n]

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Whisper's audio encoder forward pass (CPU, float32 or int8 projections): the internal entry
+/* Whisper's audio encoder forward pass (CPU, float32 or int8
+ * projections): the internal entry
  * points beside whisper_encoder_encode_window() (whisper.h).
  *
  * A whisper_encoder holds the activation buffers for one stream: one
