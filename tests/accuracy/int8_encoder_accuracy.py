@@ -18,6 +18,7 @@ usage: int8_encoder_accuracy.py ENCODE_MEL_EXE [--models tiny.en,base]
                                 [--every N]
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -34,6 +35,16 @@ from gst_requirements import DECODE_TEST_AUDIO, require_elements
 from speech_ref import decode_audio, models_dir
 
 MIN_COSINE = 0.999
+
+
+def model_n_mels(path):
+    """The model's mel bands: a CTranslate2 directory names them in
+    preprocessor_config.json (large-v3: 128); without one, 80."""
+    cfg = os.path.join(path, "preprocessor_config.json")
+    if os.path.exists(cfg):
+        with open(cfg, encoding="utf-8") as f:
+            return json.load(f).get("feature_size", 80)
+    return 80
 
 
 def manifest_clips(shared):
@@ -67,7 +78,7 @@ def main():
             if not os.path.exists(os.path.join(path, "model.bin")):
                 print(f"{name}: not installed in {models_dir()}, skipped")
                 continue
-            n_mels = 128 if "large-v3" in name else 80
+            n_mels = model_n_mels(path)
             outs = {}
             for ct in ("float32", "int8"):
                 cmd = [args.encode_mel, "--compute-type", ct, path]
