@@ -70,6 +70,8 @@ GST_DEBUG_CATEGORY_STATIC (whisper_enc_npu_debug);
 #define DEFAULT_THREADS 0
 #define DEFAULT_COMPUTE_TYPE WHISPER_COMPUTE_AUTO
 #define DEFAULT_SPEECH_GATE WHISPER_SPEECH_GATE_DEFAULT_DB
+#define DEFAULT_KERNEL_DIR NULL
+#define DEFAULT_NPU_FALLBACK FALSE
 #define MAX_THREADS 1024
 
 enum
@@ -82,6 +84,8 @@ enum
   PROP_SPEECH_GATE,
   PROP_COMPUTE_TYPE,
   PROP_COMPUTE_TYPE_IN_USE,
+  PROP_KERNEL_DIR,
+  PROP_NPU_FALLBACK,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -129,6 +133,7 @@ gst_whisper_backend_get_type (void)
   static const GEnumValue backends[] = {
     {WHISPER_BACKEND_AUTO, "The NPU when usable, else the CPU", "auto"},
     {WHISPER_BACKEND_CPU, "CPU (arithmetic: compute-type)", "cpu"},
+    {WHISPER_BACKEND_NPU, "AMD Ryzen AI NPU through XRT (int8)", "npu"},
     {0, NULL, NULL},
   };
 
@@ -192,9 +197,12 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
   /**
    * GstWhisperEncNpu:backend:
    *
-   * Where the encoder runs.  `auto` takes the NPU when a usable device
-   * exists (not yet implemented: today always the CPU) and says which it
-   * took in #GstWhisperEncNpu:backend-in-use.
+   * Where the encoder runs.  `auto` takes the NPU when the device opens,
+   * every kernel it needs is in #GstWhisperEncNpu:kernel-dir and its
+   * self-test passes, otherwise the CPU (the debug log says why), and
+   * says which it took in #GstWhisperEncNpu:backend-in-use.  `npu` with
+   * no usable NPU is an element error naming what is missing.  The NPU
+   * computes in int8 (#GstWhisperEncNpu:compute-type `auto` or `int8`).
    */
   g_object_class_install_property (gobject_class, PROP_BACKEND,
       g_param_spec_enum ("backend", "Backend",
@@ -212,13 +220,43 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
   /**
    * GstWhisperEncNpu:backend-in-use:
    *
-   * The backend chosen when the element went to PAUSED (`cpu`), or NULL
-   * while the element is in NULL or READY.
+   * The backend chosen when the element went to PAUSED (`cpu` or `npu`;
+   * `cpu` after #GstWhisperEncNpu:npu-fallback moved the stream there),
+   * or NULL while the element is in NULL or READY.
    */
   g_object_class_install_property (gobject_class, PROP_BACKEND_IN_USE,
       g_param_spec_string ("backend-in-use", "Backend in use",
           "The backend the encoder runs on (NULL when not started)", NULL,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWhisperEncNpu:kernel-dir:
+   *
+   * The directory of the NPU kernels (the manifest.json that
+   * kernels/aie/ builds).  NULL: $WHISPER_NPU_KERNEL_DIR, else the
+   * installed kernels (docs/npu.md).
+   */
+  g_object_class_install_property (gobject_class, PROP_KERNEL_DIR,
+      g_param_spec_string ("kernel-dir", "Kernel directory",
+          "Directory of the NPU kernels and their manifest.json (NULL: "
+          "$WHISPER_NPU_KERNEL_DIR, else the installed ones)",
+          DEFAULT_KERNEL_DIR, G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWhisperEncNpu:npu-fallback:
+   *
+   * What a device failure while encoding does.  FALSE: an element error
+   * (the window is not lost: nothing after it is sent).  TRUE: a warning,
+   * and the CPU encodes that window and the rest of the stream in the
+   * same int8 arithmetic.
+   */
+  g_object_class_install_property (gobject_class, PROP_NPU_FALLBACK,
+      g_param_spec_boolean ("npu-fallback", "NPU fallback",
+          "On an NPU failure while encoding, continue on the CPU (with a "
+          "warning) instead of failing", DEFAULT_NPU_FALLBACK,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
 
   /**
    * GstWhisperEncNpu:speech-gate:
@@ -308,6 +346,8 @@ gst_whisper_enc_npu_init (GstWhisperEncNpu * self)
 
   self->model_name = g_strdup (DEFAULT_MODEL);
   self->backend = DEFAULT_BACKEND;
+  self->kernel_dir = g_strdup (DEFAULT_KERNEL_DIR);
+  self->npu_fallback = DEFAULT_NPU_FALLBACK;
   self->threads = DEFAULT_THREADS;
   self->compute_type = DEFAULT_COMPUTE_TYPE;
   self->speech_gate_db = DEFAULT_SPEECH_GATE;
@@ -325,6 +365,7 @@ gst_whisper_enc_npu_finalize (GObject * object)
   GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (object);
 
   g_free (self->model_name);
+  g_free (self->kernel_dir);
   g_object_unref (self->frames);
   g_mutex_clear (&self->seek_lock);
   g_cond_clear (&self->seek_cond);
@@ -343,6 +384,13 @@ gst_whisper_enc_npu_set_property (GObject * object, guint prop_id,
     case PROP_MODEL:
       g_free (self->model_name);
       self->model_name = g_value_dup_string (value);
+      break;
+    case PROP_KERNEL_DIR:
+      g_free (self->kernel_dir);
+      self->kernel_dir = g_value_dup_string (value);
+      break;
+    case PROP_NPU_FALLBACK:
+      self->npu_fallback = g_value_get_boolean (value);
       break;
     case PROP_BACKEND:
       self->backend = g_value_get_enum (value);
@@ -373,6 +421,12 @@ gst_whisper_enc_npu_get_property (GObject * object, guint prop_id,
   switch (prop_id) {
     case PROP_MODEL:
       g_value_set_string (value, self->model_name);
+      break;
+    case PROP_KERNEL_DIR:
+      g_value_set_string (value, self->kernel_dir);
+      break;
+    case PROP_NPU_FALLBACK:
+      g_value_set_boolean (value, self->npu_fallback);
       break;
     case PROP_BACKEND:
       g_value_set_enum (value, self->backend);
@@ -432,7 +486,7 @@ gst_whisper_enc_npu_reset (GstWhisperEncNpu * self)
 static gboolean
 gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
 {
-  gchar *name;
+  gchar *name, *kernel_dir;
   whisper_encoder_params params = whisper_encoder_default_params ();
   const gchar *in_use, *ct_in_use;
   GError *err = NULL;
@@ -443,6 +497,7 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
   params.backend = self->backend;
   params.n_threads = self->threads;
   params.compute_type = self->compute_type;
+  params.npu_fallback = self->npu_fallback;
   GST_OBJECT_UNLOCK (self);
 
   if (name == NULL || name[0] == '\0')
@@ -461,10 +516,22 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
   if (info.n_audio_ctx != WHISPER_AUDIO_POSITIONS || info.n_audio_state <= 0)
     goto bad_model;
 
+  GST_OBJECT_LOCK (self);
+  kernel_dir = g_strdup (self->kernel_dir);
+  GST_OBJECT_UNLOCK (self);
+  params.npu_kernel_dir = kernel_dir;
   self->encoder = whisper_encoder_new (self->model, &params, &err);
+  g_clear_pointer (&kernel_dir, g_free);
   if (self->encoder == NULL)
     goto encoder_error;
   in_use = whisper_backend_name (whisper_encoder_get_backend (self->encoder));
+  if (whisper_encoder_get_device (self->encoder))
+    GST_INFO_OBJECT (self, "NPU: %s",
+        whisper_encoder_get_device (self->encoder));
+  if (whisper_encoder_get_backend_reason (self->encoder))
+    GST_INFO_OBJECT (self, "backend %s, not the NPU: %s",
+        whisper_backend_name (params.backend),
+        whisper_encoder_get_backend_reason (self->encoder));
   ct_in_use = whisper_compute_type_name (whisper_encoder_get_compute_type
       (self->encoder));
 
@@ -543,20 +610,25 @@ bad_model:
     return FALSE;
   }
 encoder_error:
-  {
+  if (g_error_matches (err, WHISPER_ERROR, WHISPER_ERROR_DEVICE)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
+        (_("Could not use the NPU.")),
+        ("model %s, backend %s: %s", self->model_key,
+            whisper_backend_name (params.backend), err->message));
+  } else {
     GST_ELEMENT_ERROR (self, LIBRARY, INIT,
         (_("Could not set up the Whisper encoder.")),
         ("model %s, backend %s, compute type %s, %d threads: %s",
             self->model_key, whisper_backend_name (params.backend),
             whisper_compute_type_name (params.compute_type),
             params.n_threads, err ? err->message : "unknown error"));
-    g_clear_error (&err);
-    whisper_model_registry_release (self->model);
-    self->model = NULL;
-    g_clear_pointer (&self->model_key, g_free);
-    g_free (name);
-    return FALSE;
   }
+  g_clear_error (&err);
+  whisper_model_registry_release (self->model);
+  self->model = NULL;
+  g_clear_pointer (&self->model_key, g_free);
+  g_free (name);
+  return FALSE;
 }
 
 static void
@@ -714,6 +786,28 @@ gst_whisper_enc_npu_has_speech (GstWhisperEncNpu * self,
   return contrast >= threshold;
 }
 
+/* After npu-fallback moved the encoder to the CPU: the property, and a
+ * warning saying why (once). */
+static void
+gst_whisper_enc_npu_check_fallback (GstWhisperEncNpu * self)
+{
+  const gchar *in_use =
+      whisper_backend_name (whisper_encoder_get_backend (self->encoder));
+  gboolean moved;
+
+  GST_OBJECT_LOCK (self);
+  moved = g_strcmp0 (in_use, self->backend_in_use) != 0;
+  self->backend_in_use = in_use;
+  GST_OBJECT_UNLOCK (self);
+  if (moved) {
+    GST_ELEMENT_WARNING (self, RESOURCE, FAILED,
+        (_("The NPU failed; the CPU encodes the rest of the stream.")),
+        ("window at frame %" G_GUINT64_FORMAT ": %s", self->window_start,
+            whisper_encoder_get_backend_reason (self->encoder)));
+    g_object_notify (G_OBJECT (self), "backend-in-use");
+  }
+}
+
 /* Encode the window of @n_real @frames at window_start (the engine pads it
  * to 30 s) into a new buffer. */
 static GstFlowReturn
@@ -733,6 +827,7 @@ gst_whisper_enc_npu_encode (GstWhisperEncNpu * self, const gfloat * frames,
   gst_buffer_unmap (buf, &map);
   if (!ok)
     goto encode_failed;
+  gst_whisper_enc_npu_check_fallback (self);
 
   gst_whisper_enc_npu_stamp_window (self, buf, n_real);
   *outbuf = buf;
@@ -741,10 +836,18 @@ gst_whisper_enc_npu_encode (GstWhisperEncNpu * self, const gfloat * frames,
   /* ERRORS */
 encode_failed:
   {
-    GST_ELEMENT_ERROR (self, STREAM, DECODE,
-        (_("The Whisper encoder failed.")),
-        ("window at frame %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
-            " real frames): %s", self->window_start, n_real, err->message));
+    if (g_error_matches (err, WHISPER_ERROR, WHISPER_ERROR_DEVICE))
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          (_("The NPU failed while encoding.")),
+          ("window at frame %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+              " real frames): %s", self->window_start, n_real,
+              err->message));
+    else
+      GST_ELEMENT_ERROR (self, STREAM, DECODE,
+          (_("The Whisper encoder failed.")),
+          ("window at frame %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+              " real frames): %s", self->window_start, n_real,
+              err->message));
     g_clear_error (&err);
     gst_buffer_unref (buf);
     return GST_FLOW_ERROR;

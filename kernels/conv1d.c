@@ -47,11 +47,10 @@ im2col_task (void *ctx, int task, int worker)
 }
 
 void
-conv1d_forward (float *out, float *cols, const float *inp, const float *w,
-    const float *bias, int T_in, int IC, int OC, int K, int stride, int pad,
-    kernel_pool * pool)
+conv1d_im2col_forward (float *cols, const float *inp, int T_in, int IC,
+    int K, int stride, int pad, kernel_pool * pool)
 {
-  /* out [T_out][OC], cols [T_out][IC*K], inp [T_in][IC], w [OC][IC][K] */
+  /* cols [T_out][IC*K], inp [T_in][IC] */
   const int T_out = conv1d_out_len (T_in, K, stride, pad);
   const int n_threads = kernel_pool_n_threads (pool);
   im2col_job job = {
@@ -60,5 +59,15 @@ conv1d_forward (float *out, float *cols, const float *inp, const float *w,
     .n_tasks = n_threads < T_out ? n_threads : T_out,
   };
   kernel_pool_run (pool, job.n_tasks, im2col_task, &job);
+}
+
+void
+conv1d_forward (float *out, float *cols, const float *inp, const float *w,
+    const float *bias, int T_in, int IC, int OC, int K, int stride, int pad,
+    kernel_pool * pool)
+{
+  /* out [T_out][OC], cols [T_out][IC*K], inp [T_in][IC], w [OC][IC][K] */
+  const int T_out = conv1d_out_len (T_in, K, stride, pad);
+  conv1d_im2col_forward (cols, inp, T_in, IC, K, stride, pad, pool);
   matmul_forward (out, cols, w, bias, T_out, IC * K, OC, pool);
 }

@@ -121,6 +121,14 @@ typedef struct {
 } kernel_s8_matrix;
 
 kernel_s8_matrix *kernel_s8_matrix_new (int OC, int IC);   /* zeros */
+/* element (oc, ic) of the packed values */
+static inline int8_t
+kernel_s8_matrix_at (const kernel_s8_matrix * m, int oc, int ic)
+{
+  return m->w[(size_t) (oc / KERNEL_S8_PANEL) * KERNEL_S8_PANEL * m->ICp
+      + (size_t) (ic / 4) * 4 * KERNEL_S8_PANEL + (oc % KERNEL_S8_PANEL) * 4
+      + ic % 4];
+}
 void kernel_s8_matrix_free (kernel_s8_matrix * m);
 /* row oc from its int8 values q [IC] and its scale (value = q * scale) */
 void kernel_s8_matrix_set_row (kernel_s8_matrix * m, int oc,
@@ -244,6 +252,11 @@ void conv1d_forward (float *out, float *cols, const float *inp,
     int stride, int pad, kernel_pool * pool);
 
 int conv1d_out_len (int T_in, int K, int stride, int pad);
+
+/* conv1d_forward's first step alone: cols [T_out][IC*K] from inp
+ * [T_in][IC], for a convolution whose GEMM runs elsewhere (int8). */
+void conv1d_im2col_forward (float *cols, const float *inp, int T_in, int IC,
+    int K, int stride, int pad, kernel_pool * pool);
 
 /* Transpose:  out [cols][rows] = inp [rows][cols]^T */
 void transpose_forward (float *out, const float *inp, int rows, int cols);

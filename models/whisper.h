@@ -82,6 +82,8 @@ typedef enum {
   WHISPER_ERROR_NO_MEMORY,          /* buffers could not be allocated */
   WHISPER_ERROR_FAILED,             /* an internal step failed (FFTW plan,
                                        decoder forward) */
+  WHISPER_ERROR_DEVICE,             /* the NPU is absent, unusable, or failed
+                                       (the message names what and why) */
 } WhisperError;
 
 /* ------------------------------------------------------------------------ */
@@ -209,6 +211,8 @@ void whisper_speech_gate_free (whisper_speech_gate * gate);
 typedef enum {
   WHISPER_BACKEND_AUTO = 0,   /* the NPU when usable, else the CPU */
   WHISPER_BACKEND_CPU = 1,    /* CPU (float32 or int8: compute_type) */
+  WHISPER_BACKEND_NPU = 2,    /* AMD Ryzen AI NPU through XRT (int8;
+                                 docs/npu.md) */
 } whisper_backend;
 
 /* The arithmetic of the matrix products (names as CTranslate2 users know
@@ -233,12 +237,18 @@ gboolean whisper_compute_type_from_name (const char *name,
 typedef struct {
   whisper_backend backend;    /* AUTO */
   int n_threads;              /* 0: all cores */
-  whisper_compute_type compute_type;  /* AUTO */
+  whisper_compute_type compute_type;  /* AUTO; the NPU computes INT8 */
+  const char *npu_kernel_dir; /* NULL: $WHISPER_NPU_KERNEL_DIR, else the
+                                 installed kernels (docs/npu.md); borrowed
+                                 for whisper_encoder_new() */
+  gboolean npu_fallback;      /* FALSE: an NPU failure while encoding is an
+                                 error; TRUE: the CPU takes over (same int8
+                                 arithmetic) for this window and the rest */
 } whisper_encoder_params;
 
 whisper_encoder_params whisper_encoder_default_params (void);
 
-/* "auto", "cpu" */
+/* "auto", "cpu", "npu" */
 const char *whisper_backend_name (whisper_backend backend);
 
 typedef struct whisper_encoder whisper_encoder;
@@ -252,6 +262,13 @@ whisper_backend whisper_encoder_get_backend (const whisper_encoder * enc);
 whisper_compute_type whisper_encoder_get_compute_type (const whisper_encoder *
     enc);
 int whisper_encoder_get_n_threads (const whisper_encoder * enc);
+/* Why the encoder is not on the NPU: why AUTO took the CPU, or why a
+ * failure moved it there (npu_fallback); NULL on the NPU, or when the CPU
+ * was asked for. */
+const char *whisper_encoder_get_backend_reason (const whisper_encoder * enc);
+/* The NPU device's description (emulated or the XRT device), or NULL
+ * off the NPU. */
+const char *whisper_encoder_get_device (const whisper_encoder * enc);
 
 /* Encodes one window: frames [n_frames][M] as whisper_mel gives them,
  * 1 <= n_frames <= 3000; the rest of the 30 s is padded as Whisper pads

@@ -15,6 +15,7 @@
  * C state, H heads, L layers.
  */
 #include "encoder.h"
+#include "encoder-npu.h"
 #include "kernels.h"
 
 #include <math.h>
@@ -25,19 +26,20 @@
 #define CONV_K 3
 
 
-/* A block's projections in int8 (compute type INT8), from the model's
- * cache (whisper_model_weight_s8) */
-typedef struct {
-  const kernel_s8_matrix *q, *k, *v, *o, *fc1, *fc2;
-} encoder_layer_s8;
-
 struct whisper_encoder {
   const whisper_model *model;
   whisper_backend backend;  /* resolved: never AUTO */
   whisper_compute_type compute_type;  /* resolved: never AUTO */
   int n_threads;
   kernel_pool *pool;  /* n_threads threads, for every parallel kernel */
-  encoder_layer_s8 *s8;     /* [L] with INT8, else NULL */
+  encoder_layer_s8 *s8;     /* [L] with INT8 (and on the NPU), else NULL */
+  encoder_npu *npu;         /* backend NPU, else NULL */
+  gboolean npu_fallback;
+  char *backend_reason;     /* whisper_encoder_get_backend_reason() */
+  /* conv1 in int8 as [C][M*K] with INT8, else NULL.  conv2 stays float32:
+   * in int8 it took tiny.en's minimum encoder cosine from 0.99912 to
+   * 0.99792 (docs/quantization.md) */
+  const kernel_s8_matrix *conv1_s8;
   void *qscratch;           /* matmul_s8_forward's, with INT8 */
   int M, F, A, C, H, L;
   /* activations, all pointing into one allocation */
@@ -86,22 +88,10 @@ whisper_backend_name (whisper_backend backend)
       return "auto";
     case WHISPER_BACKEND_CPU:
       return "cpu";
+    case WHISPER_BACKEND_NPU:
+      return "npu";
   }
   return "unknown";
-}
-
-/* The backend that serves @requested.  Adding a backend means one enum
- * value, one case here and one in whisper_backend_name(). */
-static whisper_backend
-resolve_backend (whisper_backend requested)
-{
-  switch (requested) {
-    case WHISPER_BACKEND_AUTO:
-      /* no NPU backend yet: auto is the CPU */
-    case WHISPER_BACKEND_CPU:
-      return WHISPER_BACKEND_CPU;
-  }
-  return WHISPER_BACKEND_CPU;
 }
 
 /* The int8 projections of every block, and the scratch of their
@@ -125,12 +115,54 @@ encoder_get_s8 (whisper_encoder * enc, GError ** error)
         return FALSE;
     }
   }
-  const size_t size = matmul_s8_scratch_size (enc->A, 4 * enc->C);
+  if (!(enc->conv1_s8 = whisper_model_weight_s8 (enc->model,
+              "encoder.conv1.weight", error)))
+    return FALSE;
+  /* the largest product: conv1 (F rows) or fc2 (A rows) */
+  size_t size = matmul_s8_scratch_size (enc->F, enc->M * CONV_K);
+  if (matmul_s8_scratch_size (enc->A, 4 * enc->C) > size)
+    size = matmul_s8_scratch_size (enc->A, 4 * enc->C);
   if (posix_memalign (&enc->qscratch, 64, size)) {
     enc->qscratch = NULL;
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
         "cannot allocate %zu KiB of encoder int8 scratch", size >> 10);
     return FALSE;
+  }
+  return TRUE;
+}
+
+/* Backend NPU: the device, the int8 weights on it, its self-test.  When
+ * that fails and the NPU was @required, FALSE + @error; for AUTO the CPU
+ * takes over with the type @requested resolves to there, the reason kept
+ * (FALSE + @error only if that fails). */
+static gboolean
+encoder_start_npu (whisper_encoder * enc, gboolean required,
+    const char *kernel_dir, whisper_compute_type requested, GError ** error)
+{
+  GError *local = NULL;
+  enc->npu = encoder_npu_open (kernel_dir, enc->F, enc->A, enc->pool, &local);
+  if (enc->npu && (!encoder_get_s8 (enc, &local)
+          || !encoder_npu_load (enc->npu, enc->conv1_s8, enc->s8, enc->L,
+              &local))) {
+    encoder_npu_free (enc->npu);
+    enc->npu = NULL;
+  }
+  if (enc->npu)
+    return TRUE;
+  if (required) {
+    g_propagate_error (error, local);
+    return FALSE;
+  }
+  enc->backend = WHISPER_BACKEND_CPU;
+  enc->backend_reason = g_strdup (local->message);
+  g_clear_error (&local);
+  if (requested != WHISPER_COMPUTE_INT8) {
+    enc->compute_type = WHISPER_COMPUTE_FLOAT32;
+    g_clear_pointer (&enc->s8, g_free);
+    enc->conv1_s8 = NULL;
+    g_clear_pointer (&enc->qscratch, free);
+    return whisper_model_need_f32 (enc->model, WHISPER_WEIGHTS_ENCODER,
+        error);
   }
   return TRUE;
 }
@@ -143,10 +175,29 @@ whisper_encoder_new (const whisper_model * model,
   const whisper_encoder_params defaults = whisper_encoder_default_params ();
   if (!params)
     params = &defaults;
-  /* AUTO: float32.  The AVX2 int8 GEMM is no faster than sgemm on the
-   * encoder's shapes, and base's int8 encoder output misses the 0.999
-   * cosine bound (docs/quantization.md) */
-  const whisper_compute_type ct = params->compute_type == WHISPER_COMPUTE_INT8 ?
+  /* The backend first: the NPU computes in int8 only.  AUTO tries the
+   * NPU unless float32 was asked for. */
+  whisper_backend backend = params->backend;
+  const char *reason = NULL;
+  if (backend == WHISPER_BACKEND_NPU
+      && params->compute_type == WHISPER_COMPUTE_FLOAT32) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_ARGUMENT,
+        "the NPU computes in int8: compute type float32 needs the CPU "
+        "backend");
+    return NULL;
+  }
+  if (backend == WHISPER_BACKEND_AUTO) {
+    if (params->compute_type == WHISPER_COMPUTE_FLOAT32)
+      reason = "compute type float32 was asked for; the NPU computes in int8";
+    else if (!model->tensors)
+      reason = "the NPU needs a model loaded from a file";
+    backend = reason ? WHISPER_BACKEND_CPU : WHISPER_BACKEND_NPU;
+  }
+  /* On the CPU, AUTO is float32: the AVX2 int8 GEMM is no faster than
+   * sgemm on the encoder's shapes, and base's int8 encoder output misses
+   * the 0.999 cosine bound (docs/quantization.md) */
+  whisper_compute_type ct = backend == WHISPER_BACKEND_NPU
+      || params->compute_type == WHISPER_COMPUTE_INT8 ?
       WHISPER_COMPUTE_INT8 : WHISPER_COMPUTE_FLOAT32;
   if (!whisper_model_need_f32 (model, ct == WHISPER_COMPUTE_INT8 ?
           WHISPER_WEIGHTS_ENCODER_OTHER : WHISPER_WEIGHTS_ENCODER, error))
@@ -182,8 +233,10 @@ whisper_encoder_new (const whisper_model * model,
 
   whisper_encoder *enc = g_new0 (whisper_encoder, 1);
   enc->model = model;
-  enc->backend = resolve_backend (params->backend);
+  enc->backend = backend;
   enc->compute_type = ct;
+  enc->npu_fallback = params->npu_fallback;
+  enc->backend_reason = g_strdup (reason);
   enc->n_threads = resolve_threads (params->n_threads);
   enc->pool = kernel_pool_new (enc->n_threads);
   if (!enc->pool) {
@@ -229,7 +282,14 @@ whisper_encoder_new (const whisper_model * model,
     *ptrs[i] = p;
     p += (sizes[i] + 15) & ~(size_t) 15;
   }
-  if (ct == WHISPER_COMPUTE_INT8 && !encoder_get_s8 (enc, error)) {
+  if (backend == WHISPER_BACKEND_NPU && !encoder_start_npu (enc,
+          params->backend == WHISPER_BACKEND_NPU, params->npu_kernel_dir,
+          params->compute_type, error)) {
+    whisper_encoder_free (enc);
+    return NULL;
+  }
+  if (enc->compute_type == WHISPER_COMPUTE_INT8 && !enc->s8
+      && !encoder_get_s8 (enc, error)) {
     whisper_encoder_free (enc);
     return NULL;
   }
@@ -241,9 +301,11 @@ whisper_encoder_free (whisper_encoder * enc)
 {
   if (!enc)
     return;
+  encoder_npu_free (enc->npu);
   kernel_pool_free (enc->pool);
   g_free (enc->memory);
   g_free (enc->s8);
+  g_free (enc->backend_reason);
   free (enc->qscratch);
   g_free (enc);
 }
@@ -258,6 +320,28 @@ whisper_backend
 whisper_encoder_get_backend (const whisper_encoder * enc)
 {
   return enc->backend;
+}
+
+const char *
+whisper_encoder_get_backend_reason (const whisper_encoder * enc)
+{
+  return enc->backend_reason;
+}
+
+const char *
+whisper_encoder_get_device (const whisper_encoder * enc)
+{
+  return enc->npu ? encoder_npu_describe (enc->npu) : NULL;
+}
+
+gboolean
+whisper_encoder_get_npu_counters (const whisper_encoder * enc,
+    npu_counters * counters)
+{
+  if (!enc->npu)
+    return FALSE;
+  encoder_npu_get_counters (enc->npu, counters);
+  return TRUE;
 }
 
 whisper_compute_type
@@ -338,14 +422,16 @@ project (whisper_encoder * enc, float *out, const float *inp, const float *w,
     matmul_forward (out, inp, w, bias, enc->A, IC, OC, enc->pool);
 }
 
-/* frames: [F][M], time-major */
-static int
-encoder_forward (whisper_encoder * enc, const float *frames, float *out,
-    const float *mel_cm)
+/* One window.  frames: [F][M], time-major (or mel_cm [M][F], transposed
+ * here).  FALSE + error only when the NPU fails (the CPU cannot). */
+static gboolean
+encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
+    const float *mel_cm, GError ** error)
 {
   const whisper_weights *w = &enc->model->w;
   const int M = enc->M, F = enc->F, A = enc->A, C = enc->C, H = enc->H;
   whisper_encoder_profile *pr = &enc->prof;
+  encoder_npu *npu = enc->npu;
 
   /* every parallel kernel runs on the encoder's pool (the GEMMs split by
    * rows, OpenBLAS single-threaded inside: docs/kernels.md, Threads) */
@@ -357,8 +443,20 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
     transpose_forward (enc->mel_t, mel_cm, M, F);       /* [F][M] */
     frames = enc->mel_t;
   }
-  conv1d_forward (enc->x1, enc->cols, frames, w->conv1_w, w->conv1_b,
-      F, M, C, CONV_K, 1, 1, pool);                     /* [F][C] */
+  if (enc->conv1_s8) {
+    /* int8: im2col, then the convolution as an int8 product */
+    conv1d_im2col_forward (enc->cols, frames, F, M, CONV_K, 1, 1, pool);
+    if (npu) {
+      if (!encoder_npu_conv1 (npu, enc->x1, enc->cols, w->conv1_b, error))
+        return FALSE;
+    } else {
+      matmul_s8_forward (enc->x1, C, enc->qscratch, enc->cols, M * CONV_K,
+          enc->conv1_s8, w->conv1_b, F, 0, pool);       /* [F][C] */
+    }
+  } else {
+    conv1d_forward (enc->x1, enc->cols, frames, w->conv1_w, w->conv1_b,
+        F, M, C, CONV_K, 1, 1, pool);                   /* [F][C] */
+  }
   gelu_forward (enc->x1, enc->x1, (size_t) F * C, pool);
   conv1d_forward (enc->x, enc->cols, enc->x1, w->conv2_w, w->conv2_b,
       F, C, C, CONV_K, 2, 1, pool);                     /* [A][C] */
@@ -375,26 +473,54 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
     layernorm_forward (enc->ln, enc->x, b->attn_ln_w, b->attn_ln_b, A, C,
         LN_EPS);
     lap (enc, &t0, &pr->layernorm);
-    project (enc, enc->q, enc->ln, b->attn.q_w, b8->q, b->attn.q_b, C, C, 0);
-    project (enc, enc->k, enc->ln, b->attn.k_w, b8->k, NULL, C, C, 0);
-    project (enc, enc->v, enc->ln, b->attn.v_w, b8->v, b->attn.v_b, C, C, 0);
+    if (npu) {
+      if (!encoder_npu_qkv (npu, l, enc->q, enc->k, enc->v, enc->ln,
+              b->attn.q_b, b->attn.v_b, error))
+        return FALSE;
+    } else {
+      project (enc, enc->q, enc->ln, b->attn.q_w, b8->q, b->attn.q_b, C, C,
+          0);
+      project (enc, enc->k, enc->ln, b->attn.k_w, b8->k, NULL, C, C, 0);
+      project (enc, enc->v, enc->ln, b->attn.v_w, b8->v, b->attn.v_b, C, C,
+          0);
+    }
     lap (enc, &t0, &pr->qkv);
     attention_forward (enc->att, enc->scores, enc->q, enc->k, enc->v, C,
         A, C, H, pool);
     lap (enc, &t0, &pr->attention);
-    project (enc, enc->x, enc->att, b->attn.o_w, b8->o, b->attn.o_b, C, C, 1);
+    if (npu) {
+      if (!encoder_npu_project (npu, l, ENCODER_NPU_OUT, enc->x, enc->att,
+              b->attn.o_b, 1, error))
+        return FALSE;
+    } else {
+      project (enc, enc->x, enc->att, b->attn.o_w, b8->o, b->attn.o_b, C, C,
+          1);
+    }
     lap (enc, &t0, &pr->attn_out);
 
     /* x = x + fc2(gelu(fc1(mlp_ln(x)))) */
     layernorm_forward (enc->ln, enc->x, b->mlp_ln_w, b->mlp_ln_b, A, C,
         LN_EPS);
     lap (enc, &t0, &pr->layernorm);
-    project (enc, enc->h, enc->ln, b->fc1_w, b8->fc1, b->fc1_b, C, 4 * C,
-        0);
+    if (npu) {
+      if (!encoder_npu_project (npu, l, ENCODER_NPU_FC1, enc->h, enc->ln,
+              b->fc1_b, 0, error))
+        return FALSE;
+    } else {
+      project (enc, enc->h, enc->ln, b->fc1_w, b8->fc1, b->fc1_b, C, 4 * C,
+          0);
+    }
     lap (enc, &t0, &pr->fc1);
     gelu_forward (enc->h, enc->h, (size_t) A * 4 * C, pool);
     lap (enc, &t0, &pr->gelu);
-    project (enc, enc->x, enc->h, b->fc2_w, b8->fc2, b->fc2_b, 4 * C, C, 1);
+    if (npu) {
+      if (!encoder_npu_project (npu, l, ENCODER_NPU_FC2, enc->x, enc->h,
+              b->fc2_b, 1, error))
+        return FALSE;
+    } else {
+      project (enc, enc->x, enc->h, b->fc2_w, b8->fc2, b->fc2_b, 4 * C, C,
+          1);
+    }
     lap (enc, &t0, &pr->fc2);
   }
 
@@ -402,7 +528,30 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
   lap (enc, &t0, &pr->layernorm);
   if (enc->profiling)
     pr->n_runs++;
-  return 0;
+  return TRUE;
+}
+
+/* encoder_forward_once; when the NPU fails and npu_fallback is on, the
+ * device is closed and the window runs again on the CPU, in the same int8
+ * arithmetic, as does every later one. */
+static gboolean
+encoder_forward (whisper_encoder * enc, const float *frames, float *out,
+    const float *mel_cm, GError ** error)
+{
+  GError *local = NULL;
+  if (encoder_forward_once (enc, frames, out, mel_cm, &local))
+    return TRUE;
+  if (!enc->npu || !enc->npu_fallback) {
+    g_propagate_error (error, local);
+    return FALSE;
+  }
+  g_free (enc->backend_reason);
+  enc->backend_reason = g_strdup_printf ("the NPU failed while encoding, "
+      "the CPU took over: %s", local->message);
+  g_clear_error (&local);
+  g_clear_pointer (&enc->npu, encoder_npu_free);
+  enc->backend = WHISPER_BACKEND_CPU;
+  return encoder_forward_once (enc, frames, out, mel_cm, error);
 }
 
 int
@@ -410,7 +559,7 @@ whisper_encoder_run (whisper_encoder * enc, const float *mel, float *out)
 {
   if (!enc || !mel || !out)
     return -1;
-  return encoder_forward (enc, NULL, out, mel);
+  return encoder_forward (enc, NULL, out, mel, NULL) ? 0 : -1;
 }
 
 int
@@ -419,7 +568,7 @@ whisper_encoder_run_frames (whisper_encoder * enc, const float *frames,
 {
   if (!enc || !frames || !out)
     return -1;
-  return encoder_forward (enc, frames, out, NULL);
+  return encoder_forward (enc, frames, out, NULL, NULL) ? 0 : -1;
 }
 
 /* log10 mel of digital silence: what Whisper's padding (30 s of zero
@@ -443,10 +592,5 @@ whisper_encoder_encode_window (whisper_encoder * enc, const float *frames,
   for (size_t i = (size_t) n_frames * M; i < (size_t) F * M; i++)
     enc->mel_t[i] = PAD_LOG_MEL;
   whisper_mel_normalize (enc->mel_t, (size_t) F * M);
-  if (encoder_forward (enc, enc->mel_t, out, NULL) != 0) {
-    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_FAILED,
-        "the encoder forward pass failed");
-    return FALSE;
-  }
-  return TRUE;
+  return encoder_forward (enc, enc->mel_t, out, NULL, error);
 }

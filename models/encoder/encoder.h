@@ -12,6 +12,7 @@
 
 #include "whisper.h"
 #include "whisper-model.h"
+#include "npu-device.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,10 @@ int whisper_encoder_run (whisper_encoder * enc, const float *mel, float *out);
  * whispermel's buffers have), which saves the encoder a transpose. */
 int whisper_encoder_run_frames (whisper_encoder * enc, const float *frames,
     float *out);
+
+/* The NPU device's counters (npu-device.h); FALSE off the NPU. */
+gboolean whisper_encoder_get_npu_counters (const whisper_encoder * enc,
+    npu_counters * counters);
 
 /* Floating-point operations of one 30 s window (multiply-add = 2), counting
  * the GEMMs (convolutions, projections, MLP, attention products) only. */

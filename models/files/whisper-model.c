@@ -688,9 +688,9 @@ whisper_model_weight_s8 (const whisper_model * model, const char *name,
     GError ** error)
 {
   whisper_tensor *t = (whisper_tensor *) whisper_model_tensor (model, name);
-  if (!t || t->n_dims != 2 || t->ne[0] <= 0 || t->row_len == 0) {
+  if (!t || t->n_dims < 2 || t->ne[0] <= 0 || t->row_len == 0) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
-        "%s: no 2-D weight '%s' to read in int8", model->path ? model->path
+        "%s: no weight matrix '%s' to read in int8", model->path ? model->path
         : "model", name);
     return NULL;
   }

@@ -213,7 +213,8 @@ const whisper_tensor *whisper_model_tensor (const whisper_model * model,
 const void *whisper_model_weight (const whisper_model * model,
     const char *name, whisper_dtype dtype, GError ** error);
 
-/* The 2-D weight @name [OC][IC] in int8 (kernels.h, kernel_s8_matrix),
+/* The weight @name [OC][IC] in int8 (a convolution's [OC][IC][K] as
+ * [OC][IC*K]) (kernels.h, kernel_s8_matrix),
  * made once and kept with the model: a CTranslate2 int8 file's own values
  * and scales (-128 read as -127, the one value outside the symmetric
  * range), any other dtype quantised per row by quantize_row_s8.  NULL for

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* int8 products on an NPU device (npu-device.h): the host half of the
+ * int8 quantisation (docs/quantization.md) around the device's int32 GEMM.
+ *
+ * An npu_session is one open device with the programs of one kernel
+ * directory.  An npu_linear is one weight matrix (or several side by side,
+ * such as q, k, v) transposed, quantised and synced to the device once;
+ * npu_linear_forward() then quantises activations straight into the
+ * program's mapped A buffer, runs the program once over the whole product
+ * and dequantises straight from its C buffer: the same arithmetic as
+ * matmul_s8_forward, bit for bit.  Buffers are allocated when a linear
+ * is added, never in forward().
+ */
+#ifndef NPU_GEMM_H
+#define NPU_GEMM_H
+
+#include <glib.h>
+
+#include "kernels.h"
+#include "npu-device.h"
+
+G_BEGIN_DECLS
+
+typedef struct npu_session npu_session;
+typedef struct npu_linear npu_linear;
+
+/* Opens the device of @ops with @options and reads @kernel_dir's
+ * manifest.  @pool runs the host's quantise and dequantise steps.
+ * NULL + WHISPER_ERROR_DEVICE naming the reason on failure. */
+npu_session *npu_session_open (const npu_device_ops * ops,
+    const char *options, const char *kernel_dir, kernel_pool * pool,
+    GError ** error);
+void npu_session_close (npu_session * s);
+
+/* The device's line for logs (npu_device_ops.describe) */
+const char *npu_session_describe (npu_session * s);
+void npu_session_get_counters (npu_session * s, npu_counters * counters);
+/* Milliseconds a run may take before it counts as a device failure. */
+void npu_session_set_timeout (npu_session * s, unsigned timeout_ms);
+
+/* A product of up to @max_rows rows by the @n_parts weights, side by side
+ * (all with the same IC): loads the program that takes it (once per
+ * shape), allocates its buffers, writes the weights.  @what names the
+ * product in messages. */
+npu_linear *npu_session_add_linear (npu_session * s, const char *what,
+    const kernel_s8_matrix * const *parts, int n_parts, int max_rows,
+    GError ** error);
+
+/* Where part i of a product goes: out [T][ld_out] (+)= its columns + bias
+ * (bias [OC] or NULL; accumulate: add to out, a residual) */
+typedef struct {
+  float *out;
+  int ld_out;
+  const float *bias;
+  int accumulate;
+} npu_linear_output;
+
+/* outs [n_parts] (+)= dequantize (quantize_rows (inp [T][ld_inp]) W^T),
+ * T <= max_rows.  FALSE + WHISPER_ERROR_DEVICE when the device fails; the
+ * outputs are then not written. */
+gboolean npu_linear_forward (npu_linear * lin, const npu_linear_output * outs,
+    const float *inp, int ld_inp, int T, GError ** error);
+
+/* Known-answer test of every program loaded so far (an identity case and
+ * a random one against the golden model, each over the whole product):
+ * FALSE + an error naming the program, the case and the first wrong
+ * element. */
+gboolean npu_session_self_test (npu_session * s, GError ** error);
+
+G_END_DECLS
+#endif
