@@ -2,15 +2,17 @@
 /* encode-mel: runs the CPU encoder on raw mel windows, for the accuracy
  * test (tests/accuracy/encoder_accuracy.py).
  *
- *   encode-mel [--threads N] [--compute-type T] MODEL MEL_IN OUT
- *              [MEL_IN OUT ...]
+ *   encode-mel [--threads N] [--compute-type T] [--backend B]
+ *              [--kernel-dir DIR] MODEL MEL_IN OUT [MEL_IN OUT ...]
  *
  * MODEL is a path or a known name.  Each MEL_IN is raw float32 [M][3000]
  * (M = the model's n_mels), already normalised; each OUT receives raw
  * float32 [1500][C].  Prints the model's dimensions on stdout.  Exit 0 on
  * success, 1 on any error (with a message on stderr).  The compute type
  * (auto, float32, int8) defaults to float32: the accuracy test compares
- * with CTranslate2's float32 encoder.
+ * with CTranslate2's float32 encoder.  The backend (auto, cpu, npu)
+ * defaults to cpu; npu takes its device from $WHISPER_NPU_DEVICE and its
+ * programs from DIR (tests/npu/npu_encoder_identity.py).
  */
 #include "encoder.h"
 #include "whisper.h"
@@ -24,6 +26,8 @@ main (int argc, char **argv)
 {
   int n_threads = 0, a = 1;
   whisper_compute_type compute_type = WHISPER_COMPUTE_FLOAT32;
+  whisper_backend backend = WHISPER_BACKEND_CPU;
+  const char *kernel_dir = NULL;
   for (;;) {
     if (a + 1 < argc && !strcmp (argv[a], "--threads")) {
       n_threads = atoi (argv[a + 1]);
@@ -35,13 +39,32 @@ main (int argc, char **argv)
         return 1;
       }
       a += 2;
+    } else if (a + 1 < argc && !strcmp (argv[a], "--backend")) {
+      static const whisper_backend all[] = { WHISPER_BACKEND_AUTO,
+        WHISPER_BACKEND_CPU, WHISPER_BACKEND_NPU
+      };
+      gboolean found = FALSE;
+      for (int i = 0; i < 3; i++)
+        if (!strcmp (argv[a + 1], whisper_backend_name (all[i]))) {
+          backend = all[i];
+          found = TRUE;
+        }
+      if (!found) {
+        fprintf (stderr, "encode-mel: unknown backend %s\n", argv[a + 1]);
+        return 1;
+      }
+      a += 2;
+    } else if (a + 1 < argc && !strcmp (argv[a], "--kernel-dir")) {
+      kernel_dir = argv[a + 1];
+      a += 2;
     } else {
       break;
     }
   }
   if (argc - a < 3 || (argc - a - 1) % 2 != 0) {
-    fprintf (stderr, "usage: %s [--threads N] [--compute-type T] MODEL "
-        "MEL_IN OUT [MEL_IN OUT ...]\n", argv[0]);
+    fprintf (stderr, "usage: %s [--threads N] [--compute-type T] "
+        "[--backend B] [--kernel-dir DIR] MODEL MEL_IN OUT [MEL_IN OUT ...]"
+        "\n", argv[0]);
     return 1;
   }
   GError *err = NULL;
@@ -57,7 +80,8 @@ main (int argc, char **argv)
   }
   whisper_encoder *enc = whisper_encoder_new (model,
       &(whisper_encoder_params) { .n_threads = n_threads,
-        .compute_type = compute_type }, &err);
+        .compute_type = compute_type, .backend = backend,
+        .npu_kernel_dir = kernel_dir }, &err);
   if (!enc) {
     fprintf (stderr, "encode-mel: %s\n", err->message);
     g_error_free (err);
@@ -68,6 +92,11 @@ main (int argc, char **argv)
   printf ("n_mels %d n_audio_ctx %d n_audio_state %d n_audio_head %d "
       "n_audio_layer %d\n", hp->n_mels, hp->n_audio_ctx, hp->n_audio_state,
       hp->n_audio_head, hp->n_audio_layer);
+  const char *device = whisper_encoder_get_device (enc);
+  printf ("backend %s compute-type %s device %s\n",
+      whisper_backend_name (whisper_encoder_get_backend (enc)),
+      whisper_compute_type_name (whisper_encoder_get_compute_type (enc)),
+      device ? device : "cpu");
 
   const size_t n_mel = (size_t) hp->n_mels * WHISPER_WINDOW_FRAMES;
   const size_t n_out = (size_t) hp->n_audio_ctx * hp->n_audio_state;

@@ -21,6 +21,8 @@
 #include "whisper-caps.h"
 #include "whisper.h"
 #include "encoder.h"
+#include "npu-emu.h"
+#include "npu-shapes.h"
 #include "whisper.h"
 
 #define FRAME WHISPER_FRAME_DURATION
@@ -611,6 +613,98 @@ GST_START_TEST (test_model_errors)
 
 GST_END_TEST;
 
+
+/* backend=npu on the emulated device (WHISPER_NPU_DEVICE=emulated, a
+ * kernel directory of emulated programs): starts on the NPU in int8 and
+ * encodes as the CPU's int8 path does; an NPU that cannot be used is a
+ * RESOURCE error at start naming why; auto without an NPU takes the CPU */
+GST_START_TEST (test_npu_backend)
+{
+  gchar *dir = g_dir_make_tmp ("whisperencnpu-npu-XXXXXX", NULL);
+  npu_program_desc descs[NPU_ENCODER_MAX_PROGRAMS];
+  char names[NPU_ENCODER_MAX_PROGRAMS][32];
+  npu_error e = { 0 };
+  const int n = npu_encoder_programs (n_mels, n_state, "xdna1", descs, names);
+  GstElement *enc;
+  GstBus *bus;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL, *in_use = NULL, *ct = NULL;
+
+  fail_unless_equals_int (n, NPU_ENCODER_MAX_PROGRAMS);
+  fail_unless (npu_emu_write_kernel_dir (dir, descs, n, "xdna1", &e) == 0,
+      "%s", e.message);
+  g_setenv ("WHISPER_NPU_DEVICE", "emulated", TRUE);
+
+  enc = gst_element_factory_make ("whisperencnpu", NULL);
+  gst_util_set_object_arg (G_OBJECT (enc), "backend", "npu");
+  g_object_set (enc, "model", test_model (), "kernel-dir", dir, "threads", 1,
+      NULL);
+  fail_unless_equals_int (gst_element_set_state (enc, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_SUCCESS);
+  g_object_get (enc, "backend-in-use", &in_use, "compute-type-in-use", &ct,
+      NULL);
+  fail_unless_equals_string (in_use, "npu");
+  fail_unless_equals_string (ct, "int8");
+  g_free (in_use);
+  g_free (ct);
+  gst_element_set_state (enc, GST_STATE_NULL);
+  gst_object_unref (enc);
+
+  /* no programs there: an error at start that says where it looked */
+  enc = gst_element_factory_make ("whisperencnpu", NULL);
+  bus = gst_bus_new ();
+  gst_element_set_bus (enc, bus);
+  gst_util_set_object_arg (G_OBJECT (enc), "backend", "npu");
+  g_object_set (enc, "model", test_model (), "kernel-dir",
+      "/nonexistent/aie", NULL);
+  fail_unless_equals_int (gst_element_set_state (enc, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = pop_error (bus);
+  gst_message_parse_error (msg, &err, &debug);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_READ_WRITE), "got %s", err->message);
+  fail_unless (strstr (debug, "/nonexistent/aie") != NULL, "debug: %s",
+      debug);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (enc, GST_STATE_NULL);
+  gst_element_set_bus (enc, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (enc);
+
+  /* auto, and no XRT module: the CPU */
+  g_unsetenv ("WHISPER_NPU_DEVICE");
+  g_setenv ("WHISPER_NPU_XRT_MODULE", "/nonexistent/module.so", TRUE);
+  enc = gst_element_factory_make ("whisperencnpu", NULL);
+  g_object_set (enc, "model", test_model (), "threads", 1, NULL);
+  fail_unless_equals_int (gst_element_set_state (enc, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_SUCCESS);
+  g_object_get (enc, "backend-in-use", &in_use, NULL);
+  fail_unless_equals_string (in_use, "cpu");
+  g_free (in_use);
+  gst_element_set_state (enc, GST_STATE_NULL);
+  gst_object_unref (enc);
+  g_unsetenv ("WHISPER_NPU_XRT_MODULE");
+
+  for (int i = 0; i < n; i++) {
+    gchar *f = g_strdup_printf ("%s/%s.xclbin", dir, names[i]);
+    g_unlink (f);
+    g_free (f);
+    f = g_strdup_printf ("%s/%s.insts.bin", dir, names[i]);
+    g_unlink (f);
+    g_free (f);
+  }
+  gchar *m = g_build_filename (dir, "manifest.json", NULL);
+  g_unlink (m);
+  g_free (m);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------ */
 /* windows */
 
@@ -1030,6 +1124,7 @@ whisperencnpu_suite (void)
   tcase_add_test (tc, test_compute_type);
   tcase_add_test (tc, test_n_mels_mismatch);
   tcase_add_test (tc, test_model_errors);
+  tcase_add_test (tc, test_npu_backend);
   tcase_add_test (tc, test_seek_driven);
   tcase_add_test (tc, test_seek_clamped);
   tcase_add_test (tc, test_no_driver);
