@@ -17,6 +17,8 @@ import sys
 # (layer, rank, path prefixes); a file's layer is the first match
 LAYERS = [
     ("kernels", 0, ["kernels/"]),
+    ("npu-tools", 6, ["npu-backend/whisper-npu-check."]),
+    ("npu-device", 1, ["npu-backend/"]),
     ("frontend", 1, ["models/frontend/"]),
     ("files", 1, ["models/files/"]),
     ("encoder", 2, ["models/encoder/"]),
@@ -29,7 +31,7 @@ LAYERS = [
 API = "models/whisper.h"
 # glue that sees the engine through the public header only
 GLUE = ["gst/", "examples/"]
-SOURCE_DIRS = ["kernels", "models", "gst", "examples"]
+SOURCE_DIRS = ["kernels", "models", "npu-backend", "gst", "examples"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
