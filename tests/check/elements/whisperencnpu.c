@@ -705,6 +705,78 @@ GST_START_TEST (test_npu_backend)
 
 GST_END_TEST;
 
+
+/* npu-fallback on the emulated device: a run failing mid-stream (after the
+ * self-test's 10 runs) is a warning, the window still comes out and
+ * backend-in-use turns to cpu; without npu-fallback it is an error */
+GST_START_TEST (test_npu_fallback)
+{
+  gchar *dir = g_dir_make_tmp ("whisperencnpu-npu-XXXXXX", NULL);
+  npu_program_desc descs[NPU_ENCODER_MAX_PROGRAMS];
+  char names[NPU_ENCODER_MAX_PROGRAMS][32];
+  npu_error e = { 0 };
+  const int n = npu_encoder_programs (n_mels, n_state, "xdna1", descs, names);
+
+  fail_unless (npu_emu_write_kernel_dir (dir, descs, n, "xdna1", &e) == 0,
+      "%s", e.message);
+  g_setenv ("WHISPER_NPU_DEVICE", "emulated:fault=error,fault-after=10",
+      TRUE);
+  for (int fallback = 1; fallback >= 0; fallback--) {
+    GstElement *enc = gst_element_factory_make ("whisperencnpu", NULL);
+    GstBus *bus = gst_bus_new ();
+    Driver d = { .answer_query = TRUE, .send_seeks = TRUE,
+      .seeks = {400, 700}, .n_seeks = 2 };
+    Timeline tl = { 0, 0 };
+    GstHarness *h;
+    GstMessage *msg;
+    gchar *in_use;
+
+    gst_element_set_bus (enc, bus);
+    gst_util_set_object_arg (G_OBJECT (enc), "backend", "npu");
+    g_object_set (enc, "model", test_model (), "kernel-dir", dir,
+        "npu-fallback", fallback, "threads", 1, "speech-gate", 0.0, NULL);
+    h = gst_harness_new_with_element (enc, "sink", "src");
+    quiet = TRUE;
+    driver_attach (h, &d);
+    push_start (h);
+    push_frames (h, &tl, 0, 700, 100);
+    gst_harness_push_event (h, gst_event_new_eos ());
+    msg = gst_bus_pop_filtered (bus, fallback ? GST_MESSAGE_WARNING :
+        GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL, "no %s message", fallback ? "warning" : "error");
+    gst_message_unref (msg);
+    g_object_get (enc, "backend-in-use", &in_use, NULL);
+    if (fallback) {
+      fail_unless_equals_string (in_use, "cpu");
+      fail_unless_equals_int (gst_harness_buffers_received (h), 2);
+    } else {
+      fail_unless_equals_string (in_use, "npu");
+    }
+    g_free (in_use);
+    quiet = FALSE;
+    gst_harness_teardown (h);
+    gst_element_set_bus (enc, NULL);
+    gst_object_unref (bus);
+    gst_object_unref (enc);
+  }
+  g_unsetenv ("WHISPER_NPU_DEVICE");
+  for (int i = 0; i < n; i++) {
+    gchar *f = g_strdup_printf ("%s/%s.xclbin", dir, names[i]);
+    g_unlink (f);
+    g_free (f);
+    f = g_strdup_printf ("%s/%s.insts.bin", dir, names[i]);
+    g_unlink (f);
+    g_free (f);
+  }
+  gchar *m = g_build_filename (dir, "manifest.json", NULL);
+  g_unlink (m);
+  g_free (m);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------ */
 /* windows */
 
@@ -1125,6 +1197,7 @@ whisperencnpu_suite (void)
   tcase_add_test (tc, test_n_mels_mismatch);
   tcase_add_test (tc, test_model_errors);
   tcase_add_test (tc, test_npu_backend);
+  tcase_add_test (tc, test_npu_fallback);
   tcase_add_test (tc, test_seek_driven);
   tcase_add_test (tc, test_seek_clamped);
   tcase_add_test (tc, test_no_driver);
