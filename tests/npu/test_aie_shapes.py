@@ -18,13 +18,19 @@ usage: test_aie_shapes.py PRINT_NPU_SHAPES
     layouts, the kernel's blocked arithmetic, the C join), computes the
     golden GEMM exactly, every C element written once, every object fifo
     drained to the last object (needs numpy; skipped without it).
- 5. Every .py under kernels/aie compiles; if the `aie` package imports,
+ 5. mm_int8.cc, built for the host against tests/npu/aie-host (a stand-in
+    for the aie_api pieces it uses) and driven as the design drives it
+    (tests/npu/mm-int8-host.cc), computes the GEMM exactly for both mmul
+    shapes (needs a C++ compiler: $CXX, c++, g++ or clang++; skipped
+    without one).
+ 6. Every .py under kernels/aie compiles; if the `aie` package imports,
     gemm_int8.py prints MLIR for one program (skipped otherwise).
 Exit 0 when all pass, 1 on the first failure.
 """
 import json
 import os
 import py_compile
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -321,6 +327,33 @@ def test_simulation():
     print("simulated %d plans" % len(cases))
 
 
+def test_kernel_on_host():
+    cxx = os.environ.get("CXX") or next(
+        (c for c in ("c++", "g++", "clang++") if shutil.which(c)), None)
+    if not cxx:
+        print("SKIP: no C++ compiler, mm_int8.cc not run on the host")
+        return
+    runs = 0
+    with tempfile.TemporaryDirectory() as d:
+        for variant in ([], ["-DWHISPER_AIE2P"]):
+            for m, k, n in ((64, 64, 48), (64, 64, 16), (16, 8, 32)):
+                exe = os.path.join(d, "mm-%d" % runs)
+                cmd = [cxx, "-std=c++17", "-O1", "-Wall"] + variant + [
+                    "-DDIM_M=%d" % m, "-DDIM_K=%d" % k, "-DDIM_N=%d" % n,
+                    "-I", os.path.join(HERE, "aie-host"), "-I", AIE_DIR,
+                    os.path.join(HERE, "mm-int8-host.cc"), "-o", exe]
+                tag = "mm_int8.cc %dx%dx%d %s" % (m, k, n, " ".join(variant))
+                b = run(cmd)
+                if not check(b.returncode == 0, tag + " does not build on "
+                             "the host: " + b.stderr[-1500:]):
+                    continue
+                r = run([exe])
+                check(r.returncode == 0 and " 0 wrong" in r.stdout,
+                      tag + ": " + (r.stdout + r.stderr).strip()[-1500:])
+                runs += 1
+    print("ran mm_int8.cc on the host for %d tile/mmul shapes" % runs)
+
+
 def test_sources():
     for name in sorted(os.listdir(AIE_DIR)):
         if name.endswith(".py"):
@@ -355,6 +388,7 @@ def main():
     test_manifest()
     test_plans()
     test_simulation()
+    test_kernel_on_host()
     test_sources()
     if failures:
         print("%d failure(s)" % len(failures))
