@@ -247,7 +247,7 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
    * GstWhisperEncNpu:npu-fallback:
    *
    * What a device failure while encoding does.  FALSE: an element error
-   * (the window is not lost: nothing after it is sent).  TRUE: a warning,
+   * (RESOURCE FAILED) that stops the stream.  TRUE: a warning,
    * and the CPU encodes that window and the rest of the stream in the
    * same int8 arithmetic.
    */
