@@ -71,6 +71,37 @@ write_emulated (const char *dir, const char *generation)
   return 0;
 }
 
+/* What the timing model (docs/npu.md) projects for one window of @model's
+ * products on each generation: one run per product, A's rows in and C's
+ * rows out. */
+static void
+print_projection (const whisper_model * model)
+{
+  static const char *const gens[] = { "xdna1", "xdna2" };
+  const int L = model->hp.n_audio_layer;
+  printf ("timing model, a projection and not a measurement "
+      "(docs/npu.md):");
+  for (size_t g = 0; g < G_N_ELEMENTS (gens); g++) {
+    npu_program_desc d[NPU_ENCODER_MAX_PROGRAMS];
+    char nm[NPU_ENCODER_MAX_PROGRAMS][32];
+    if (npu_encoder_programs (model->hp.n_mels, model->hp.n_audio_state,
+            gens[g], d, nm) < 0)
+      continue;
+    double s = 0;
+    for (int i = 0; i < NPU_ENCODER_MAX_PROGRAMS; i++) {
+      const int runs = i == 0 ? 1 : L;
+      const int rows = i == 0 ? WHISPER_WINDOW_FRAMES : model->hp.n_audio_ctx;
+      s += runs * (npu_emu_model_run_seconds (gens[g], d[i].M, d[i].K,
+              d[i].N) + npu_emu_model_sync_seconds (gens[g],
+              (size_t) rows * d[i].K) + npu_emu_model_sync_seconds (gens[g],
+              (size_t) rows * d[i].N * 4));
+    }
+    printf ("%s %.1f ms", g ? "," : "", s * 1e3);
+    printf (" on %s", gens[g]);
+  }
+  printf (" of device time per window for the products\n");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -169,6 +200,11 @@ main (int argc, char **argv)
         (k1.bytes_from_device - k0.bytes_from_device) / 1e6,
         k1.buffer_allocs - k0.buffer_allocs,
         k1.instruction_loads - k0.instruction_loads);
+  if (status == 0)
+    print_projection (model);
+  printf ("To report a problem: this output, `uname -r`, the amdxdna "
+      "driver's and the NPU firmware's versions (`xrt-smi examine`), the XRT "
+      "version, and the kernel directory's manifest.json.\n");
   g_free (frames);
   g_free (out);
   whisper_encoder_free (enc);

@@ -10,9 +10,10 @@ tests/encode-mel twice: --backend cpu --compute-type int8, and --backend npu
 with WHISPER_NPU_DEVICE=emulated and a kernel directory that
 whisper-npu-check --write-emulated-kernels writes.  Pass: every output is
 byte for byte the same, and encode-mel says it ran on the emulated NPU.
-Exit 77 when tiny.en or the test audio is missing.
+Models: tiny.en and base by default.  Exit 77 when no model or the test
+audio is there.
 
-usage: npu_encoder_identity.py ENCODE_MEL NPU_CHECK [--models tiny.en]
+usage: npu_encoder_identity.py ENCODE_MEL NPU_CHECK [--models tiny.en,base]
                                [--every N]
 """
 import argparse
@@ -39,7 +40,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("encode_mel")
     ap.add_argument("npu_check")
-    ap.add_argument("--models", default="tiny.en")
+    ap.add_argument("--models", default="tiny.en,base")
     ap.add_argument("--every", type=int, default=8)
     args = ap.parse_args()
     require_elements(DECODE_TEST_AUDIO + ["filesink"])
