@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The encoder through the XRT shim's real source on the stand-in XRT:
+ * WHISPER_NPU_DEVICE=xrt loads the module that $WHISPER_NPU_XRT_MODULE
+ * names (the shim built against tests/xrt-standin), as on a machine with
+ * an NPU; the encoder of the model given as argument on the AMI excerpt
+ * gives the CPU int8 encoder's bits, with one run per product per window.
+ * The suite passes the small synthetic model: tiny.en's device buffers
+ * (36 MiB) exceed the 8 MiB memlock limit of this machine kind, which a
+ * test cannot raise (the shim refuses them, as it must).  Exit 77 without
+ * the test audio. */
+#include "encoder.h"
+#include "npu-emu.h"
+#include "npu-shapes.h"
+#include "whisper.h"
+
+#include <dlfcn.h>
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef int (*write_program_fn) (const char *, const char *, const char *,
+    int, int, int, int, int);
+
+/* the AMI excerpt's first window (mono 16 kHz PCM16) as mel frames */
+static float *
+speech_frames (int n_mels, int *n_frames)
+{
+  const char *shared = g_getenv ("WHISPER_SHARED_DIR");
+  char *path = g_build_filename (shared ? shared : "../shared", "testdata",
+      "speech", "audio", "ami-ES2011a-headset0-40s-46s.wav", NULL);
+  gchar *data = NULL;
+  gsize len = 0;
+  const gboolean ok = g_file_get_contents (path, &data, &len, NULL);
+  g_free (path);
+  if (!ok)
+    return NULL;
+  gsize pos = 12;
+  const int16_t *pcm = NULL;
+  size_t n = 0;
+  while (pos + 8 <= len) {
+    guint32 size;
+    memcpy (&size, data + pos + 4, 4);
+    if (memcmp (data + pos, "data", 4) == 0) {
+      pcm = (const int16_t *) (data + pos + 8);
+      n = MIN (size, len - pos - 8) / 2;
+      break;
+    }
+    pos += 8 + size + (size & 1);
+  }
+  whisper_mel *mel = whisper_mel_new (n_mels, NULL);
+  float *frames = g_new (float, (size_t) (n / 160 + 4) * n_mels);
+  size_t f = whisper_mel_push_s16 (mel, pcm, n, frames);
+  f += whisper_mel_finish (mel, frames + f * n_mels);
+  whisper_mel_free (mel);
+  g_free (data);
+  *n_frames = (int) MIN (f, 3000);
+  return frames;
+}
+
+int
+main (int argc, char **argv)
+{
+  GError *err = NULL;
+  char *path = whisper_model_resolve (argc > 1 ? argv[1] : "tiny.en", &err);
+  whisper_model *m = path ? whisper_model_load (path, &err) : NULL;
+  g_free (path);
+  int n_frames = 0;
+  float *frames = m ? speech_frames (m->hp.n_mels, &n_frames) : NULL;
+  if (!frames) {
+    printf ("SKIP: %s\n", m ? "no test audio" : err->message);
+    return 77;
+  }
+  /* the manifest as for the emulated device, the programs in the
+   * stand-in's format under the same names */
+  npu_program_desc d[NPU_ENCODER_MAX_PROGRAMS];
+  char names[NPU_ENCODER_MAX_PROGRAMS][32];
+  const int n = npu_encoder_programs (m->hp.n_mels, m->hp.n_audio_state,
+      "xdna1", d, names);
+  char *dir = g_dir_make_tmp ("npu-xrt-XXXXXX", NULL);
+  npu_error e = { 0 };
+  void *standin = dlopen (g_getenv ("WHISPER_NPU_XRT_MODULE"), RTLD_NOW);
+  write_program_fn write_program = standin ? (write_program_fn)
+      dlsym (standin, "xrt_standin_write_program") : NULL;
+  if (!write_program || npu_emu_write_kernel_dir (dir, d, n, "xdna1", &e)) {
+    fprintf (stderr, "FAIL: cannot set up: %s %s\n", dlerror (), e.message);
+    return 1;
+  }
+  for (int i = 0; i < n; i++) {
+    char *x = g_strdup_printf ("%s/%s.xclbin", dir, names[i]);
+    char *s = g_strdup_printf ("%s/%s.insts.bin", dir, names[i]);
+    write_program (x, s, "MLIR_AIE", d[i].M, d[i].K, d[i].N, 60, 0);
+    g_free (x);
+    g_free (s);
+  }
+
+  int failures = 0;
+  const size_t n_out = (size_t) m->hp.n_audio_ctx * m->hp.n_audio_state;
+  float *cpu_out = g_new (float, n_out), *npu_out = g_new (float, n_out);
+  whisper_encoder_params p = whisper_encoder_default_params ();
+  p.compute_type = WHISPER_COMPUTE_INT8;
+  p.n_threads = 2;
+  p.backend = WHISPER_BACKEND_CPU;
+  whisper_encoder *cpu = whisper_encoder_new (m, &p, &err);
+  if (!cpu || !whisper_encoder_encode_window (cpu, frames, n_frames, cpu_out,
+          &err)) {
+    fprintf (stderr, "FAIL: cpu: %s\n", err->message);
+    return 1;
+  }
+  g_setenv ("WHISPER_NPU_DEVICE", "xrt", TRUE);
+  p.backend = WHISPER_BACKEND_NPU;
+  p.npu_kernel_dir = dir;
+  whisper_encoder *npu = whisper_encoder_new (m, &p, &err);
+  if (!npu) {
+    fprintf (stderr, "FAIL: npu through the shim: %s\n", err->message);
+    return 1;
+  }
+  printf ("device: %s\n", whisper_encoder_get_device (npu));
+  npu_counters k0, k1;
+  whisper_encoder_get_npu_counters (npu, &k0);
+  if (!whisper_encoder_encode_window (npu, frames, n_frames, npu_out, &err)) {
+    fprintf (stderr, "FAIL: window: %s\n", err->message);
+    return 1;
+  }
+  whisper_encoder_get_npu_counters (npu, &k1);
+  if (memcmp (cpu_out, npu_out, n_out * sizeof (float)) != 0) {
+    fprintf (stderr, "FAIL: the shim's output differs from the CPU int8\n");
+    failures++;
+  }
+  const uint64_t want = 1 + 4 * (uint64_t) m->hp.n_audio_layer;
+  if (k1.runs - k0.runs != want || k1.buffer_allocs != k0.buffer_allocs
+      || k1.syncs_to_device - k0.syncs_to_device != want
+      || k1.syncs_from_device - k0.syncs_from_device != want
+      || k0.contexts != (uint64_t) n) {
+    fprintf (stderr, "FAIL: counters: %" G_GUINT64_FORMAT " runs (want %"
+        G_GUINT64_FORMAT "), %" G_GUINT64_FORMAT " contexts\n",
+        k1.runs - k0.runs, want, k0.contexts);
+    failures++;
+  }
+  printf ("%s through the XRT shim on the stand-in XRT: %s, %"
+      G_GUINT64_FORMAT " runs per window\n", argc > 1 ? argv[1] : "tiny.en",
+      failures ? "FAILED" :
+      "identical to the CPU int8 encoder", k1.runs - k0.runs);
+  whisper_encoder_free (npu);
+  whisper_encoder_free (cpu);
+  g_free (cpu_out);
+  g_free (npu_out);
+  g_free (frames);
+  whisper_model_free (m);
+  return failures ? 1 : 0;
+}
