@@ -72,6 +72,7 @@ GST_DEBUG_CATEGORY_STATIC (whisper_enc_npu_debug);
 #define DEFAULT_SPEECH_GATE WHISPER_SPEECH_GATE_DEFAULT_DB
 #define DEFAULT_KERNEL_DIR NULL
 #define DEFAULT_NPU_FALLBACK FALSE
+#define DEFAULT_INT8_ATTENTION FALSE
 #define MAX_THREADS 1024
 
 enum
@@ -86,6 +87,7 @@ enum
   PROP_COMPUTE_TYPE_IN_USE,
   PROP_KERNEL_DIR,
   PROP_NPU_FALLBACK,
+  PROP_INT8_ATTENTION,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -259,6 +261,21 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
           G_PARAM_STATIC_STRINGS));
 
   /**
+   * GstWhisperEncNpu:int8-attention:
+   *
+   * With compute-type int8 on the CPU, compute the self-attention's
+   * products (QK^T, PV) in int8 too, as the NPU always does: the CPU then
+   * gives the NPU's output bit for bit.  FALSE: float32 attention on the
+   * CPU, which is faster with the AVX2 int8 kernels (docs/quantization.md).
+   */
+  g_object_class_install_property (gobject_class, PROP_INT8_ATTENTION,
+      g_param_spec_boolean ("int8-attention", "int8 attention",
+          "With compute-type int8 on the CPU, the attention's products in "
+          "int8 too, as on the NPU (same output bits)",
+          DEFAULT_INT8_ATTENTION, G_PARAM_READWRITE |
+          GST_PARAM_MUTABLE_READY | G_PARAM_STATIC_STRINGS));
+
+  /**
    * GstWhisperEncNpu:speech-gate:
    *
    * Least rise (dB) of some band's energy above its floor for a window to
@@ -348,6 +365,7 @@ gst_whisper_enc_npu_init (GstWhisperEncNpu * self)
   self->backend = DEFAULT_BACKEND;
   self->kernel_dir = g_strdup (DEFAULT_KERNEL_DIR);
   self->npu_fallback = DEFAULT_NPU_FALLBACK;
+  self->int8_attention = DEFAULT_INT8_ATTENTION;
   self->threads = DEFAULT_THREADS;
   self->compute_type = DEFAULT_COMPUTE_TYPE;
   self->speech_gate_db = DEFAULT_SPEECH_GATE;
@@ -392,6 +410,9 @@ gst_whisper_enc_npu_set_property (GObject * object, guint prop_id,
     case PROP_NPU_FALLBACK:
       self->npu_fallback = g_value_get_boolean (value);
       break;
+    case PROP_INT8_ATTENTION:
+      self->int8_attention = g_value_get_boolean (value);
+      break;
     case PROP_BACKEND:
       self->backend = g_value_get_enum (value);
       break;
@@ -427,6 +448,9 @@ gst_whisper_enc_npu_get_property (GObject * object, guint prop_id,
       break;
     case PROP_NPU_FALLBACK:
       g_value_set_boolean (value, self->npu_fallback);
+      break;
+    case PROP_INT8_ATTENTION:
+      g_value_set_boolean (value, self->int8_attention);
       break;
     case PROP_BACKEND:
       g_value_set_enum (value, self->backend);
@@ -498,6 +522,7 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
   params.n_threads = self->threads;
   params.compute_type = self->compute_type;
   params.npu_fallback = self->npu_fallback;
+  params.int8_attention = self->int8_attention;
   GST_OBJECT_UNLOCK (self);
 
   if (name == NULL || name[0] == '\0')

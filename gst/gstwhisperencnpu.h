@@ -37,6 +37,7 @@ struct _GstWhisperEncNpu
   whisper_compute_type compute_type;
   gchar *kernel_dir;            /* NPU kernels, NULL: the default */
   gboolean npu_fallback;        /* on an NPU failure, go on on the CPU */
+  gboolean int8_attention;      /* int8 attention on the CPU too */
   gdouble speech_gate_db;       /* least contrast of a decoded window */
   const gchar *backend_in_use;  /* static string, NULL when stopped */
   const gchar *compute_type_in_use;  /* static string, NULL when stopped */

@@ -15,6 +15,17 @@
 #include <string.h>
 #include <math.h>
 
+/* x rounded to the nearest integer, ties to even, for |x| <= 2^22: adding
+ * and subtracting 1.5 * 2^23 leaves no fraction bits (the default rounding
+ * mode rounds the sum to nearest even); vectorises, unlike nearbyintf.
+ * The int8 quantisation's rounding (docs/quantization.md). */
+static inline float
+kmath_round_even (float x)
+{
+  const float magic = 12582912.0f;      /* 1.5 * 2^23 */
+  return (x + magic) - magic;           /* no -ffast-math: not folded */
+}
+
 /* exp(x): Cody-Waite range reduction x = n ln2 + r, |r| <= ln2/2, then a
  * degree-7 polynomial for e^r (the classic Cephes expf coefficients), then
  * scale by 2^n built in the exponent bits.  x is clamped to [-88, 88]:

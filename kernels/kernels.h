@@ -221,6 +221,42 @@ void attention_forward (float *out, float *scratch, const float *q,
 /* n_threads: of the pool the attention will run on (1 for NULL) */
 size_t attention_scratch_size (int T, int C, int H, int n_threads);
 
+/* The same attention with int8 products (docs/quantization.md,
+ * "Attention"), per head h (hs = C / H):
+ *   S = dequantize (q8 rows of Q_h  x  q8 rows of (K_h - mean key) ^T),
+ *       the key scales times attention_s8_key_scale (hs) = 1 / sqrt (hs)
+ *   E = exp (S - rowmax S) (float32) = P_hi s_hi + P_lo s_lo, two int8
+ *       rows per row of E (the second: the first's rounding error)
+ *   out_h = (dequantize (P_hi x q8 columns of V_h) + the same of P_lo)
+ *           / sum E
+ * kernel_attention_s8 holds the packed K_h, V_h and the threads' scratch
+ * for T positions and a pool of n_threads; NULL when out of memory or
+ * hs is not a multiple of 4.  out, q, k, v as attention_forward's. */
+typedef struct kernel_attention_s8 kernel_attention_s8;
+kernel_attention_s8 *kernel_attention_s8_new (int T, int C, int H,
+    int n_threads);
+void kernel_attention_s8_free (kernel_attention_s8 * a);
+void attention_s8_forward (float *out, kernel_attention_s8 * a,
+    const float *q, const float *k, const float *v, int ld_qkv,
+    kernel_pool * pool);
+
+/* Its steps, for the NPU host code (which must give the same bits):
+ * attention_s8_key_scale: the factor folded into the key scales;
+ * attention_s8_pack_head: head h's keys less their mean, k8 [T][hs] with
+ *   scales s_k [T] (times the key scale), and its V columns, v8 [hs][T]
+ *   with s_v [hs]; col [T + 2 hs] is scratch;
+ * attention_s8_probs_forward: s [m][T] scores (dequantised) to the
+ *   exponentials in place, then p_hi and p_lo [m][ld_p] (first T
+ *   columns), their scales s_hi, s_lo [m] and norm [m] = 1 / sum E;
+ * attention_s8_combine: an output from its two dequantised halves. */
+float attention_s8_key_scale (int hs);
+void attention_s8_pack_head (int8_t * k8, float *s_k, int8_t * v8,
+    float *s_v, float *col, const float *k, const float *v, int ld_qkv,
+    int T, int hs, int h);
+void attention_s8_probs_forward (int8_t * p_hi, int8_t * p_lo, int ld_p,
+    float *s_hi, float *s_lo, float *norm, float *s, int m, int T);
+float attention_s8_combine (float o_hi, float o_lo, float norm);
+
 /* Causal multi-head attention of N new rows per sequence over a KV cache
  * (a decoder's self-attention); the new keys / values are written into the
  * cache first:

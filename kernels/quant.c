@@ -6,20 +6,11 @@
  * model compute exactly these values: the integer sums are exact, and the
  * float steps below are the same operations in the same order. */
 #include "kernel-isa.h"
+#include "kernel-math.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* x rounded to the nearest integer, ties to even, for |x| <= 2^22: adding
- * and subtracting 1.5 * 2^23 leaves no fraction bits (the default rounding
- * mode rounds the sum to nearest even); vectorises, unlike nearbyintf. */
-static inline float
-round_even (float x)
-{
-  const float magic = 12582912.0f;      /* 1.5 * 2^23 */
-  return (x + magic) - magic;           /* no -ffast-math: not folded */
-}
 
 float
 quantize_row_s8 (int8_t * q, const float *x, int K)
@@ -36,7 +27,7 @@ quantize_row_s8 (int8_t * q, const float *x, int K)
   }
   const float inv = 127.0f / amax;
   for (int k = 0; k < K; k++) {
-    float v = round_even (x[k] * inv);
+    float v = kmath_round_even (x[k] * inv);
     v = v > 127.0f ? 127.0f : v;
     v = v < -127.0f ? -127.0f : v;
     q[k] = (int8_t) (v == v ? v : 0.0f);

@@ -244,6 +244,10 @@ typedef struct {
   gboolean npu_fallback;      /* FALSE: an NPU failure while encoding is an
                                  error; TRUE: the CPU takes over (same int8
                                  arithmetic) for this window and the rest */
+  gboolean int8_attention;    /* with INT8 on the CPU, the self-attention's
+                                 products (QK^T, PV) in int8 too, as on the
+                                 NPU, which always does (the same bits);
+                                 FALSE: float32 attention on the CPU */
 } whisper_encoder_params;
 
 whisper_encoder_params whisper_encoder_default_params (void);

@@ -29,6 +29,16 @@ struct npu_session {
   unsigned timeout_ms;
   GPtrArray *programs;      /* session_program *, in load order */
   GPtrArray *linears;       /* npu_linear *, freed with the session */
+  GPtrArray *gemms;         /* npu_gemm *, freed with the session */
+};
+
+struct npu_gemm {
+  npu_session *s;
+  session_program *sp;
+  char *what;
+  int rows;                 /* per run */
+  npu_buffer *b;
+  int8_t *b_host;
 };
 
 struct npu_linear {
@@ -96,6 +106,7 @@ npu_session_open (const npu_device_ops * ops, const char *options,
   s->timeout_ms = DEFAULT_TIMEOUT_MS;
   s->programs = g_ptr_array_new ();
   s->linears = g_ptr_array_new ();
+  s->gemms = g_ptr_array_new ();
   return s;
 }
 
@@ -106,8 +117,16 @@ npu_session_close (npu_session * s)
     return;
   for (guint i = 0; i < s->linears->len; i++)
     linear_free (g_ptr_array_index (s->linears, i));
+  for (guint i = 0; i < s->gemms->len; i++) {
+    npu_gemm *g = g_ptr_array_index (s->gemms, i);
+    if (g->b)
+      s->ops->free_buffer (g->b);
+    g_free (g->what);
+    g_free (g);
+  }
   for (guint i = 0; i < s->programs->len; i++)
     program_free (s, g_ptr_array_index (s->programs, i));
+  g_ptr_array_free (s->gemms, TRUE);
   g_ptr_array_free (s->linears, TRUE);
   g_ptr_array_free (s->programs, TRUE);
   s->ops->close (s->dev);
@@ -301,6 +320,110 @@ npu_linear_forward (npu_linear * lin, const npu_linear_output * outs,
     return FALSE;
   }
   kernel_pool_run (s->pool, n_tasks, dequantize_task, &j);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+
+npu_gemm *
+npu_session_add_gemm (npu_session * s, const char *what, int M, int K, int N,
+    GError ** error)
+{
+  const npu_program_desc *desc = npu_manifest_find_rows (s->manifest, M, K,
+      N);
+  if (!desc) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_DEVICE,
+        "NPU: %s/manifest.json has no program for the %s product "
+        "(M x K x N = %d x %d x %d)", s->manifest->dir, what, M, K, N);
+    return NULL;
+  }
+  session_program *sp = session_program_get (s, desc, error);
+  if (!sp)
+    return NULL;
+  npu_error e = { 0 };
+  npu_buffer *b = s->ops->alloc (sp->prog, NPU_ARG_B,
+      (size_t) desc->K * desc->N, &e);
+  if (!b) {
+    set_device_error (error, what, &e);
+    return NULL;
+  }
+  /* the padding of B (zero on the host) reaches the device once; runs
+   * then sync only the rows in use */
+  if (s->ops->sync (b, NPU_SYNC_TO_DEVICE, 0, 0, &e) != NPU_OK) {
+    set_device_error (error, what, &e);
+    s->ops->free_buffer (b);
+    return NULL;
+  }
+  npu_gemm *g = g_new0 (npu_gemm, 1);
+  g->s = s;
+  g->sp = sp;
+  g->what = g_strdup (what);
+  g->rows = MIN (M, desc->M);
+  g->b = b;
+  g->b_host = s->ops->map (b);
+  g_ptr_array_add (s->gemms, g);
+  return g;
+}
+
+int
+npu_gemm_rows (const npu_gemm * g)
+{
+  return g->rows;
+}
+
+int8_t *
+npu_gemm_a (npu_gemm * g)
+{
+  return g->sp->a_host;
+}
+
+int8_t *
+npu_gemm_b (npu_gemm * g)
+{
+  return g->b_host;
+}
+
+const int32_t *
+npu_gemm_c (npu_gemm * g)
+{
+  return g->sp->c_host;
+}
+
+int
+npu_gemm_lda (const npu_gemm * g)
+{
+  return g->sp->desc->K;
+}
+
+int
+npu_gemm_ldb (const npu_gemm * g)
+{
+  return g->sp->desc->N;
+}
+
+gboolean
+npu_gemm_run (npu_gemm * g, int a_rows, int b_rows, GError ** error)
+{
+  npu_session *s = g->s;
+  session_program *sp = g->sp;
+  const npu_program_desc *d = sp->desc;
+  g_return_val_if_fail (a_rows >= 1 && a_rows <= g->rows, FALSE);
+  g_return_val_if_fail (b_rows >= 0 && b_rows <= d->K, FALSE);
+  npu_error e = { 0 };
+  if (s->ops->sync (sp->a, NPU_SYNC_TO_DEVICE, (size_t) a_rows * d->K, 0,
+          &e) != NPU_OK
+      || (b_rows > 0 && s->ops->sync (g->b, NPU_SYNC_TO_DEVICE,
+              (size_t) b_rows * d->N, 0, &e) != NPU_OK)
+      || s->ops->run (sp->prog, sp->a, g->b, sp->c, s->timeout_ms, &e)
+      != NPU_OK
+      || s->ops->sync (sp->c, NPU_SYNC_FROM_DEVICE,
+          (size_t) a_rows * d->N * sizeof (int32_t), 0, &e) != NPU_OK) {
+    char *what = g_strdup_printf ("%s product (program %s)", g->what,
+        d->name);
+    set_device_error (error, what, &e);
+    g_free (what);
+    return FALSE;
+  }
   return TRUE;
 }
 

@@ -156,3 +156,21 @@ npu_manifest_find (const npu_manifest * m, int M, int K, int N)
   }
   return best;
 }
+
+const npu_program_desc *
+npu_manifest_find_rows (const npu_manifest * m, int M, int K, int N)
+{
+  const npu_program_desc *best = npu_manifest_find (m, M, K, N);
+  for (int i = 0; !best && i < m->n_programs; i++) {
+    const npu_program_desc *d = &m->programs[i];
+    if (d->K >= K && d->N >= N)
+      best = d;
+  }
+  for (int i = 0; best && best->M < M && i < m->n_programs; i++) {
+    const npu_program_desc *d = &m->programs[i];
+    if (d->K >= K && d->N >= N && (d->M > best->M || (d->M == best->M
+                && (double) d->K * d->N < (double) best->K * best->N)))
+      best = d;
+  }
+  return best;
+}

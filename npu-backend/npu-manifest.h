@@ -27,6 +27,10 @@ void npu_manifest_free (npu_manifest * m);
  * (its M, K, N each at least the product's), or NULL. */
 const npu_program_desc *npu_manifest_find (const npu_manifest * m, int M,
     int K, int N);
+/* The same, or when no program has M rows, the one with the most rows
+ * (then run once per block of rows) among those that take K and N. */
+const npu_program_desc *npu_manifest_find_rows (const npu_manifest * m,
+    int M, int K, int N);
 
 G_END_DECLS
 #endif

@@ -11,6 +11,7 @@
 #define WINDOW_FRAMES 3000
 #define POSITIONS 1500
 #define CONV_K 3
+#define HEAD_SIZE 64            /* n_state / n_head of every Whisper model */
 
 static int
 round_up (int x, int to)
@@ -42,6 +43,7 @@ npu_encoder_programs (int n_mels, int n_state, const char *generation,
     return -1;
   const int C = n_state;
   const int Mp = round_up (POSITIONS, TILE_M * ARRAY_ROWS);
+  /* attention: N is padded (keys, a head's channels) to whole n tiles */
   const int shapes[NPU_ENCODER_MAX_PROGRAMS][3] = {
     {round_up (WINDOW_FRAMES, TILE_M * ARRAY_ROWS),
         round_up (n_mels * CONV_K, TILE_K), C},        /* conv1 */
@@ -49,6 +51,9 @@ npu_encoder_programs (int n_mels, int n_state, const char *generation,
     {Mp, C, C},                 /* out */
     {Mp, C, 4 * C},             /* fc1 */
     {Mp, 4 * C, C},             /* fc2 */
+    {Mp, HEAD_SIZE, Mp},        /* a head's Q K^T */
+    {round_up (2 * POSITIONS, TILE_M * ARRAY_ROWS), POSITIONS,
+        round_up (HEAD_SIZE, 16 * cols)},   /* [P_hi; P_lo] V */
   };
   for (int i = 0; i < NPU_ENCODER_MAX_PROGRAMS; i++) {
     npu_program_desc *d = &out[i];

@@ -11,12 +11,14 @@
 extern "C" {
 #endif
 
-#define NPU_ENCODER_MAX_PROGRAMS 5
+#define NPU_ENCODER_MAX_PROGRAMS 7
 
 /* Fills @out (NPU_ENCODER_MAX_PROGRAMS entries) with the products of an
  * encoder of @n_mels bands and @n_state channels: conv1 (im2col, 3000
- * frames), fused qkv, out, fc1, fc2 (1500 positions), M padded to the
- * array's rows of tiles, K to the tile; names "gemm-MxKxN" in @names
+ * frames), fused qkv, out, fc1, fc2 (1500 positions), then attention's
+ * two per head: Q K^T (64 channels) and [P_hi; P_lo] V (two int8 rows
+ * of P per query: docs/quantization.md, "Attention"); M padded to the
+ * array's rows of tiles, K to the tile, attention's N to whole n tiles; names "gemm-MxKxN" in @names
  * (NPU_ENCODER_MAX_PROGRAMS x 32 bytes).  xclbin and instruction paths
  * are left NULL.  @generation: "xdna1" or "xdna2".  Returns the count, or
  * -1 for an unknown generation or a state no tiling takes. */

@@ -72,8 +72,8 @@ write_emulated (const char *dir, const char *generation)
 }
 
 /* What the timing model (docs/npu.md) projects for one window of @model's
- * products on each generation: one run per product, A's rows in and C's
- * rows out. */
+ * products on each generation: one run per product (attention's: per
+ * head), A's rows in and C's rows out, attention's B in. */
 static void
 print_projection (const whisper_model * model)
 {
@@ -87,14 +87,21 @@ print_projection (const whisper_model * model)
     if (npu_encoder_programs (model->hp.n_mels, model->hp.n_audio_state,
             gens[g], d, nm) < 0)
       continue;
+    /* conv1 once, the projections once per block, attention's Q K^T
+     * and [P_hi; P_lo] V once per head of a block, each with its B */
+    const int A = model->hp.n_audio_ctx, H = model->hp.n_audio_head;
+    const int hs = model->hp.n_audio_state / H;
     double s = 0;
     for (int i = 0; i < NPU_ENCODER_MAX_PROGRAMS; i++) {
-      const int runs = i == 0 ? 1 : L;
-      const int rows = i == 0 ? WHISPER_WINDOW_FRAMES : model->hp.n_audio_ctx;
+      const int runs = i == 0 ? 1 : i < 5 ? L : L * H;
+      const int rows = i == 0 ? WHISPER_WINDOW_FRAMES : i == 6 ? 2 * A : A;
+      const int b_rows = i == 5 ? hs : i == 6 ? A : 0;
       s += runs * (npu_emu_model_run_seconds (gens[g], d[i].M, d[i].K,
               d[i].N) + npu_emu_model_sync_seconds (gens[g],
               (size_t) rows * d[i].K) + npu_emu_model_sync_seconds (gens[g],
-              (size_t) rows * d[i].N * 4));
+              (size_t) rows * d[i].N * 4) + (b_rows ?
+              npu_emu_model_sync_seconds (gens[g],
+                  (size_t) b_rows * d[i].N) : 0));
     }
     printf ("%s %.1f ms", g ? "," : "", s * 1e3);
     printf (" on %s", gens[g]);

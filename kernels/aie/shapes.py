@@ -5,12 +5,15 @@
 The same table as npu-backend/npu-shapes.c (npu_encoder_programs); the test
 npu-aie-shapes compares the two line for line, so change both together.
 
-Each encoder needs five int8 GEMMs, C[M][N] int32 = A[M][K] x B[K][N]:
+Each encoder needs seven int8 GEMMs, C[M][N] int32 = A[M][K] x B[K][N]:
 conv1 as im2col (3000 frames x n_mels*3 taps), the fused q/k/v projection,
-the attention output projection, fc1 and fc2 (1500 positions).  M is padded
-to whole rows of the array (4 cores of tile_m rows), K to the k tile; N is
-never padded, so the n tile is the widest of 64/48/32/16 that splits N
-evenly over the array's columns.
+the attention output projection, fc1 and fc2 (1500 positions), and per
+head of the attention Q K^T (64 channels) and [P_hi; P_lo] V (two int8
+rows of the probabilities per query, docs/quantization.md).  M is padded
+to whole rows of the array (4 cores of tile_m rows), K to the k tile; the
+projections' N is never padded, so the n tile is the widest of
+64/48/32/16 that splits N evenly over the array's columns; attention's N
+(keys, a head's channels) is padded to whole n tiles.
 
 usage: shapes.py [--gen xdna1|xdna2]... [--model NAME]... [--format table|make]
   table (default): one line per program, "gen model M K N tile_m tile_k tile_n"
@@ -26,6 +29,7 @@ ARRAY_ROWS = 4          # compute tiles per column, both generations
 WINDOW_FRAMES = 3000    # mel frames of a 30 s window (conv1's rows)
 POSITIONS = 1500        # encoder positions after conv2's stride 2
 CONV_K = 3              # conv1's kernel width
+HEAD_SIZE = 64          # n_state / n_head of every Whisper model
 
 # generation -> (device name of mlir-aie, columns of compute tiles)
 GENERATIONS = {
@@ -74,7 +78,7 @@ def program_name(M, K, N):
 
 
 def encoder_programs(n_mels, n_state, generation):
-    """The five programs of an encoder, as dicts with name, M, K, N,
+    """The seven programs of an encoder, as dicts with name, M, K, N,
     tile_m, tile_k, tile_n.  Raises ValueError for an unknown generation
     or a width no n tile divides."""
     if generation not in GENERATIONS:
@@ -89,6 +93,9 @@ def encoder_programs(n_mels, n_state, generation):
         (Mp, C, C),                                  # out
         (Mp, C, 4 * C),                              # fc1
         (Mp, 4 * C, C),                              # fc2
+        (Mp, HEAD_SIZE, Mp),                         # a head's Q K^T
+        (round_up(2 * POSITIONS, TILE_M * ARRAY_ROWS), POSITIONS,
+         round_up(HEAD_SIZE, 16 * cols)),            # [P_hi; P_lo] V
     ]
     out = []
     for M, K, N in shapes:
@@ -113,7 +120,7 @@ def model_dims(model):
 
 def table(generations=None, models=None):
     """[(generation, model, program)] in printing order: generation, then
-    model, then the encoder's five products."""
+    model, then the encoder's seven products."""
     rows = []
     for gen in generations or list(GENERATIONS):
         for model in models or list(MODELS):

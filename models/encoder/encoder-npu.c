@@ -7,6 +7,9 @@
 
 #include <stdlib.h>
 
+/* query rows per pool task in the attention's host steps */
+#define ROW_BLOCK 32
+
 struct encoder_npu {
   void *module;             /* the XRT module's handle, or NULL */
   npu_session *session;
@@ -18,6 +21,15 @@ struct encoder_npu {
     npu_linear *qkv, *proj[3];  /* encoder_npu_product order */
   } *layers;
   int L;
+  /* attention: Q K^T and [P_hi; P_lo] V per head, and the host's side */
+  npu_gemm *qk, *pv;
+  kernel_pool *pool;
+  int H, hs;
+  int8_t *k8, *v8;          /* [H][A][hs], [H][hs][A] */
+  float *s_k, *s_v;         /* [H][A], [H][hs] */
+  float *s_q, *s_hi, *s_lo, *norm;   /* [A] */
+  float *scratch;           /* per thread: a pack_head column or S rows */
+  size_t scratch_per_thread;
 };
 
 void
@@ -29,6 +41,15 @@ encoder_npu_free (encoder_npu * npu)
   if (npu->module)
     npu_unload_module (npu->module);
   g_free (npu->layers);
+  g_free (npu->k8);
+  g_free (npu->v8);
+  g_free (npu->s_k);
+  g_free (npu->s_v);
+  g_free (npu->s_q);
+  g_free (npu->s_hi);
+  g_free (npu->s_lo);
+  g_free (npu->norm);
+  g_free (npu->scratch);
   g_free (npu->kernel_dir);
   g_free (npu);
 }
@@ -75,6 +96,7 @@ encoder_npu_open (const char *kernel_dir, int F, int A, kernel_pool * pool,
   npu->kernel_dir = find_kernel_dir (kernel_dir);
   npu->F = F;
   npu->A = A;
+  npu->pool = pool;
   if (!(npu->session = npu_session_open (ops, options, npu->kernel_dir, pool,
               error))) {
     encoder_npu_free (npu);
@@ -85,11 +107,13 @@ encoder_npu_open (const char *kernel_dir, int F, int A, kernel_pool * pool,
 
 gboolean
 encoder_npu_load (encoder_npu * npu, const kernel_s8_matrix * conv1,
-    const encoder_layer_s8 * layers, int L, GError ** error)
+    const encoder_layer_s8 * layers, int L, int H, GError ** error)
 {
   g_return_val_if_fail (npu->layers == NULL, FALSE);
   npu->L = L;
   npu->C = conv1->OC;
+  npu->H = H;
+  npu->hs = npu->C / H;
   npu->conv1_ic = conv1->IC;
   npu->layers = g_new0 (typeof (*npu->layers), L);
   gboolean ok = (npu->conv1 = npu_session_add_linear (npu->session,
@@ -108,6 +132,25 @@ encoder_npu_load (encoder_npu * npu, const kernel_s8_matrix * conv1,
       ok = (npu->layers[l].proj[p] = npu_session_add_linear (npu->session,
               what, &proj[p], 1, npu->A, error)) != NULL;
     }
+  }
+  if (ok)
+    ok = (npu->qk = npu_session_add_gemm (npu->session, "attention Q K^T",
+            npu->A, npu->hs, npu->A, error))
+        && (npu->pv = npu_session_add_gemm (npu->session, "attention P V",
+            2 * npu->A, npu->A, npu->hs, error));
+  if (ok) {
+    const size_t A = npu->A, hs = npu->hs;
+    npu->k8 = g_new (int8_t, H * A * hs);
+    npu->v8 = g_new (int8_t, H * A * hs);
+    npu->s_k = g_new (float, H * A);
+    npu->s_v = g_new (float, H * hs);
+    npu->s_q = g_new (float, A);
+    npu->s_hi = g_new (float, A);
+    npu->s_lo = g_new (float, A);
+    npu->norm = g_new (float, A);
+    npu->scratch_per_thread = MAX (A + 2 * hs, (size_t) ROW_BLOCK * A);
+    npu->scratch = g_new (float, npu->scratch_per_thread
+        * kernel_pool_n_threads (npu->pool));
   }
   return ok && npu_session_self_test (npu->session, error);
 }
@@ -162,4 +205,143 @@ encoder_npu_project (encoder_npu * npu, int layer,
   const npu_linear_output o = { out, ld_out, bias, accumulate };
   return npu_linear_forward (npu->layers[layer].proj[product], &o, inp,
       ld_inp, npu->A, error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Attention: the steps of attention_s8_forward (kernels/attention-s8.c),
+ * with its two products on the device: per head, per block of query rows
+ * (all of them with the programs of npu-shapes.c), one run of Q K^T and
+ * one of [P_hi; P_lo] V. */
+
+typedef struct {
+  encoder_npu *npu;
+  float *out;
+  const float *q, *k, *v;
+  int ld, h;
+  int i0, m;                /* the block of query rows */
+} attention_job;
+
+static float *
+worker_scratch (const encoder_npu * npu, int worker)
+{
+  return npu->scratch + (size_t) worker * npu->scratch_per_thread;
+}
+
+/* the block's tasks: rows i0 + task * ROW_BLOCK .. r1 */
+static int
+task_rows (const attention_job * j, int task, int *r1)
+{
+  const int r0 = j->i0 + task * ROW_BLOCK;
+  *r1 = MIN (r0 + ROW_BLOCK, j->i0 + j->m);
+  return r0;
+}
+
+static void
+pack_task (void *ctx, int h, int worker)
+{
+  const attention_job *j = ctx;
+  const encoder_npu *n = j->npu;
+  const size_t A = n->A, hs = n->hs;
+  attention_s8_pack_head (n->k8 + h * A * hs, n->s_k + h * A,
+      n->v8 + h * A * hs, n->s_v + h * hs, worker_scratch (n, worker),
+      j->k, j->v, j->ld, n->A, n->hs, h);
+}
+
+/* Q_h's rows into Q K^T's A */
+static void
+quantize_q_task (void *ctx, int task, int worker)
+{
+  const attention_job *j = ctx;
+  encoder_npu *n = j->npu;
+  int8_t *a = npu_gemm_a (n->qk);
+  const int lda = npu_gemm_lda (n->qk);
+  int r1;
+  for (int r = task_rows (j, task, &r1); r < r1; r++)
+    n->s_q[r] = quantize_row_s8 (a + (size_t) (r - j->i0) * lda,
+        j->q + (size_t) r * j->ld + j->h * n->hs, n->hs);
+}
+
+/* S rows from Q K^T's C, then P_hi and P_lo straight into P V's A (rows
+ * 0 .. m-1 and m .. 2m-1 of the block) */
+static void
+probs_task (void *ctx, int task, int worker)
+{
+  const attention_job *j = ctx;
+  encoder_npu *n = j->npu;
+  const int A = n->A;
+  int r1;
+  const int r0 = task_rows (j, task, &r1);
+  const int32_t *c = npu_gemm_c (n->qk);
+  const int ldc = npu_gemm_ldb (n->qk);
+  const float *s_k = n->s_k + (size_t) j->h * A;
+  float *s = worker_scratch (n, worker);
+  for (int r = r0; r < r1; r++) {
+    const int32_t *acc = c + (size_t) (r - j->i0) * ldc;
+    float *sr = s + (size_t) (r - r0) * A;
+    for (int col = 0; col < A; col++)
+      sr[col] = dequantize_s32 (acc[col], n->s_q[r], s_k[col], 0.0f);
+  }
+  int8_t *p = npu_gemm_a (n->pv);
+  const int ldp = npu_gemm_lda (n->pv);
+  attention_s8_probs_forward (p + (size_t) (r0 - j->i0) * ldp,
+      p + (size_t) (j->m + r0 - j->i0) * ldp, ldp, n->s_hi + r0,
+      n->s_lo + r0, n->norm + r0, s, r1 - r0, A);
+}
+
+/* head h's columns of out from P V's C */
+static void
+output_task (void *ctx, int task, int worker)
+{
+  const attention_job *j = ctx;
+  const encoder_npu *n = j->npu;
+  const int hs = n->hs;
+  const int32_t *c = npu_gemm_c (n->pv);
+  const int ldc = npu_gemm_ldb (n->pv);
+  const float *s_v = n->s_v + (size_t) j->h * hs;
+  int r1;
+  for (int r = task_rows (j, task, &r1); r < r1; r++) {
+    const int32_t *hi = c + (size_t) (r - j->i0) * ldc;
+    const int32_t *lo = c + (size_t) (j->m + r - j->i0) * ldc;
+    float *o = j->out + (size_t) r * n->C + j->h * hs;
+    for (int col = 0; col < hs; col++)
+      o[col] = attention_s8_combine (dequantize_s32 (hi[col], n->s_hi[r],
+              s_v[col], 0.0f), dequantize_s32 (lo[col], n->s_lo[r],
+              s_v[col], 0.0f), n->norm[r]);
+  }
+}
+
+gboolean
+encoder_npu_attention (encoder_npu * npu, float *out, const float *q,
+    const float *k, const float *v, int ld_qkv, GError ** error)
+{
+  const int A = npu->A, hs = npu->hs;
+  const int block = MIN (npu_gemm_rows (npu->qk), npu_gemm_rows (npu->pv) / 2);
+  attention_job j = { npu, out, q, k, v, ld_qkv, 0, 0, 0 };
+  kernel_pool_run (npu->pool, npu->H, pack_task, &j);
+  int8_t *b_qk = npu_gemm_b (npu->qk), *b_pv = npu_gemm_b (npu->pv);
+  const int ldb_qk = npu_gemm_ldb (npu->qk), ldb_pv = npu_gemm_ldb (npu->pv);
+  for (int h = 0; h < npu->H; h++) {
+    const int8_t *k8 = npu->k8 + (size_t) h * A * hs;
+    const int8_t *v8 = npu->v8 + (size_t) h * A * hs;
+    j.h = h;
+    /* B of Q K^T: [hs][keys] = K_h^T; of P V: [keys][hs] = V_h */
+    for (int key = 0; key < A; key++)
+      for (int c = 0; c < hs; c++) {
+        b_qk[(size_t) c * ldb_qk + key] = k8[(size_t) key * hs + c];
+        b_pv[(size_t) key * ldb_pv + c] = v8[(size_t) c * A + key];
+      }
+    for (j.i0 = 0; j.i0 < A; j.i0 += block) {
+      j.m = MIN (block, A - j.i0);
+      const int n_tasks = (j.m + ROW_BLOCK - 1) / ROW_BLOCK;
+      const gboolean first = j.i0 == 0;   /* B goes with the first run */
+      kernel_pool_run (npu->pool, n_tasks, quantize_q_task, &j);
+      if (!npu_gemm_run (npu->qk, j.m, first ? hs : 0, error))
+        return FALSE;
+      kernel_pool_run (npu->pool, n_tasks, probs_task, &j);
+      if (!npu_gemm_run (npu->pv, 2 * j.m, first ? A : 0, error))
+        return FALSE;
+      kernel_pool_run (npu->pool, n_tasks, output_task, &j);
+    }
+  }
+  return TRUE;
 }

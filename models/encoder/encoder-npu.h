@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The encoder's products on an NPU (backend NPU): one device session per
  * encoder, the int8 weights written to the device once, one run per whole
- * product (conv1, then per block the fused q k v, out, fc1, fc2).  The
- * rest of the encoder (conv2, attention, LayerNorm, GELU, residuals) stays
- * on the host, as in the CPU int8 path, whose arithmetic this is bit for
- * bit (docs/npu.md). */
+ * product (conv1, then per block the fused q k v, out, fc1, fc2, and per
+ * head of the attention Q K^T and P V).  The rest of the encoder (conv2,
+ * softmax, LayerNorm, GELU, residuals) stays on the host, as in the CPU
+ * int8 path with int8 attention, whose arithmetic this is bit for bit
+ * (docs/npu.md). */
 #ifndef WHISPER_ENCODER_NPU_H
 #define WHISPER_ENCODER_NPU_H
 
@@ -33,10 +34,11 @@ typedef enum {
  * WHISPER_ERROR_DEVICE saying why. */
 encoder_npu *encoder_npu_open (const char *kernel_dir, int F, int A,
     kernel_pool * pool, GError ** error);
-/* Loads the programs, writes the weights to the device and runs the
- * self-test; FALSE + WHISPER_ERROR_DEVICE saying why. */
+/* Loads the programs (the L blocks' projections, attention's for @H
+ * heads), writes the weights to the device and runs the self-test; FALSE
+ * + WHISPER_ERROR_DEVICE saying why. */
 gboolean encoder_npu_load (encoder_npu * npu, const kernel_s8_matrix * conv1,
-    const encoder_layer_s8 * layers, int L, GError ** error);
+    const encoder_layer_s8 * layers, int L, int H, GError ** error);
 void encoder_npu_free (encoder_npu * npu);
 
 /* "emulated NPU (...)" / the XRT device's name, and its kernel directory */
@@ -55,6 +57,13 @@ gboolean encoder_npu_qkv (encoder_npu * npu, int layer, float *q, float *k,
 gboolean encoder_npu_project (encoder_npu * npu, int layer,
     encoder_npu_product product, float *out, const float *inp,
     const float *bias, int accumulate, GError ** error);
+
+/* out [A][C] = self-attention of q, k, v ([A][ld_qkv] views, the first C
+ * columns) with its products on the device: attention_s8_forward's
+ * arithmetic, bit for bit (kernels.h), two runs per head */
+gboolean encoder_npu_attention (encoder_npu * npu, float *out,
+    const float *q, const float *k, const float *v, int ld_qkv,
+    GError ** error);
 
 G_END_DECLS
 #endif

@@ -41,6 +41,11 @@ struct whisper_encoder {
    * 0.99792 (docs/quantization.md) */
   const kernel_s8_matrix *conv1_s8;
   void *qscratch;           /* matmul_s8_forward's, with INT8 */
+  /* self-attention's products in int8 too: always on the NPU (and in its
+   * CPU fallback, for the same bits), on the CPU when asked for (slower
+   * than float32 attention with the AVX2 GEMM: docs/quantization.md) */
+  gboolean int8_attention;
+  kernel_attention_s8 *att_s8;  /* with int8_attention, else NULL */
   int M, F, A, C, H, L;
   /* activations, all pointing into one allocation */
   float *memory;
@@ -128,22 +133,32 @@ encoder_get_s8 (whisper_encoder * enc, GError ** error)
         "cannot allocate %zu KiB of encoder int8 scratch", size >> 10);
     return FALSE;
   }
+  if (enc->int8_attention && !enc->att_s8
+      && !(enc->att_s8 = kernel_attention_s8_new (enc->A, enc->C, enc->H,
+              kernel_pool_n_threads (enc->pool)))) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
+        "cannot allocate the encoder's int8 attention (%d heads of %d "
+        "positions)", enc->H, enc->A);
+    return FALSE;
+  }
   return TRUE;
 }
 
 /* Backend NPU: the device, the int8 weights on it, its self-test.  When
  * that fails and the NPU was @required, FALSE + @error; for AUTO the CPU
- * takes over with the type @requested resolves to there, the reason kept
- * (FALSE + @error only if that fails). */
+ * takes over with the type @requested resolves to there and float32
+ * attention unless @int8_attention, the reason kept (FALSE + @error only
+ * if that fails). */
 static gboolean
 encoder_start_npu (whisper_encoder * enc, gboolean required,
-    const char *kernel_dir, whisper_compute_type requested, GError ** error)
+    const char *kernel_dir, whisper_compute_type requested,
+    gboolean int8_attention, GError ** error)
 {
   GError *local = NULL;
   enc->npu = encoder_npu_open (kernel_dir, enc->F, enc->A, enc->pool, &local);
   if (enc->npu && (!encoder_get_s8 (enc, &local)
           || !encoder_npu_load (enc->npu, enc->conv1_s8, enc->s8, enc->L,
-              &local))) {
+              enc->H, &local))) {
     encoder_npu_free (enc->npu);
     enc->npu = NULL;
   }
@@ -156,6 +171,9 @@ encoder_start_npu (whisper_encoder * enc, gboolean required,
   enc->backend = WHISPER_BACKEND_CPU;
   enc->backend_reason = g_strdup (local->message);
   g_clear_error (&local);
+  enc->int8_attention = int8_attention && requested == WHISPER_COMPUTE_INT8;
+  if (!enc->int8_attention)
+    g_clear_pointer (&enc->att_s8, kernel_attention_s8_free);
   if (requested != WHISPER_COMPUTE_INT8) {
     enc->compute_type = WHISPER_COMPUTE_FLOAT32;
     g_clear_pointer (&enc->s8, g_free);
@@ -236,6 +254,8 @@ whisper_encoder_new (const whisper_model * model,
   enc->backend = backend;
   enc->compute_type = ct;
   enc->npu_fallback = params->npu_fallback;
+  enc->int8_attention = ct == WHISPER_COMPUTE_INT8
+      && (backend == WHISPER_BACKEND_NPU || params->int8_attention);
   enc->backend_reason = g_strdup (reason);
   enc->n_threads = resolve_threads (params->n_threads);
   enc->pool = kernel_pool_new (enc->n_threads);
@@ -284,7 +304,7 @@ whisper_encoder_new (const whisper_model * model,
   }
   if (backend == WHISPER_BACKEND_NPU && !encoder_start_npu (enc,
           params->backend == WHISPER_BACKEND_NPU, params->npu_kernel_dir,
-          params->compute_type, error)) {
+          params->compute_type, params->int8_attention, error)) {
     whisper_encoder_free (enc);
     return NULL;
   }
@@ -307,6 +327,7 @@ whisper_encoder_free (whisper_encoder * enc)
   g_free (enc->s8);
   g_free (enc->backend_reason);
   free (enc->qscratch);
+  kernel_attention_s8_free (enc->att_s8);
   g_free (enc);
 }
 
@@ -485,8 +506,16 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
           0);
     }
     lap (enc, &t0, &pr->qkv);
-    attention_forward (enc->att, enc->scores, enc->q, enc->k, enc->v, C,
-        A, C, H, pool);
+    if (npu) {
+      if (!encoder_npu_attention (npu, enc->att, enc->q, enc->k, enc->v, C,
+              error))
+        return FALSE;
+    } else if (enc->att_s8)
+      attention_s8_forward (enc->att, enc->att_s8, enc->q, enc->k, enc->v,
+          C, pool);
+    else
+      attention_forward (enc->att, enc->scores, enc->q, enc->k, enc->v, C,
+          A, C, H, pool);
     lap (enc, &t0, &pr->attention);
     if (npu) {
       if (!encoder_npu_project (npu, l, ENCODER_NPU_OUT, enc->x, enc->att,

@@ -14,8 +14,11 @@ outputs per clip, then the minimum and the mean per model.
 Pass: every cosine >= 0.999 (the issue's bound for int8).  Exit 77 when a
 model or the test audio is missing.
 
+With --int8-attention the int8 encoder computes the self-attention's
+products in int8 too, as the NPU does.
+
 usage: int8_encoder_accuracy.py ENCODE_MEL_EXE [--models tiny.en,base]
-                                [--every N]
+                                [--every N] [--int8-attention]
 """
 import argparse
 import json
@@ -60,6 +63,7 @@ def main():
     ap.add_argument("encode_mel")
     ap.add_argument("--models", default="tiny.en,base")
     ap.add_argument("--every", type=int, default=1)
+    ap.add_argument("--int8-attention", action="store_true")
     args = ap.parse_args()
     require_elements(DECODE_TEST_AUDIO + ["filesink"])
     shared = os.environ.get("WHISPER_SHARED_DIR",
@@ -81,7 +85,10 @@ def main():
             n_mels = model_n_mels(path)
             outs = {}
             for ct in ("float32", "int8"):
-                cmd = [args.encode_mel, "--compute-type", ct, path]
+                cmd = [args.encode_mel, "--compute-type", ct]
+                if ct == "int8" and args.int8_attention:
+                    cmd.append("--int8-attention")
+                cmd.append(path)
                 for i, c in enumerate(clips):
                     mel_path = os.path.join(tmp, f"{i}.mel")
                     if not os.path.exists(mel_path):

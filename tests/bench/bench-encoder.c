@@ -4,9 +4,12 @@
  * measured in the same run (OpenBLAS sgemm 1500 x 1536 x 384, the shape of
  * tiny's fc1, on the same threads).
  *
- *   bench-encoder [--threads N] [--runs N] [--random] [MODEL...]
+ *   bench-encoder [--threads N] [--runs N] [--random]
+ *                 [--compute-type T]... [--int8-attention] [MODEL...]
  *
- * MODEL is a path or a known name (default: tiny.en base).  With --random,
+ * MODEL is a path or a known name (default: tiny.en base).  Each model
+ * runs in each compute type given (default auto), int8 also with int8
+ * attention when --int8-attention is given (kernels.h, attention_s8).  With --random,
  * models with tiny's and base's dimensions and random weights are used
  * instead of files (timing does not depend on the weight values).  A model
  * that is not installed is reported and skipped; exit 77 if none ran.
@@ -73,11 +76,14 @@ sgemm_ceiling (int n_threads, int M, int N, int K)
 
 static int
 bench_model (const char *label, const whisper_model * model, int n_threads,
-    int n_runs, double ceiling)
+    int n_runs, double ceiling, whisper_compute_type compute_type,
+    gboolean int8_attention)
 {
   GError *err = NULL;
   whisper_encoder *enc = whisper_encoder_new (model,
-      &(whisper_encoder_params) { .n_threads = n_threads }, &err);
+      &(whisper_encoder_params) { .n_threads = n_threads,
+        .compute_type = compute_type, .int8_attention = int8_attention },
+      &err);
   if (!enc) {
     fprintf (stderr, "%s: %s\n", label, err->message);
     g_error_free (err);
@@ -105,6 +111,9 @@ bench_model (const char *label, const whisper_model * model, int n_threads,
   qsort (t, n_runs, sizeof (double), cmp_double);
   double flops = whisper_encoder_flops (hp);
   double best = t[0], median = t[n_runs / 2];
+  printf ("%-10s %s%s\n", label, whisper_compute_type_name
+      (whisper_encoder_get_compute_type (enc)), int8_attention ?
+      ", int8 attention" : "");
   printf ("%-10s C=%d L=%d H=%d  %.1f GFLOP/window  best %.1f ms  median "
       "%.1f ms  %.1f GFLOP/s (best) = %.0f%% of ceiling\n", label,
       hp->n_audio_state, hp->n_audio_layer, hp->n_audio_head, flops * 1e-9,
@@ -130,6 +139,9 @@ int
 main (int argc, char **argv)
 {
   int n_threads = 0, n_runs = 5, random = 0;
+  whisper_compute_type compute_types[4];
+  int n_types = 0;
+  gboolean int8_attention = FALSE;
   const char *names[16];
   int n_names = 0;
   for (int i = 1; i < argc; i++) {
@@ -139,16 +151,24 @@ main (int argc, char **argv)
       n_runs = atoi (argv[++i]);
     else if (!strcmp (argv[i], "--random"))
       random = 1;
+    else if (!strcmp (argv[i], "--int8-attention"))
+      int8_attention = TRUE;
+    else if (!strcmp (argv[i], "--compute-type") && i + 1 < argc
+        && n_types < 4
+        && whisper_compute_type_from_name (argv[i + 1], &compute_types[n_types]))
+      n_types++, i++;
     else if (argv[i][0] != '-' && n_names < 16)
       names[n_names++] = argv[i];
     else {
       fprintf (stderr, "usage: %s [--threads N] [--runs N] [--random] "
-          "[MODEL...]\n", argv[0]);
+          "[--compute-type T]... [--int8-attention] [MODEL...]\n", argv[0]);
       return 2;
     }
   }
   if (n_runs < 1)
     n_runs = 1;
+  if (n_types == 0)
+    compute_types[n_types++] = WHISPER_COMPUTE_AUTO;
   if (n_threads <= 0)
     n_threads = (int) g_get_num_processors ();
   if (n_names == 0) {
@@ -170,8 +190,12 @@ main (int argc, char **argv)
     for (int i = 0; i < 2; i++) {
       whisper_model m;
       random_encoder_model_init (&m, 80, dims[i][0], dims[i][1], dims[i][2]);
-      if (bench_model (labels[i], &m, n_threads, n_runs, ceiling) == 0)
-        n_ran++;
+      for (int c = 0; c < n_types; c++)
+        for (int att = 0; att <= (int8_attention
+                && compute_types[c] == WHISPER_COMPUTE_INT8); att++)
+          if (bench_model (labels[i], &m, n_threads, n_runs, ceiling,
+                  compute_types[c], att) == 0)
+            n_ran++;
       random_encoder_model_clear (&m);
     }
   } else {
@@ -190,8 +214,12 @@ main (int argc, char **argv)
         continue;
       }
       g_clear_error (&err);
-      if (bench_model (names[i], m, n_threads, n_runs, ceiling) == 0)
-        n_ran++;
+      for (int c = 0; c < n_types; c++)
+        for (int att = 0; att <= (int8_attention
+                && compute_types[c] == WHISPER_COMPUTE_INT8); att++)
+          if (bench_model (names[i], m, n_threads, n_runs, ceiling,
+                  compute_types[c], att) == 0)
+            n_ran++;
       whisper_model_free (m);
     }
   }

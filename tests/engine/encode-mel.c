@@ -2,8 +2,8 @@
 /* encode-mel: runs the CPU encoder on raw mel windows, for the accuracy
  * test (tests/accuracy/encoder_accuracy.py).
  *
- *   encode-mel [--threads N] [--compute-type T] [--backend B]
- *              [--kernel-dir DIR] MODEL MEL_IN OUT [MEL_IN OUT ...]
+ *   encode-mel [--threads N] [--compute-type T] [--int8-attention]
+ *              [--backend B] [--kernel-dir DIR] MODEL MEL_IN OUT ...
  *
  * MODEL is a path or a known name.  Each MEL_IN is raw float32 [M][3000]
  * (M = the model's n_mels), already normalised; each OUT receives raw
@@ -13,6 +13,7 @@
  * with CTranslate2's float32 encoder.  The backend (auto, cpu, npu)
  * defaults to cpu; npu takes its device from $WHISPER_NPU_DEVICE and its
  * programs from DIR (tests/npu/npu_encoder_identity.py).
+ * --int8-attention: whisper_encoder_params.int8_attention.
  */
 #include "encoder.h"
 #include "whisper.h"
@@ -25,6 +26,7 @@ int
 main (int argc, char **argv)
 {
   int n_threads = 0, a = 1;
+  gboolean int8_attention = FALSE;
   whisper_compute_type compute_type = WHISPER_COMPUTE_FLOAT32;
   whisper_backend backend = WHISPER_BACKEND_CPU;
   const char *kernel_dir = NULL;
@@ -54,6 +56,9 @@ main (int argc, char **argv)
         return 1;
       }
       a += 2;
+    } else if (a < argc && !strcmp (argv[a], "--int8-attention")) {
+      int8_attention = TRUE;
+      a++;
     } else if (a + 1 < argc && !strcmp (argv[a], "--kernel-dir")) {
       kernel_dir = argv[a + 1];
       a += 2;
@@ -63,7 +68,7 @@ main (int argc, char **argv)
   }
   if (argc - a < 3 || (argc - a - 1) % 2 != 0) {
     fprintf (stderr, "usage: %s [--threads N] [--compute-type T] "
-        "[--backend B] [--kernel-dir DIR] MODEL MEL_IN OUT [MEL_IN OUT ...]"
+        "[--int8-attention] [--backend B] [--kernel-dir DIR] MODEL MEL_IN OUT [MEL_IN OUT ...]"
         "\n", argv[0]);
     return 1;
   }
@@ -81,7 +86,8 @@ main (int argc, char **argv)
   whisper_encoder *enc = whisper_encoder_new (model,
       &(whisper_encoder_params) { .n_threads = n_threads,
         .compute_type = compute_type, .backend = backend,
-        .npu_kernel_dir = kernel_dir }, &err);
+        .npu_kernel_dir = kernel_dir, .int8_attention = int8_attention },
+      &err);
   if (!enc) {
     fprintf (stderr, "encode-mel: %s\n", err->message);
     g_error_free (err);

@@ -6,8 +6,12 @@
  * gives the CPU int8 encoder's bits, with one run per product per window.
  * The suite passes the small synthetic model: tiny.en's device buffers
  * (36 MiB) exceed the 8 MiB memlock limit of this machine kind, which a
- * test cannot raise (the shim refuses them, as it must).  Exit 77 without
- * the test audio. */
+ * test cannot raise (the shim refuses them, as it must).  For the same
+ * reason the attention programs here are short ones (SHORT_M rows, the
+ * least the tiling takes; a head's 1500 query rows in all take 15 MiB),
+ * so that the host runs them once per block of SHORT_M / 2 query rows
+ * ([P_hi; P_lo] V has two rows per query), which this test covers too.  Exit 77
+ * without the test audio. */
 #include "encoder.h"
 #include "npu-emu.h"
 #include "npu-shapes.h"
@@ -17,6 +21,8 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+
+#define SHORT_M 256
 
 typedef int (*write_program_fn) (const char *, const char *, const char *,
     int, int, int, int, int);
@@ -76,6 +82,12 @@ main (int argc, char **argv)
   char names[NPU_ENCODER_MAX_PROGRAMS][32];
   const int n = npu_encoder_programs (m->hp.n_mels, m->hp.n_audio_state,
       "xdna1", d, names);
+  /* the last two: Q K^T and [P_hi; P_lo] V */
+  d[n - 2].M = SHORT_M;
+  d[n - 1].M = SHORT_M;
+  for (int i = n - 2; i < n; i++)
+    g_snprintf (names[i], sizeof names[i], "gemm-%dx%dx%d", d[i].M, d[i].K,
+        d[i].N);
   char *dir = g_dir_make_tmp ("npu-xrt-XXXXXX", NULL);
   npu_error e = { 0 };
   void *standin = dlopen (g_getenv ("WHISPER_NPU_XRT_MODULE"), RTLD_NOW);
@@ -99,6 +111,7 @@ main (int argc, char **argv)
   whisper_encoder_params p = whisper_encoder_default_params ();
   p.compute_type = WHISPER_COMPUTE_INT8;
   p.n_threads = 2;
+  p.int8_attention = TRUE;    /* the NPU's arithmetic */
   p.backend = WHISPER_BACKEND_CPU;
   whisper_encoder *cpu = whisper_encoder_new (m, &p, &err);
   if (!cpu || !whisper_encoder_encode_window (cpu, frames, n_frames, cpu_out,
@@ -126,9 +139,16 @@ main (int argc, char **argv)
     fprintf (stderr, "FAIL: the shim's output differs from the CPU int8\n");
     failures++;
   }
-  const uint64_t want = 1 + 4 * (uint64_t) m->hp.n_audio_layer;
+  /* conv1 and 4 projections per block, one sync each way each; per head
+   * 2 attention products per block of query rows, each syncing A there
+   * and C back, and each product's B once */
+  const uint64_t heads = (uint64_t) m->hp.n_audio_layer * m->hp.n_audio_head;
+  const uint64_t blocks = (m->hp.n_audio_ctx + SHORT_M / 2 - 1)
+      / (SHORT_M / 2);
+  const uint64_t want = 1 + 4 * (uint64_t) m->hp.n_audio_layer
+      + 2 * heads * blocks;
   if (k1.runs - k0.runs != want || k1.buffer_allocs != k0.buffer_allocs
-      || k1.syncs_to_device - k0.syncs_to_device != want
+      || k1.syncs_to_device - k0.syncs_to_device != want + 2 * heads
       || k1.syncs_from_device - k0.syncs_from_device != want
       || k0.contexts != (uint64_t) n) {
     fprintf (stderr, "FAIL: counters: %" G_GUINT64_FORMAT " runs (want %"

@@ -278,6 +278,7 @@ encoder (const whisper_model * m, whisper_backend backend, const char *dir,
   p.n_threads = 2;
   p.npu_kernel_dir = dir;
   p.npu_fallback = fallback;
+  p.int8_attention = TRUE;    /* the NPU's arithmetic, on the CPU too */
   return whisper_encoder_new (m, &p, error);
 }
 
@@ -297,7 +298,7 @@ test_encoder (void)
     return 77;
   }
   const int C = m->hp.n_audio_state, A = m->hp.n_audio_ctx,
-      L = m->hp.n_audio_layer;
+      L = m->hp.n_audio_layer, H = m->hp.n_audio_head;
   npu_program_desc descs[NPU_ENCODER_MAX_PROGRAMS];
   char names[NPU_ENCODER_MAX_PROGRAMS][32];
   const int n = npu_encoder_programs (m->hp.n_mels, C, "xdna1", descs, names);
@@ -329,12 +330,17 @@ test_encoder (void)
           "window %d: the NPU's output differs from the CPU's int8", w);
       whisper_encoder_get_npu_counters (npu, w ? &k2 : &k1);
     }
-    /* per window: conv1 + 4 products per block, one sync each way each */
-    const uint64_t per_window = 1 + 4 * (uint64_t) L;
+    /* per window: conv1 + 4 projections per block, one sync each way
+     * each; and per head of a block 2 attention products, each syncing
+     * A and B to the device and C back */
+    const uint64_t projections = 1 + 4 * (uint64_t) L;
+    const uint64_t attention = 2 * (uint64_t) L * H;
+    const uint64_t per_window = projections + attention;
     CHECK (k2.runs - k1.runs == per_window && k1.runs - k0.runs == per_window,
         "%" G_GUINT64_FORMAT " runs in a window, not %" G_GUINT64_FORMAT,
         k2.runs - k1.runs, per_window);
-    CHECK (k2.syncs_to_device - k1.syncs_to_device == per_window
+    CHECK (k2.syncs_to_device - k1.syncs_to_device
+        == projections + 2 * attention
         && k2.syncs_from_device - k1.syncs_from_device == per_window,
         "syncs per window: %" G_GUINT64_FORMAT " to, %" G_GUINT64_FORMAT
         " from", k2.syncs_to_device - k1.syncs_to_device,

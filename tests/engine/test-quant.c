@@ -5,7 +5,9 @@
  * integer reference written here, for 1 to 1500 rows (every tail of the
  * 4-row tiles and of the 64-row blocks), shapes
  * that are not multiples of the panel sizes, with and without bias and
- * accumulation, on no pool and pools of 2 and 3 threads. */
+ * accumulation, on no pool and pools of 2 and 3 threads; and the int8
+ * attention (attention_s8_forward) against its definition written out
+ * here, bit for bit, and near the float32 attention. */
 #include "kernels.h"
 
 #include <math.h>
@@ -169,12 +171,128 @@ test_matmul_s8 (void)
     kernel_pool_free (pools[i]);
 }
 
+/* attention_s8_forward's definition (kernels.h), one query row at a time,
+ * with plain loops and exact integer sums */
+static void
+ref_attention_s8 (float *out, const float *q, const float *k,
+    const float *v, int ld, int T, int C, int H)
+{
+  const int hs = C / H;
+  int8_t *k8 = malloc ((size_t) T * hs), *v8 = malloc ((size_t) T * hs);
+  int8_t *q8 = malloc (hs), *hi = malloc (T), *lo = malloc (T);
+  float *s_k = malloc (T * sizeof (float)), *s_v = malloc (hs * 4);
+  float *row = malloc ((T + hs) * sizeof (float)), *e = malloc (T * 4);
+  float *mean = malloc (hs * sizeof (float));
+  for (int h = 0; h < H; h++) {
+    for (int c = 0; c < hs; c++)
+      mean[c] = 0.0f;
+    for (int j = 0; j < T; j++)
+      for (int c = 0; c < hs; c++)
+        mean[c] += k[(size_t) j * ld + h * hs + c];
+    for (int c = 0; c < hs; c++)
+      mean[c] /= (float) T;
+    for (int j = 0; j < T; j++) {
+      for (int c = 0; c < hs; c++)
+        row[c] = k[(size_t) j * ld + h * hs + c] - mean[c];
+      s_k[j] = quantize_row_s8 (k8 + (size_t) j * hs, row, hs)
+          * (1.0f / sqrtf ((float) hs));
+    }
+    for (int c = 0; c < hs; c++) {
+      for (int t = 0; t < T; t++)
+        row[t] = v[(size_t) t * ld + h * hs + c];
+      s_v[c] = quantize_row_s8 (v8 + (size_t) c * T, row, T);
+    }
+    for (int i = 0; i < T; i++) {
+      const float s_q = quantize_row_s8 (q8, q + (size_t) i * ld + h * hs,
+          hs);
+      for (int j = 0; j < T; j++) {
+        int32_t acc = 0;
+        for (int c = 0; c < hs; c++)
+          acc += q8[c] * k8[(size_t) j * hs + c];
+        e[j] = fmaf ((float) acc, s_q * s_k[j], 0.0f);
+      }
+      float norm;
+      softmax_exp_rows_forward (e, &norm, 1, T);
+      const float sh = quantize_row_s8 (hi, e, T), sl = sh * (1.0f / 254.0f);
+      for (int j = 0; j < T; j++) {
+        float r = nearbyintf (fmaf (-(float) hi[j], sh, e[j]) * (1.0f / sl));
+        lo[j] = (int8_t) (r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
+      }
+      for (int c = 0; c < hs; c++) {
+        int32_t a_hi = 0, a_lo = 0;
+        for (int j = 0; j < T; j++) {
+          a_hi += hi[j] * v8[(size_t) c * T + j];
+          a_lo += lo[j] * v8[(size_t) c * T + j];
+        }
+        out[(size_t) i * C + h * hs + c] =
+            (fmaf ((float) a_hi, sh * s_v[c], 0.0f)
+            + fmaf ((float) a_lo, sl * s_v[c], 0.0f)) * norm;
+      }
+    }
+  }
+  free (k8), free (v8), free (q8), free (hi), free (lo);
+  free (s_k), free (s_v), free (row), free (e), free (mean);
+}
+
+static void
+test_attention_s8 (void)
+{
+  /* T: one block, a block and a tail; H x 64 channels; q k v as slices
+   * of one [T][3C] array, as the encoder passes them */
+  const int cases[][3] = { {50, 128, 2}, {300, 128, 2}, {129, 256, 4} };
+  for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++) {
+    const int T = cases[n][0], C = cases[n][1], H = cases[n][2];
+    const int ld = 3 * C;
+    for (int threads = 1; threads <= 3; threads += 2) {
+      kernel_pool *pool = threads > 1 ? kernel_pool_new (threads) : NULL;
+      float *qkv = malloc (sizeof (float) * T * ld);
+      float *out = malloc (sizeof (float) * T * C);
+      float *ref = malloc (sizeof (float) * T * C);
+      float *f32 = malloc (sizeof (float) * T * C);
+      float *scratch = malloc (sizeof (float) * attention_scratch_size (T, C,
+              H, threads));
+      for (int i = 0; i < T * ld; i++)   /* keys with a common offset */
+        qkv[i] = 2.0f * grand () + ((i % ld) >= C && (i % ld) < 2 * C
+            ? 1.5f : 0.0f);
+      kernel_attention_s8 *a = kernel_attention_s8_new (T, C, H, threads);
+      attention_s8_forward (out, a, qkv, qkv + C, qkv + 2 * C, ld, pool);
+      ref_attention_s8 (ref, qkv, qkv + C, qkv + 2 * C, ld, T, C, H);
+      attention_forward (f32, scratch, qkv, qkv + C, qkv + 2 * C, ld, T, C,
+          H, pool);
+      long bad = 0;
+      double dot = 0, n1 = 0, n2 = 0;
+      for (int i = 0; i < T * C; i++) {
+        bad += memcmp (&out[i], &ref[i], sizeof (float)) != 0;
+        dot += (double) out[i] * f32[i];
+        n1 += (double) out[i] * out[i];
+        n2 += (double) f32[i] * f32[i];
+      }
+      const double cosine = dot / sqrt (n1 * n2);
+      char what[128];
+      snprintf (what, sizeof what, "attention_s8 T=%d C=%d H=%d, %d thr: "
+          "bit-exact", T, C, H, threads);
+      check (what, bad == 0);
+      if (bad)
+        printf ("    %ld outputs differ\n", bad);
+      snprintf (what, sizeof what, "attention_s8 T=%d: cosine %.5f to "
+          "float32 >= 0.999", T, cosine);
+      check (what, cosine >= 0.999);
+      kernel_attention_s8_free (a);
+      kernel_pool_free (pool);
+      free (qkv), free (out), free (ref), free (f32), free (scratch);
+    }
+  }
+  check ("attention_s8: hs not a multiple of 4 is refused",
+      kernel_attention_s8_new (10, 6, 1, 1) == NULL);
+}
+
 int
 main (void)
 {
   printf ("kernels: %s copy\n", kernels_cpu_path ());
   test_quantize_row ();
   test_matmul_s8 ();
+  test_attention_s8 ();
   printf ("%d passed, %d failed\n", n_passed, n_failed);
   return n_failed ? 1 : 0;
 }

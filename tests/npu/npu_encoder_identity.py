@@ -64,7 +64,8 @@ def main():
                 print(f"{name}: not installed in {models_dir()}, skipped")
                 continue
             n_mels = model_n_mels(path)
-            runs = {"cpu": ["--backend", "cpu", "--compute-type", "int8"],
+            runs = {"cpu": ["--backend", "cpu", "--compute-type", "int8",
+                            "--int8-attention"],
                     "npu": ["--backend", "npu", "--compute-type", "int8",
                             "--kernel-dir", kernels]}
             for label, flags in runs.items():

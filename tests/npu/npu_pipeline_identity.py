@@ -4,7 +4,8 @@
 
 jfk and the two long-form recordings of $WHISPER_SHARED_DIR/testdata/speech
 through `... ! whispermel ! whisperencnpu compute-type=int8 BACKEND !
-whisperdec ! srtenc`, once with backend=cpu and once with backend=npu
+whisperdec ! srtenc`, once with backend=cpu int8-attention=true (the NPU's
+arithmetic) and once with backend=npu
 (WHISPER_NPU_DEVICE=emulated, a kernel directory that whisper-npu-check
 --write-emulated-kernels writes), default properties otherwise, tiny.en.
 Pass: the same subtitles, byte for byte, and the NPU run says it used the
@@ -67,8 +68,8 @@ def main():
                    GST_DEBUG="whisperencnpu:4", GST_DEBUG_NO_COLOR="1")
         for c in clips:
             name = os.path.basename(c)
-            cpu = transcribe(c, "backend=cpu", os.path.join(tmp, "cpu.srt"),
-                             env)
+            cpu = transcribe(c, "backend=cpu int8-attention=true",
+                             os.path.join(tmp, "cpu.srt"), env)
             npu = transcribe(c, f"backend=npu kernel-dir={kernels}",
                              os.path.join(tmp, "npu.srt"), env)
             same = cpu is not None and cpu == npu and cpu.strip() != ""

@@ -67,7 +67,7 @@ def test_table(printer):
         return
     c_lines = c.stdout.splitlines()
     py_lines = py.stdout.splitlines()
-    expected = len(shapes.GENERATIONS) * len(shapes.MODELS) * 5
+    expected = len(shapes.GENERATIONS) * len(shapes.MODELS) * 7
     check(len(py_lines) == expected, "shapes.py printed %d lines, not %d"
           % (len(py_lines), expected))
     check(len(c_lines) == len(py_lines), "engine %d lines, shapes.py %d"
@@ -150,7 +150,7 @@ def test_manifest():
                           % (gen, w["name"], key, f))
             check(len({p.get("xclbin") for p in progs}) == len(progs),
                   "%s: two programs share an xclbin" % gen)
-            # large and large-v2 share all five shapes: listed once
+            # large and large-v2 share all seven shapes: listed once
             check(len(progs) == len({p.get("name") for p in progs}),
                   "%s: a program listed twice" % gen)
 

@@ -707,8 +707,8 @@ GST_END_TEST;
 
 
 /* npu-fallback on the emulated device: a run failing mid-stream (after the
- * self-test's 10 runs) is a warning, the window still comes out and
- * backend-in-use turns to cpu; without npu-fallback it is an error */
+ * self-test's 2 runs per program) is a warning, the window still comes out
+ * and backend-in-use turns to cpu; without npu-fallback it is an error */
 GST_START_TEST (test_npu_fallback)
 {
   gchar *dir = g_dir_make_tmp ("whisperencnpu-npu-XXXXXX", NULL);
@@ -719,8 +719,11 @@ GST_START_TEST (test_npu_fallback)
 
   fail_unless (npu_emu_write_kernel_dir (dir, descs, n, "xdna1", &e) == 0,
       "%s", e.message);
-  g_setenv ("WHISPER_NPU_DEVICE", "emulated:fault=error,fault-after=10",
-      TRUE);
+  /* the self-test makes 2 runs per program */
+  gchar *device = g_strdup_printf ("emulated:fault=error,fault-after=%d",
+      2 * n);
+  g_setenv ("WHISPER_NPU_DEVICE", device, TRUE);
+  g_free (device);
   for (int fallback = 1; fallback >= 0; fallback--) {
     GstElement *enc = gst_element_factory_make ("whisperencnpu", NULL);
     GstBus *bus = gst_bus_new ();
