@@ -213,7 +213,8 @@ ref_attention_s8 (float *out, const float *q, const float *k,
       }
       float norm;
       softmax_exp_rows_forward (e, &norm, 1, T);
-      const float sh = quantize_row_s8 (hi, e, T), sl = sh * (1.0f / 254.0f);
+      const float sh = quantize_row_s8 (hi, e, T);
+      const float sl = sh * (1.0f / 254.0f);
       for (int j = 0; j < T; j++) {
         float r = nearbyintf (fmaf (-(float) hi[j], sh, e[j]) * (1.0f / sl));
         lo[j] = (int8_t) (r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
