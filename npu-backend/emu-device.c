@@ -473,24 +473,10 @@ emu_free_program (npu_program * prog)
 /* ------------------------------------------------------------------------ */
 /* Buffers */
 
-static size_t
-arg_bytes (const npu_program * p, npu_arg arg)
-{
-  switch (arg) {
-    case NPU_ARG_A:
-      return (size_t) p->M * p->K;
-    case NPU_ARG_B:
-      return (size_t) p->K * p->N;
-    case NPU_ARG_C:
-      return (size_t) p->M * p->N * sizeof (int32_t);
-  }
-  return 0;
-}
-
 static npu_buffer *
 emu_alloc (npu_program * prog, npu_arg arg, size_t bytes, npu_error * error)
 {
-  const size_t need = arg_bytes (prog, arg);
+  const size_t need = npu_arg_bytes (arg, prog->M, prog->K, prog->N);
   if (need == 0 || bytes != need) {
     set_error (error, NPU_ERROR_BAD_ARGUMENT, "%s: argument %d takes %zu "
         "bytes, not %zu", prog->name, (int) arg, need, bytes);

@@ -72,6 +72,21 @@ typedef enum {
   NPU_ARG_C = 2,    /* int32 [M][N], device to host */
 } npu_arg;
 
+/* The bytes of argument @arg's buffer for an M x K x N program */
+static inline size_t
+npu_arg_bytes (npu_arg arg, int M, int K, int N)
+{
+  switch (arg) {
+    case NPU_ARG_A:
+      return (size_t) M * K;
+    case NPU_ARG_B:
+      return (size_t) K * N;
+    case NPU_ARG_C:
+      return (size_t) M * N * sizeof (int32_t);
+  }
+  return 0;
+}
+
 typedef enum {
   NPU_SYNC_TO_DEVICE = 0,
   NPU_SYNC_FROM_DEVICE = 1,

@@ -168,9 +168,9 @@ session_program_get (npu_session * s, const npu_program_desc * desc,
   sp->desc = desc;
   if (!(sp->prog = s->ops->load_program (s->dev, desc, &e))
       || !(sp->a = s->ops->alloc (sp->prog, NPU_ARG_A,
-              (size_t) desc->M * desc->K, &e))
+              npu_arg_bytes (NPU_ARG_A, desc->M, desc->K, desc->N), &e))
       || !(sp->c = s->ops->alloc (sp->prog, NPU_ARG_C,
-              (size_t) desc->M * desc->N * sizeof (int32_t), &e))) {
+              npu_arg_bytes (NPU_ARG_C, desc->M, desc->K, desc->N), &e))) {
     char *what = g_strdup_printf ("program %s", desc->name);
     set_device_error (error, what, &e);
     g_free (what);

@@ -200,20 +200,6 @@ read_insts (const char *path, std::vector<uint32_t> & words,
   return true;
 }
 
-size_t
-arg_bytes (const npu_program * p, npu_arg arg)
-{
-  switch (arg) {
-    case NPU_ARG_A:
-      return (size_t) p->M * p->K;
-    case NPU_ARG_B:
-      return (size_t) p->K * p->N;
-    case NPU_ARG_C:
-      return (size_t) p->M * p->N * sizeof (int32_t);
-  }
-  return 0;
-}
-
 const char *
 ert_state_name (ert_cmd_state s)
 {
@@ -552,7 +538,7 @@ xrt_alloc (npu_program * prog, npu_arg arg, size_t bytes, npu_error * error)
         "program");
     return nullptr;
   }
-  const size_t need = arg_bytes (prog, arg);
+  const size_t need = npu_arg_bytes (arg, prog->M, prog->K, prog->N);
   if (need == 0 || bytes != need) {
     set_error (error, NPU_ERROR_BAD_ARGUMENT, "XRT: %s: argument %d takes "
         "%zu bytes, not %zu", prog->name.c_str (), (int) arg, need, bytes);

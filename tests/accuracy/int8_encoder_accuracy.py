@@ -35,7 +35,7 @@ except ImportError:
 
 from encoder_accuracy import log_mel_window
 from gst_requirements import DECODE_TEST_AUDIO, require_elements
-from speech_ref import decode_audio, models_dir
+from speech_ref import decode_audio, models_dir, shared_dir
 
 MIN_COSINE = 0.999
 
@@ -66,9 +66,7 @@ def main():
     ap.add_argument("--int8-attention", action="store_true")
     args = ap.parse_args()
     require_elements(DECODE_TEST_AUDIO + ["filesink"])
-    shared = os.environ.get("WHISPER_SHARED_DIR",
-                            os.path.join(os.path.dirname(__file__), "..",
-                                         "..", "..", "shared"))
+    shared = shared_dir()
     try:
         clips = manifest_clips(shared)[::max(1, args.every)]
     except OSError as e:

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Shared by the accuracy tests: where the models are, decoding a clip to
-16 kHz mono float32 with GStreamer, and an independent numpy version of
-openai-whisper's log_mel_spectrogram() (whisper/audio.py, with librosa's
-Slaney filterbank formula)."""
+"""Shared by the accuracy tests: where the models and ../shared are,
+decoding a clip to 16 kHz mono float32 with GStreamer, and an independent
+numpy version of openai-whisper's log_mel_spectrogram() (whisper/audio.py,
+with librosa's Slaney filterbank formula)."""
 import os
 import subprocess
 
@@ -11,6 +11,13 @@ import numpy as np
 SAMPLE_RATE = 16000
 N_FFT = 400
 HOP = 160
+
+
+def shared_dir():
+    """$WHISPER_SHARED_DIR, else the shared directory beside the project."""
+    return os.environ.get("WHISPER_SHARED_DIR",
+                          os.path.join(os.path.dirname(__file__), "..", "..",
+                                       "..", "shared"))
 
 
 def models_dir():

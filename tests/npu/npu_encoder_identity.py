@@ -33,7 +33,7 @@ except ImportError:
 from encoder_accuracy import log_mel_window  # noqa: E402
 from gst_requirements import DECODE_TEST_AUDIO, require_elements  # noqa: E402
 from int8_encoder_accuracy import manifest_clips, model_n_mels  # noqa: E402
-from speech_ref import decode_audio, models_dir  # noqa: E402
+from speech_ref import decode_audio, models_dir, shared_dir  # noqa: E402
 
 
 def main():
@@ -44,9 +44,7 @@ def main():
     ap.add_argument("--every", type=int, default=8)
     args = ap.parse_args()
     require_elements(DECODE_TEST_AUDIO + ["filesink"])
-    shared = os.environ.get("WHISPER_SHARED_DIR",
-                            os.path.join(os.path.dirname(__file__), "..",
-                                         "..", "..", "shared"))
+    shared = shared_dir()
     try:
         clips = manifest_clips(shared)[::max(1, args.every)]
     except OSError as e:

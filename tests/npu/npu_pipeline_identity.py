@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "accuracy"))
-from speech_ref import models_dir  # noqa: E402
+from speech_ref import models_dir, shared_dir  # noqa: E402
 
 
 
@@ -49,9 +49,7 @@ def transcribe(path, backend, out, env):
 
 def main():
     npu_check = sys.argv[1]
-    shared = os.environ.get("WHISPER_SHARED_DIR",
-                            os.path.join(os.path.dirname(__file__), "..",
-                                         "..", "..", "shared"))
+    shared = shared_dir()
     clips = clip_paths(shared)
     if not os.path.exists(os.path.join(models_dir(), "tiny.en", "model.bin")):
         print("SKIP: tiny.en not installed")

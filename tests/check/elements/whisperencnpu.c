@@ -614,26 +614,54 @@ GST_START_TEST (test_model_errors)
 GST_END_TEST;
 
 
+/* A temporary directory of the emulated programs the test model needs,
+ * their names in @names and their count in *@n */
+static gchar *
+emulated_kernel_dir (char (*names)[32], int *n)
+{
+  gchar *dir = g_dir_make_tmp ("whisperencnpu-npu-XXXXXX", NULL);
+  npu_program_desc descs[NPU_ENCODER_MAX_PROGRAMS];
+  npu_error e = { 0 };
+  *n = npu_encoder_programs (n_mels, n_state, "xdna1", descs, names);
+  fail_unless_equals_int (*n, NPU_ENCODER_MAX_PROGRAMS);
+  fail_unless (npu_emu_write_kernel_dir (dir, descs, *n, "xdna1", &e) == 0,
+      "%s", e.message);
+  return dir;
+}
+
+static void
+remove_kernel_dir (gchar * dir, char (*names)[32], int n)
+{
+  for (int i = 0; i < n; i++) {
+    gchar *f = g_strdup_printf ("%s/%s.xclbin", dir, names[i]);
+    g_unlink (f);
+    g_free (f);
+    f = g_strdup_printf ("%s/%s.insts.bin", dir, names[i]);
+    g_unlink (f);
+    g_free (f);
+  }
+  gchar *m = g_build_filename (dir, "manifest.json", NULL);
+  g_unlink (m);
+  g_free (m);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
 /* backend=npu on the emulated device (WHISPER_NPU_DEVICE=emulated, a
  * kernel directory of emulated programs): starts on the NPU in int8 and
  * encodes as the CPU's int8 path does; an NPU that cannot be used is a
  * RESOURCE error at start naming why; auto without an NPU takes the CPU */
 GST_START_TEST (test_npu_backend)
 {
-  gchar *dir = g_dir_make_tmp ("whisperencnpu-npu-XXXXXX", NULL);
-  npu_program_desc descs[NPU_ENCODER_MAX_PROGRAMS];
   char names[NPU_ENCODER_MAX_PROGRAMS][32];
-  npu_error e = { 0 };
-  const int n = npu_encoder_programs (n_mels, n_state, "xdna1", descs, names);
+  int n;
+  gchar *dir = emulated_kernel_dir (names, &n);
   GstElement *enc;
   GstBus *bus;
   GstMessage *msg;
   GError *err = NULL;
   gchar *debug = NULL, *in_use = NULL, *ct = NULL;
 
-  fail_unless_equals_int (n, NPU_ENCODER_MAX_PROGRAMS);
-  fail_unless (npu_emu_write_kernel_dir (dir, descs, n, "xdna1", &e) == 0,
-      "%s", e.message);
   g_setenv ("WHISPER_NPU_DEVICE", "emulated", TRUE);
 
   enc = gst_element_factory_make ("whisperencnpu", NULL);
@@ -688,19 +716,7 @@ GST_START_TEST (test_npu_backend)
   gst_object_unref (enc);
   g_unsetenv ("WHISPER_NPU_XRT_MODULE");
 
-  for (int i = 0; i < n; i++) {
-    gchar *f = g_strdup_printf ("%s/%s.xclbin", dir, names[i]);
-    g_unlink (f);
-    g_free (f);
-    f = g_strdup_printf ("%s/%s.insts.bin", dir, names[i]);
-    g_unlink (f);
-    g_free (f);
-  }
-  gchar *m = g_build_filename (dir, "manifest.json", NULL);
-  g_unlink (m);
-  g_free (m);
-  g_rmdir (dir);
-  g_free (dir);
+  remove_kernel_dir (dir, names, n);
 }
 
 GST_END_TEST;
@@ -711,14 +727,10 @@ GST_END_TEST;
  * and backend-in-use turns to cpu; without npu-fallback it is an error */
 GST_START_TEST (test_npu_fallback)
 {
-  gchar *dir = g_dir_make_tmp ("whisperencnpu-npu-XXXXXX", NULL);
-  npu_program_desc descs[NPU_ENCODER_MAX_PROGRAMS];
   char names[NPU_ENCODER_MAX_PROGRAMS][32];
-  npu_error e = { 0 };
-  const int n = npu_encoder_programs (n_mels, n_state, "xdna1", descs, names);
+  int n;
+  gchar *dir = emulated_kernel_dir (names, &n);
 
-  fail_unless (npu_emu_write_kernel_dir (dir, descs, n, "xdna1", &e) == 0,
-      "%s", e.message);
   /* the self-test makes 2 runs per program */
   gchar *device = g_strdup_printf ("emulated:fault=error,fault-after=%d",
       2 * n);
@@ -763,19 +775,7 @@ GST_START_TEST (test_npu_fallback)
     gst_object_unref (enc);
   }
   g_unsetenv ("WHISPER_NPU_DEVICE");
-  for (int i = 0; i < n; i++) {
-    gchar *f = g_strdup_printf ("%s/%s.xclbin", dir, names[i]);
-    g_unlink (f);
-    g_free (f);
-    f = g_strdup_printf ("%s/%s.insts.bin", dir, names[i]);
-    g_unlink (f);
-    g_free (f);
-  }
-  gchar *m = g_build_filename (dir, "manifest.json", NULL);
-  g_unlink (m);
-  g_free (m);
-  g_rmdir (dir);
-  g_free (dir);
+  remove_kernel_dir (dir, names, n);
 }
 
 GST_END_TEST;
