@@ -6,9 +6,10 @@
  *   - every buffer has a host copy and a device copy; run() reads and
  *     writes only device copies, so a missing or short sync gives stale
  *     data; C's device copy is poison-filled before each run;
- *   - a program computes one shape; shapes whose tiling does not divide,
- *     tiles that do not fit a core's memory and buffers of the wrong size
- *     or program are refused;
+ *   - a program computes one shape, batch times per run; shapes whose
+ *     tiling does not divide, tiles that do not fit a core's memory,
+ *     packed operands that overlap, and buffers of the wrong size or
+ *     program are refused;
  *   - every sum runs over the whole K in int32 (exact, whatever the order,
  *     so the AVX2 arithmetic below gives the golden model's bits);
  *   - counters and a timing model (npu_emu_model_*) say what a run would
@@ -56,9 +57,10 @@ struct npu_device {
 struct npu_program {
   npu_device *dev;
   char name[64];
-  int M, K, N;
+  npu_program_desc shape;   /* name and paths not kept */
+  int M, K, N, batch;
   int tile_m, tile_k, tile_n;
-  int16_t *a16;             /* [M][K]: A widened for the arithmetic */
+  int16_t *a16;             /* [batch][M][K]: A widened for the arithmetic */
   npu_buffer **buffers;
   int n_buffers, cap_buffers;
 };
@@ -68,7 +70,10 @@ struct npu_buffer {
   npu_arg arg;
   size_t bytes;
   void *host, *device;
-  int16_t *b16;             /* B only: [N][K] widened and transposed */
+  size_t b_start;           /* where B starts in it: 0, or b_offset in
+                               packed operands */
+  int16_t *b16;             /* the buffer holding B only: [batch][N][K]
+                               widened and transposed */
   int b16_valid;
 };
 
@@ -135,12 +140,13 @@ generation_find (const char *name)
 }
 
 double
-npu_emu_model_run_seconds (const char *generation, int M, int K, int N)
+npu_emu_model_run_seconds (const char *generation, int batch, int M, int K,
+    int N)
 {
   const emu_generation *g = generation_find (generation);
   if (!g)
     return 0.0;
-  return MODEL_DISPATCH_SECONDS + (double) M * K * N
+  return MODEL_DISPATCH_SECONDS + (double) batch * M * K * N
       / (g->macs_per_second * MODEL_EFFICIENCY);
 }
 
@@ -296,8 +302,14 @@ emu_get_counters (npu_device * dev, npu_counters * counters)
 /* ------------------------------------------------------------------------ */
 /* Programs */
 
+static int
+desc_batch (const npu_program_desc * d)
+{
+  return d->batch > 1 ? d->batch : 1;
+}
+
 /* Reads the emulated xclbin: its magic line, then
- * "gemm M K N tile_m tile_k tile_n" and "kernel NAME" */
+ * "gemm M K N tile_m tile_k tile_n batch b_offset" and "kernel NAME" */
 static int
 check_xclbin (const npu_program_desc * d, npu_error * error)
 {
@@ -308,12 +320,14 @@ check_xclbin (const npu_program_desc * d, npu_error * error)
     return -1;
   }
   char magic[128] = "", kernel[64] = "";
-  int s[6] = { 0 };
+  int s[7] = { 0 };
+  size_t b_offset = 0;
   const int ok = fgets (magic, sizeof magic, f) != NULL
       && strncmp (magic, NPU_EMU_PROGRAM_MAGIC,
       strlen (NPU_EMU_PROGRAM_MAGIC)) == 0
-      && fscanf (f, " gemm %d %d %d %d %d %d", &s[0], &s[1], &s[2], &s[3],
-      &s[4], &s[5]) == 6 && fscanf (f, " kernel %63s", kernel) == 1;
+      && fscanf (f, " gemm %d %d %d %d %d %d %d %zu", &s[0], &s[1], &s[2],
+      &s[3], &s[4], &s[5], &s[6], &b_offset) == 8
+      && fscanf (f, " kernel %63s", kernel) == 1;
   fclose (f);
   if (!ok) {
     set_error (error, NPU_ERROR_BAD_PROGRAM, "%s is not an emulated NPU "
@@ -322,11 +336,13 @@ check_xclbin (const npu_program_desc * d, npu_error * error)
     return -1;
   }
   if (s[0] != d->M || s[1] != d->K || s[2] != d->N || s[3] != d->tile_m
-      || s[4] != d->tile_k || s[5] != d->tile_n) {
-    set_error (error, NPU_ERROR_BAD_PROGRAM, "%s computes %dx%dx%d in "
-        "tiles of %dx%dx%d, not the %dx%dx%d in tiles of %dx%dx%d that the "
-        "manifest says", d->xclbin_path, s[0], s[1], s[2], s[3], s[4], s[5],
-        d->M, d->K, d->N, d->tile_m, d->tile_k, d->tile_n);
+      || s[4] != d->tile_k || s[5] != d->tile_n || s[6] != desc_batch (d)
+      || b_offset != d->b_offset) {
+    set_error (error, NPU_ERROR_BAD_PROGRAM, "%s computes %d x %dx%dx%d in "
+        "tiles of %dx%dx%d (B at %zu), not the %d x %dx%dx%d in tiles of "
+        "%dx%dx%d (B at %zu) that the manifest says", d->xclbin_path, s[6],
+        s[0], s[1], s[2], s[3], s[4], s[5], b_offset, desc_batch (d), d->M,
+        d->K, d->N, d->tile_m, d->tile_k, d->tile_n, d->b_offset);
     return -1;
   }
   if (!d->kernel_name || strcmp (kernel, d->kernel_name) != 0) {
@@ -338,10 +354,11 @@ check_xclbin (const npu_program_desc * d, npu_error * error)
   return 0;
 }
 
-/* The instruction file: 32-bit words, the first NPU_EMU_INSTS_WORDS of
- * which the emulated device reads: a magic word, then M K N. */
+/* The instruction file: 32-bit words, the first EMU_INSTS_WORDS of
+ * which the emulated device reads: a magic word, then M K N batch
+ * b_offset. */
 #define EMU_INSTS_MAGIC 0x4e505545u   /* "EUPN" */
-#define EMU_INSTS_WORDS 4
+#define EMU_INSTS_WORDS 6
 
 static int
 check_insts (const npu_program_desc * d, npu_error * error)
@@ -364,7 +381,8 @@ check_insts (const npu_program_desc * d, npu_error * error)
     return -1;
   }
   if (n != sizeof w || w[0] != EMU_INSTS_MAGIC || (int) w[1] != d->M
-      || (int) w[2] != d->K || (int) w[3] != d->N) {
+      || (int) w[2] != d->K || (int) w[3] != d->N
+      || (int) w[4] != desc_batch (d) || w[5] != d->b_offset) {
     set_error (error, NPU_ERROR_BAD_PROGRAM, "the instruction file %s is "
         "not the emulated sequence of %s", d->insts_path, d->name);
     return -1;
@@ -391,6 +409,15 @@ check_shape (const npu_device * dev, const npu_program_desc * d,
     set_error (error, NPU_ERROR_BAD_SHAPE, "%s: %dx%dx%d does not divide "
         "into %dx%dx%d tiles on %d rows x %d columns", d->name, d->M, d->K,
         d->N, d->tile_m, d->tile_k, d->tile_n, ARRAY_ROWS, dev->columns);
+    return -1;
+  }
+  /* packed operands: B on a page of its own after the whole batch of A */
+  const size_t a_bytes = (size_t) desc_batch (d) * d->M * d->K;
+  if (d->batch < 0 || (d->b_offset && (d->b_offset < a_bytes
+              || d->b_offset % 4096 || d->b_offset > UINT32_MAX))) {
+    set_error (error, NPU_ERROR_BAD_SHAPE, "%s: batch %d with B at byte "
+        "%zu of the operands: B must start on a 4096-byte boundary at or "
+        "after A's %zu bytes", d->name, d->batch, d->b_offset, a_bytes);
     return -1;
   }
   /* double-buffered A and B tiles and the int32 C tile */
@@ -426,7 +453,8 @@ emu_load_program (npu_device * dev, const npu_program_desc * d,
     }
   }
   if (prog)
-    prog->a16 = aligned_alloc_zero ((size_t) d->M * d->K * sizeof (int16_t));
+    prog->a16 = aligned_alloc_zero ((size_t) desc_batch (d) * d->M * d->K
+        * sizeof (int16_t));
   if (!prog || !prog->a16) {
     if (prog)
       free (prog);
@@ -436,9 +464,13 @@ emu_load_program (npu_device * dev, const npu_program_desc * d,
   }
   prog->dev = dev;
   snprintf (prog->name, sizeof prog->name, "%s", d->name ? d->name : "");
+  prog->shape = *d;
+  prog->shape.name = prog->shape.xclbin_path = prog->shape.insts_path = NULL;
+  prog->shape.kernel_name = NULL;
   prog->M = d->M;
   prog->K = d->K;
   prog->N = d->N;
+  prog->batch = desc_batch (d);
   prog->tile_m = d->tile_m;
   prog->tile_k = d->tile_k;
   prog->tile_n = d->tile_n;
@@ -476,12 +508,22 @@ emu_free_program (npu_program * prog)
 static npu_buffer *
 emu_alloc (npu_program * prog, npu_arg arg, size_t bytes, npu_error * error)
 {
-  const size_t need = npu_arg_bytes (arg, prog->M, prog->K, prog->N);
-  if (need == 0 || bytes != need) {
+  const size_t need = npu_arg_bytes (&prog->shape, arg);
+  if (need == 0) {
+    set_error (error, NPU_ERROR_BAD_ARGUMENT, "%s: B has no buffer of its "
+        "own (packed operands: it is in A's, from byte %zu)", prog->name,
+        prog->shape.b_offset);
+    return NULL;
+  }
+  if (bytes != need) {
     set_error (error, NPU_ERROR_BAD_ARGUMENT, "%s: argument %d takes %zu "
         "bytes, not %zu", prog->name, (int) arg, need, bytes);
     return NULL;
   }
+  /* the buffer that holds B keeps it widened for the arithmetic */
+  const int holds_b = arg == NPU_ARG_B
+      || (arg == NPU_ARG_A && prog->shape.b_offset);
+  const size_t b_elems = (size_t) prog->batch * prog->K * prog->N;
   npu_buffer *buf = calloc (1, sizeof *buf);
   if (buf && prog->n_buffers == prog->cap_buffers) {
     const int cap = prog->cap_buffers ? 2 * prog->cap_buffers : 8;
@@ -497,10 +539,10 @@ emu_alloc (npu_program * prog, npu_arg arg, size_t bytes, npu_error * error)
   if (buf) {
     buf->host = aligned_alloc_zero (bytes);
     buf->device = aligned_alloc_zero (bytes);
-    if (arg == NPU_ARG_B)
-      buf->b16 = aligned_alloc_zero (bytes * sizeof (int16_t));
+    if (holds_b)
+      buf->b16 = aligned_alloc_zero (b_elems * sizeof (int16_t));
   }
-  if (!buf || !buf->host || !buf->device || (arg == NPU_ARG_B && !buf->b16)) {
+  if (!buf || !buf->host || !buf->device || (holds_b && !buf->b16)) {
     if (buf) {
       free (buf->host);
       free (buf->device);
@@ -516,6 +558,7 @@ emu_alloc (npu_program * prog, npu_arg arg, size_t bytes, npu_error * error)
   buf->prog = prog;
   buf->arg = arg;
   buf->bytes = bytes;
+  buf->b_start = arg == NPU_ARG_A ? prog->shape.b_offset : 0;
   prog->buffers[prog->n_buffers++] = buf;
   prog->dev->counters.buffer_allocs++;
   return buf;
@@ -560,7 +603,8 @@ emu_sync (npu_buffer * buf, npu_sync_direction direction, size_t bytes,
   if (direction == NPU_SYNC_TO_DEVICE) {
     memcpy ((char *) buf->device + offset, (char *) buf->host + offset,
         bytes);
-    buf->b16_valid = 0;
+    if (offset + bytes > buf->b_start)    /* B's bytes changed */
+      buf->b16_valid = 0;
     dev->counters.syncs_to_device++;
     dev->counters.bytes_to_device += bytes;
   } else {
@@ -575,20 +619,22 @@ emu_sync (npu_buffer * buf, npu_sync_direction direction, size_t bytes,
 }
 
 /* ------------------------------------------------------------------------ */
-/* Arithmetic: C [M][N] = A16 [M][K] . B16 [N][K]^T, exact int32 */
+/* Arithmetic: per GEMM h of the batch,
+ * C_h [M][N] = A16_h [M][K] . B16_h [N][K]^T, exact int32 */
 
 typedef struct {
-  const npu_program *p;
-  const int16_t *b16;
-  int32_t *c;
-} gemm_job;
+  const int16_t *a16;       /* A_h */
+  const int16_t *b16;       /* B16_h */
+  int32_t *c;               /* C_h */
+  int K, N;
+} gemm_one;
 
 static void
-gemm_rows_portable (const gemm_job * j, int m0, int m1)
+gemm_rows_portable (const gemm_one * j, int m0, int m1)
 {
-  const int K = j->p->K, N = j->p->N;
+  const int K = j->K, N = j->N;
   for (int m = m0; m < m1; m++) {
-    const int16_t *a = j->p->a16 + (size_t) m * K;
+    const int16_t *a = j->a16 + (size_t) m * K;
     for (int n = 0; n < N; n++) {
       const int16_t *b = j->b16 + (size_t) n * K;
       int32_t acc = 0;
@@ -613,12 +659,12 @@ hsum_avx2 (__m256i v)
 }
 
 __attribute__((target ("avx2"))) static void
-gemm_rows_avx2 (const gemm_job * j, int m0, int m1)
+gemm_rows_avx2 (const gemm_one * j, int m0, int m1)
 {
-  const int K = j->p->K, N = j->p->N;
+  const int K = j->K, N = j->N;
   int m = m0;
   for (; m + 2 <= m1; m += 2) {
-    const int16_t *a0 = j->p->a16 + (size_t) m * K, *a1 = a0 + K;
+    const int16_t *a0 = j->a16 + (size_t) m * K, *a1 = a0 + K;
     for (int n = 0; n < N; n += 4) {
       const int16_t *b = j->b16 + (size_t) n * K;
       __m256i c[2][4];
@@ -656,40 +702,58 @@ have_avx2 (void)
 }
 #endif
 
+typedef struct {
+  const npu_program *p;
+  const int16_t *b16;       /* [batch][N][K] */
+  int32_t *c;               /* [batch][M][N] */
+  int row_tasks;            /* per GEMM of the batch */
+} gemm_job;
+
 static void
 gemm_task (void *ctx, int task, int worker)
 {
   const gemm_job *j = ctx;
-  const int m0 = task * ROWS_PER_TASK;
-  const int m1 = m0 + ROWS_PER_TASK < j->p->M ? m0 + ROWS_PER_TASK : j->p->M;
+  const npu_program *p = j->p;
+  const int h = task / j->row_tasks;
+  const int m0 = task % j->row_tasks * ROWS_PER_TASK;
+  const int m1 = m0 + ROWS_PER_TASK < p->M ? m0 + ROWS_PER_TASK : p->M;
+  const gemm_one one = { p->a16 + (size_t) h * p->M * p->K,
+    j->b16 + (size_t) h * p->N * p->K, j->c + (size_t) h * p->M * p->N,
+    p->K, p->N
+  };
 #ifdef EMU_HAVE_AVX2
   /* the AVX2 rows need K % 16 and N % 4 (the shape check gives both) and
    * the 32-byte rows that 16 | K gives */
-  if (have_avx2 () && j->p->K % 16 == 0 && j->p->N % 4 == 0) {
-    gemm_rows_avx2 (j, m0, m1);
+  if (have_avx2 () && p->K % 16 == 0 && p->N % 4 == 0) {
+    gemm_rows_avx2 (&one, m0, m1);
     return;
   }
 #endif
-  gemm_rows_portable (j, m0, m1);
+  gemm_rows_portable (&one, m0, m1);
 }
 
 static void
 widen_a (npu_program * p, const int8_t * a)
 {
-  const size_t n = (size_t) p->M * p->K;
+  const size_t n = (size_t) p->batch * p->M * p->K;
   for (size_t i = 0; i < n; i++)
     p->a16[i] = a[i];
 }
 
-/* B16 [N][K] from B's device copy [K][N], once per sync of B */
+/* B16 [batch][N][K] from the device copy of B [batch][K][N] (from
+ * b_start of the buffer holding it), once per sync that changes B */
 static void
 widen_b (npu_buffer * b)
 {
   const npu_program *p = b->prog;
-  const int8_t *src = b->device;
-  for (int k = 0; k < p->K; k++)
-    for (int n = 0; n < p->N; n++)
-      b->b16[(size_t) n * p->K + k] = src[(size_t) k * p->N + n];
+  const size_t per = (size_t) p->K * p->N;
+  for (int h = 0; h < p->batch; h++) {
+    const int8_t *src = (const int8_t *) b->device + b->b_start + h * per;
+    int16_t *dst = b->b16 + h * per;
+    for (int k = 0; k < p->K; k++)
+      for (int n = 0; n < p->N; n++)
+        dst[(size_t) n * p->K + k] = src[(size_t) k * p->N + n];
+  }
   b->b16_valid = 1;
 }
 
@@ -699,16 +763,27 @@ emu_run (npu_program * prog, npu_buffer * a, npu_buffer * b, npu_buffer * c,
 {
   npu_device *dev = prog->dev;
   npu_buffer *const args[3] = { a, b, c };
-  for (int i = 0; i < 3; i++)
+  const int packed = prog->shape.b_offset != 0;
+  for (int i = 0; i < 3; i++) {
+    if (i == NPU_ARG_B && packed) {
+      if (b) {
+        set_error (error, NPU_ERROR_BAD_ARGUMENT, "%s: B is packed with A; "
+            "a B buffer was given", prog->name);
+        return NPU_ERROR_BAD_ARGUMENT;
+      }
+      continue;
+    }
     if (!args[i] || args[i]->prog != prog || args[i]->arg != (npu_arg) i) {
       set_error (error, NPU_ERROR_BAD_ARGUMENT, "%s: argument %d is %s",
           prog->name, i, !args[i] ? "missing" : args[i]->prog != prog ?
           "a buffer of another program" : "a buffer of another argument");
       return NPU_ERROR_BAD_ARGUMENT;
     }
+  }
+  npu_buffer *holds_b = packed ? a : b;
   dev->counters.runs++;
   int32_t *out = c->device;
-  const size_t n_out = (size_t) prog->M * prog->N;
+  const size_t n_out = (size_t) prog->batch * prog->M * prog->N;
   for (size_t i = 0; i < n_out; i++)
     out[i] = (int32_t) C_POISON;
 
@@ -725,17 +800,17 @@ emu_run (npu_program * prog, npu_buffer * a, npu_buffer * b, npu_buffer * c,
     return NPU_ERROR_RUN;
   }
   dev->counters.modelled_seconds += npu_emu_model_run_seconds
-      (dev->generation, prog->M, prog->K, prog->N);
+      (dev->generation, prog->batch, prog->M, prog->K, prog->N);
   if (fault == FAULT_ZEROS) {
     memset (out, 0, n_out * sizeof *out);
     return NPU_OK;
   }
-  if (!b->b16_valid)
-    widen_b (b);
+  if (!holds_b->b16_valid)
+    widen_b (holds_b);
   widen_a (prog, a->device);
-  gemm_job j = { prog, b->b16, out };
-  kernel_pool_run (dev->pool, (prog->M + ROWS_PER_TASK - 1) / ROWS_PER_TASK,
-      gemm_task, &j);
+  const int row_tasks = (prog->M + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+  gemm_job j = { prog, holds_b->b16, out, row_tasks };
+  kernel_pool_run (dev->pool, prog->batch * row_tasks, gemm_task, &j);
   if (fault == FAULT_CORRUPT) {
     /* a few bits wrong in every row: what a bad DMA descriptor or a race
      * in a core's buffers gives */
@@ -791,7 +866,7 @@ npu_emu_write_kernel_dir (const char *dir, const npu_program_desc * descs,
     return -1;
   }
   fprintf (m, "{\n  \"format\": \"gst-whisper-npu-aie-manifest\",\n"
-      "  \"version\": 1,\n  \"device\": \"emulated\",\n"
+      "  \"version\": 2,\n  \"device\": \"emulated\",\n"
       "  \"generation\": \"%s\",\n  \"programs\": [", generation);
   int ok = 1;
   for (int i = 0; ok && i < n; i++) {
@@ -799,9 +874,10 @@ npu_emu_write_kernel_dir (const char *dir, const npu_program_desc * descs,
     snprintf (path, sizeof path, "%s/%s.xclbin", dir, d->name);
     FILE *x = fopen (path, "w");
     if (x) {
-      fprintf (x, "%s\ngemm %d %d %d %d %d %d\nkernel %s\n",
+      fprintf (x, "%s\ngemm %d %d %d %d %d %d %d %zu\nkernel %s\n",
           NPU_EMU_PROGRAM_MAGIC, d->M, d->K, d->N, d->tile_m, d->tile_k,
-          d->tile_n, d->kernel_name ? d->kernel_name : "MLIR_AIE");
+          d->tile_n, desc_batch (d), d->b_offset,
+          d->kernel_name ? d->kernel_name : "MLIR_AIE");
       ok = fclose (x) == 0;
     } else
       ok = 0;
@@ -811,7 +887,8 @@ npu_emu_write_kernel_dir (const char *dir, const npu_program_desc * descs,
       /* the magic and shape, then words a real sequence would hold (DMA
        * descriptors), here only padding to a plausible length */
       uint32_t words[64] = { EMU_INSTS_MAGIC, (uint32_t) d->M,
-        (uint32_t) d->K, (uint32_t) d->N
+        (uint32_t) d->K, (uint32_t) d->N, (uint32_t) desc_batch (d),
+        (uint32_t) d->b_offset
       };
       ok = s && fwrite (words, sizeof words, 1, s) == 1;
       if (s)
@@ -825,9 +902,11 @@ npu_emu_write_kernel_dir (const char *dir, const npu_program_desc * descs,
     fprintf (m, "%s\n    {\"name\": \"%s\", \"kernel\": \"%s\", "
         "\"xclbin\": \"%s.xclbin\", \"insts\": \"%s.insts.bin\",\n"
         "     \"M\": %d, \"K\": %d, \"N\": %d, \"tile_m\": %d, "
-        "\"tile_k\": %d, \"tile_n\": %d}", i ? "," : "", d->name,
+        "\"tile_k\": %d, \"tile_n\": %d, \"batch\": %d, "
+        "\"b_offset\": %zu}", i ? "," : "", d->name,
         d->kernel_name ? d->kernel_name : "MLIR_AIE", d->name, d->name,
-        d->M, d->K, d->N, d->tile_m, d->tile_k, d->tile_n);
+        d->M, d->K, d->N, d->tile_m, d->tile_k, d->tile_n, desc_batch (d),
+        d->b_offset);
   }
   fprintf (m, "\n  ]\n}\n");
   if (fclose (m) != 0 && ok) {

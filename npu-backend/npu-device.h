@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The NPU device ABI: what the engine asks of a device that runs fixed-shape
- * int8 GEMM programs,
+ * int8 GEMM programs, batch of them per run (1 for the projections, a
+ * layer's heads for attention),
  *
- *   C [M][N] int32 = A [M][K] int8  x  B [K][N] int8     (row-major)
+ *   C_h [M][N] int32 = A_h [M][K] int8  x  B_h [K][N] int8   (row-major),
+ *   h = 0 .. batch-1, each operand's batch back to back in its buffer,
  *
  * with the whole K sum in int32 (the int8 quantisation of
  * docs/quantization.md: the host quantises A, dequantises C).
+ *
+ * Kernel arguments: a program reads A from argument 3, B from argument 4
+ * and writes C to argument 5, except a program with packed operands
+ * (b_offset > 0): it reads A and B both from argument 3, B starting at
+ * byte b_offset, and writes C to argument 4.  Packed operands change
+ * together with one sync (attention's, where both change every run).
  *
  * Two implementations fill an npu_device_ops table:
  *   - the emulated device (npu-backend/emu-device.c, always built), which
@@ -32,7 +40,7 @@ extern "C" {
 
 /* Bumped whenever npu_device_ops or the structs below change; a module
  * built for another version is refused. */
-#define NPU_DEVICE_ABI_VERSION 1
+#define NPU_DEVICE_ABI_VERSION 2
 
 /* The name of the module's one exported symbol: a function returning its
  * table, `const npu_device_ops *whisper_npu_device_ops (void)`. */
@@ -65,27 +73,14 @@ typedef struct {
 /* "ok", "no device", ... (static strings, for logs) */
 const char *npu_status_name (npu_status status);
 
-/* The kernel arguments a program's buffers are bound to. */
+/* The operands a program's buffers hold. */
 typedef enum {
-  NPU_ARG_A = 0,    /* int8  [M][K], host to device */
-  NPU_ARG_B = 1,    /* int8  [K][N], host to device (weights: once) */
-  NPU_ARG_C = 2,    /* int32 [M][N], device to host */
+  NPU_ARG_A = 0,    /* int8  [batch][M][K], host to device; with packed
+                       operands also B, at b_offset */
+  NPU_ARG_B = 1,    /* int8  [batch][K][N], host to device (weights: once);
+                       no buffer of its own with packed operands */
+  NPU_ARG_C = 2,    /* int32 [batch][M][N], device to host */
 } npu_arg;
-
-/* The bytes of argument @arg's buffer for an M x K x N program */
-static inline size_t
-npu_arg_bytes (npu_arg arg, int M, int K, int N)
-{
-  switch (arg) {
-    case NPU_ARG_A:
-      return (size_t) M * K;
-    case NPU_ARG_B:
-      return (size_t) K * N;
-    case NPU_ARG_C:
-      return (size_t) M * N * sizeof (int32_t);
-  }
-  return 0;
-}
 
 typedef enum {
   NPU_SYNC_TO_DEVICE = 0,
@@ -102,7 +97,38 @@ typedef struct {
   const char *kernel_name;  /* the xclbin's kernel, "MLIR_AIE" */
   int M, K, N;              /* the GEMM the program computes */
   int tile_m, tile_k, tile_n;  /* one core's tile */
+  int batch;                /* GEMMs per run, >= 1 */
+  size_t b_offset;          /* 0: B is argument 4's; > 0: packed operands,
+                               B in A's buffer from this byte (at least
+                               batch * M * K, a multiple of 4096) */
 } npu_program_desc;
+
+/* The bytes of @arg's buffer for program @d (0: B, packed) */
+static inline size_t
+npu_arg_bytes (const npu_program_desc * d, npu_arg arg)
+{
+  const size_t batch = d->batch > 1 ? (size_t) d->batch : 1;
+  const size_t b_bytes = batch * d->K * d->N;
+  switch (arg) {
+    case NPU_ARG_A:
+      return d->b_offset ? d->b_offset + b_bytes : batch * d->M * d->K;
+    case NPU_ARG_B:
+      return d->b_offset ? 0 : b_bytes;
+    case NPU_ARG_C:
+      return batch * d->M * d->N * sizeof (int32_t);
+  }
+  return 0;
+}
+
+/* The kernel argument index of @arg's buffer for program @d (3, 4, 5 or
+ * with packed operands 3, -, 4) */
+static inline unsigned
+npu_arg_index (const npu_program_desc * d, npu_arg arg)
+{
+  if (arg == NPU_ARG_C)
+    return d->b_offset ? 4u : 5u;
+  return arg == NPU_ARG_A ? 3u : 4u;
+}
 
 /* Counted since the device was opened; the engine's tests assert them. */
 typedef struct {
@@ -145,8 +171,9 @@ typedef struct {
       const npu_program_desc * desc, npu_error * error);
   void (*free_program) (npu_program * prog);
 
-  /* A buffer of @bytes for argument @arg of @prog; it may be used only
-   * with @prog.  The host copy is zero-filled. */
+  /* A buffer of @bytes for operand @arg of @prog; it may be used only
+   * with @prog.  The host copy is zero-filled.  NPU_ERROR_BAD_ARGUMENT
+   * for B of a program with packed operands. */
   npu_buffer *(*alloc) (npu_program * prog, npu_arg arg, size_t bytes,
       npu_error * error);
   void (*free_buffer) (npu_buffer * buf);
@@ -159,8 +186,9 @@ typedef struct {
       size_t bytes, size_t offset, npu_error * error);
 
   /* Runs @prog on the device copies of @a, @b, @c and waits for it, at
-   * most @timeout_ms milliseconds (0: no limit).  C's host copy is not
-   * touched: sync it from the device to read the result. */
+   * most @timeout_ms milliseconds (0: no limit); @b is NULL for packed
+   * operands.  C's host copy is not touched: sync it from the device to
+   * read the result. */
   npu_status (*run) (npu_program * prog, npu_buffer * a, npu_buffer * b,
       npu_buffer * c, unsigned timeout_ms, npu_error * error);
 

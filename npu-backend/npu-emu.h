@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 /* The first line of an emulated program's xclbin file */
-#define NPU_EMU_PROGRAM_MAGIC "gst-whisper-npu emulated program 1"
+#define NPU_EMU_PROGRAM_MAGIC "gst-whisper-npu emulated program 2"
 
 /* Writes @dir/manifest.json (device "emulated") and, per program, an
  * emulated xclbin and instruction file that the emulated device loads.
@@ -34,10 +34,10 @@ int npu_emu_write_kernel_dir (const char *dir, const npu_program_desc * descs,
     int n, const char *generation, npu_error * error);
 
 /* The timing model (docs/npu.md, "Timing model"): seconds that one run
- * of an M x K x N program, and one sync of @bytes, would take on
- * @generation ("xdna1", "xdna2") under the stated assumptions. */
-double npu_emu_model_run_seconds (const char *generation, int M, int K,
-    int N);
+ * of a program of @batch M x K x N GEMMs, and one sync of @bytes, would
+ * take on @generation ("xdna1", "xdna2") under the stated assumptions. */
+double npu_emu_model_run_seconds (const char *generation, int batch, int M,
+    int K, int N);
 double npu_emu_model_sync_seconds (const char *generation, size_t bytes);
 
 #ifdef __cplusplus

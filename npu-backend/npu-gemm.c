@@ -12,7 +12,8 @@
 #define ROW_BLOCK 32
 
 /* A loaded program with its A and C buffers, shared by every linear of
- * its shape (one product runs at a time). */
+ * its shape (one product runs at a time); with packed operands, A's
+ * buffer holds B too. */
 typedef struct {
   const npu_program_desc *desc;   /* the manifest's */
   npu_program *prog;
@@ -37,8 +38,6 @@ struct npu_gemm {
   session_program *sp;
   char *what;
   int rows;                 /* per run */
-  npu_buffer *b;
-  int8_t *b_host;
 };
 
 struct npu_linear {
@@ -119,8 +118,6 @@ npu_session_close (npu_session * s)
     linear_free (g_ptr_array_index (s->linears, i));
   for (guint i = 0; i < s->gemms->len; i++) {
     npu_gemm *g = g_ptr_array_index (s->gemms, i);
-    if (g->b)
-      s->ops->free_buffer (g->b);
     g_free (g->what);
     g_free (g);
   }
@@ -168,9 +165,9 @@ session_program_get (npu_session * s, const npu_program_desc * desc,
   sp->desc = desc;
   if (!(sp->prog = s->ops->load_program (s->dev, desc, &e))
       || !(sp->a = s->ops->alloc (sp->prog, NPU_ARG_A,
-              npu_arg_bytes (NPU_ARG_A, desc->M, desc->K, desc->N), &e))
+              npu_arg_bytes (desc, NPU_ARG_A), &e))
       || !(sp->c = s->ops->alloc (sp->prog, NPU_ARG_C,
-              npu_arg_bytes (NPU_ARG_C, desc->M, desc->K, desc->N), &e))) {
+              npu_arg_bytes (desc, NPU_ARG_C), &e))) {
     char *what = g_strdup_printf ("program %s", desc->name);
     set_device_error (error, what, &e);
     g_free (what);
@@ -195,8 +192,8 @@ npu_session_add_linear (npu_session * s, const char *what,
     g_return_val_if_fail (parts[p]->IC == IC, NULL);
     OC += parts[p]->OC;
   }
-  const npu_program_desc *desc = npu_manifest_find (s->manifest, max_rows,
-      IC, OC);
+  const npu_program_desc *desc = npu_manifest_find (s->manifest, 1, FALSE,
+      max_rows, IC, OC);
   if (!desc) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_DEVICE,
         "NPU: %s/manifest.json has no program for the %s product "
@@ -220,7 +217,7 @@ npu_session_add_linear (npu_session * s, const char *what,
   lin->scale = g_new (float, OC);
   lin->row_scale = g_new (float, max_rows);
   if (!(lin->b = s->ops->alloc (sp->prog, NPU_ARG_B,
-              (size_t) desc->K * desc->N, &e))) {
+              npu_arg_bytes (desc, NPU_ARG_B), &e))) {
     set_device_error (error, what, &e);
     linear_free (lin);
     return NULL;
@@ -326,32 +323,26 @@ npu_linear_forward (npu_linear * lin, const npu_linear_output * outs,
 /* ------------------------------------------------------------------------ */
 
 npu_gemm *
-npu_session_add_gemm (npu_session * s, const char *what, int M, int K, int N,
-    GError ** error)
+npu_session_add_gemm (npu_session * s, const char *what, int batch, int M,
+    int K, int N, GError ** error)
 {
-  const npu_program_desc *desc = npu_manifest_find_rows (s->manifest, M, K,
-      N);
+  const npu_program_desc *desc = npu_manifest_find_rows (s->manifest, batch,
+      TRUE, M, K, N);
   if (!desc) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_DEVICE,
-        "NPU: %s/manifest.json has no program for the %s product "
-        "(M x K x N = %d x %d x %d)", s->manifest->dir, what, M, K, N);
+        "NPU: %s/manifest.json has no program of %d packed products for the "
+        "%s product (M x K x N = %d x %d x %d)", s->manifest->dir, batch,
+        what, M, K, N);
     return NULL;
   }
   session_program *sp = session_program_get (s, desc, error);
   if (!sp)
     return NULL;
-  npu_error e = { 0 };
-  npu_buffer *b = s->ops->alloc (sp->prog, NPU_ARG_B,
-      (size_t) desc->K * desc->N, &e);
-  if (!b) {
-    set_device_error (error, what, &e);
-    return NULL;
-  }
   /* the padding of B (zero on the host) reaches the device once; runs
-   * then sync only the rows in use */
-  if (s->ops->sync (b, NPU_SYNC_TO_DEVICE, 0, 0, &e) != NPU_OK) {
+   * then sync only what they wrote */
+  npu_error e = { 0 };
+  if (s->ops->sync (sp->a, NPU_SYNC_TO_DEVICE, 0, 0, &e) != NPU_OK) {
     set_device_error (error, what, &e);
-    s->ops->free_buffer (b);
     return NULL;
   }
   npu_gemm *g = g_new0 (npu_gemm, 1);
@@ -359,8 +350,6 @@ npu_session_add_gemm (npu_session * s, const char *what, int M, int K, int N,
   g->sp = sp;
   g->what = g_strdup (what);
   g->rows = MIN (M, desc->M);
-  g->b = b;
-  g->b_host = s->ops->map (b);
   g_ptr_array_add (s->gemms, g);
   return g;
 }
@@ -372,21 +361,24 @@ npu_gemm_rows (const npu_gemm * g)
 }
 
 int8_t *
-npu_gemm_a (npu_gemm * g)
+npu_gemm_a (npu_gemm * g, int h)
 {
-  return g->sp->a_host;
+  const npu_program_desc *d = g->sp->desc;
+  return g->sp->a_host + (size_t) h * d->M * d->K;
 }
 
 int8_t *
-npu_gemm_b (npu_gemm * g)
+npu_gemm_b (npu_gemm * g, int h)
 {
-  return g->b_host;
+  const npu_program_desc *d = g->sp->desc;
+  return g->sp->a_host + d->b_offset + (size_t) h * d->K * d->N;
 }
 
 const int32_t *
-npu_gemm_c (npu_gemm * g)
+npu_gemm_c (npu_gemm * g, int h)
 {
-  return g->sp->c_host;
+  const npu_program_desc *d = g->sp->desc;
+  return g->sp->c_host + (size_t) h * d->M * d->N;
 }
 
 int
@@ -402,22 +394,23 @@ npu_gemm_ldb (const npu_gemm * g)
 }
 
 gboolean
-npu_gemm_run (npu_gemm * g, int a_rows, int b_rows, GError ** error)
+npu_gemm_run (npu_gemm * g, int a_rows, gboolean with_b, GError ** error)
 {
   npu_session *s = g->s;
   session_program *sp = g->sp;
   const npu_program_desc *d = sp->desc;
   g_return_val_if_fail (a_rows >= 1 && a_rows <= g->rows, FALSE);
-  g_return_val_if_fail (b_rows >= 0 && b_rows <= d->K, FALSE);
+  /* one sync in: every GEMM's first a_rows rows of A (and the gaps
+   * between them), and B when it changed; one out: C the same way */
+  const size_t last = (size_t) (d->batch - 1) * d->M;
+  const size_t a_bytes = with_b ? 0 : (last + a_rows) * d->K;
+  const size_t c_bytes = (last + a_rows) * d->N * sizeof (int32_t);
   npu_error e = { 0 };
-  if (s->ops->sync (sp->a, NPU_SYNC_TO_DEVICE, (size_t) a_rows * d->K, 0,
-          &e) != NPU_OK
-      || (b_rows > 0 && s->ops->sync (g->b, NPU_SYNC_TO_DEVICE,
-              (size_t) b_rows * d->N, 0, &e) != NPU_OK)
-      || s->ops->run (sp->prog, sp->a, g->b, sp->c, s->timeout_ms, &e)
+  if (s->ops->sync (sp->a, NPU_SYNC_TO_DEVICE, a_bytes, 0, &e) != NPU_OK
+      || s->ops->run (sp->prog, sp->a, NULL, sp->c, s->timeout_ms, &e)
       != NPU_OK
-      || s->ops->sync (sp->c, NPU_SYNC_FROM_DEVICE,
-          (size_t) a_rows * d->N * sizeof (int32_t), 0, &e) != NPU_OK) {
+      || s->ops->sync (sp->c, NPU_SYNC_FROM_DEVICE, c_bytes, 0, &e)
+      != NPU_OK) {
     char *what = g_strdup_printf ("%s product (program %s)", g->what,
         d->name);
     set_device_error (error, what, &e);
@@ -446,8 +439,9 @@ random_s8 (guint32 * state)
   return (int8_t) ((int) (xorshift (state) % 255) - 127);
 }
 
-/* Runs @sp on A (its host copy, already written) and @b; compares C with
- * @expect [M][N].  FALSE + error on a device failure or a mismatch. */
+/* Runs @sp on A (its host copy, already written) and @b (NULL with packed
+ * operands); compares C with @expect [batch][M][N].  FALSE + error on a
+ * device failure or a mismatch. */
 static gboolean
 self_test_run (npu_session * s, session_program * sp, npu_buffer * b,
     const int32_t * expect, const char *what, GError ** error)
@@ -455,7 +449,7 @@ self_test_run (npu_session * s, session_program * sp, npu_buffer * b,
   const npu_program_desc *d = sp->desc;
   npu_error e = { 0 };
   if (s->ops->sync (sp->a, NPU_SYNC_TO_DEVICE, 0, 0, &e) != NPU_OK
-      || s->ops->sync (b, NPU_SYNC_TO_DEVICE, 0, 0, &e) != NPU_OK
+      || (b && s->ops->sync (b, NPU_SYNC_TO_DEVICE, 0, 0, &e) != NPU_OK)
       || s->ops->run (sp->prog, sp->a, b, sp->c, s->timeout_ms, &e) != NPU_OK
       || s->ops->sync (sp->c, NPU_SYNC_FROM_DEVICE, 0, 0, &e) != NPU_OK) {
     char *msg = g_strdup_printf ("self-test of program %s (%s case)",
@@ -464,53 +458,69 @@ self_test_run (npu_session * s, session_program * sp, npu_buffer * b,
     g_free (msg);
     return FALSE;
   }
-  const size_t n = (size_t) d->M * d->N;
+  const size_t per = (size_t) d->M * d->N, n = d->batch * per;
   size_t wrong = 0, first = 0;
   for (size_t i = 0; i < n; i++)
     if (sp->c_host[i] != expect[i] && wrong++ == 0)
       first = i;
   if (wrong) {
+    char *gemm = d->batch > 1 ? g_strdup_printf (" of GEMM %zu", first / per)
+        : g_strdup ("");
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_DEVICE,
         "NPU: self-test of program %s failed (%s case): %zu of %zu outputs "
-        "wrong, the first C[%zu][%zu] = %d where the golden model gives %d",
-        d->name, what, wrong, n, first / d->N, first % d->N,
-        sp->c_host[first], expect[first]);
+        "wrong, the first C[%zu][%zu]%s = %d where the golden model gives "
+        "%d", d->name, what, wrong, n, first % per / d->N, first % d->N,
+        gemm, sp->c_host[first], expect[first]);
+    g_free (gemm);
     return FALSE;
   }
   return TRUE;
 }
 
-/* The identity case: B = I (K x N), A random: C = A's first N columns.
- * The random case: A random on a few rows (zero elsewhere), B random:
- * those rows from the golden model, zeros elsewhere. */
+/* The identity case: every B_h = I (K x N), every A_h random: C_h = A_h's
+ * first N columns.  The random case: each A_h random on a few rows (zero
+ * elsewhere), each B_h random: those rows from the golden model, zeros
+ * elsewhere.  Each GEMM of a batch gets its own numbers, so a device
+ * that mixes them up fails. */
 static gboolean
 self_test_program (npu_session * s, session_program * sp, GError ** error)
 {
   const npu_program_desc *d = sp->desc;
-  const int M = d->M, K = d->K, N = d->N;
+  const int M = d->M, K = d->K, N = d->N, batch = d->batch;
+  const size_t a_per = (size_t) M * K, b_per = (size_t) K * N,
+      c_per = (size_t) M * N;
   npu_error e = { 0 };
-  npu_buffer *b = s->ops->alloc (sp->prog, NPU_ARG_B, (size_t) K * N, &e);
-  if (!b) {
+  npu_buffer *b = NULL;
+  int8_t *b_host;
+  if (d->b_offset)
+    b_host = sp->a_host + d->b_offset;
+  else if ((b = s->ops->alloc (sp->prog, NPU_ARG_B,
+              npu_arg_bytes (d, NPU_ARG_B), &e)))
+    b_host = s->ops->map (b);
+  else {
     char *msg = g_strdup_printf ("self-test of program %s", d->name);
     set_device_error (error, msg, &e);
     g_free (msg);
     return FALSE;
   }
-  int8_t *bh = s->ops->map (b);
-  int32_t *expect = g_new0 (int32_t, (size_t) M * N);
-  guint32 rng = 0x9e3779b9u ^ (guint32) (M * 131 + K * 7 + N);
+  int32_t *expect = g_new0 (int32_t, batch * c_per);
+  guint32 rng = 0x9e3779b9u ^ (guint32) (M * 131 + K * 7 + N + batch);
   gboolean ok;
 
-  memset (bh, 0, (size_t) K * N);
-  for (int k = 0; k < MIN (K, N); k++)
-    bh[(size_t) k * N + k] = 1;
-  for (int i = 0; i < M; i++)
-    for (int k = 0; k < K; k++) {
-      const int8_t v = random_s8 (&rng);
-      sp->a_host[(size_t) i * K + k] = v;
-      if (k < N)
-        expect[(size_t) i * N + k] = v;
-    }
+  memset (b_host, 0, batch * b_per);
+  for (int h = 0; h < batch; h++) {
+    int8_t *a = sp->a_host + h * a_per, *bh = b_host + h * b_per;
+    int32_t *want = expect + h * c_per;
+    for (int k = 0; k < MIN (K, N); k++)
+      bh[(size_t) k * N + k] = 1;
+    for (int i = 0; i < M; i++)
+      for (int k = 0; k < K; k++) {
+        const int8_t v = random_s8 (&rng);
+        a[(size_t) i * K + k] = v;
+        if (k < N)
+          want[(size_t) i * N + k] = v;
+      }
+  }
   ok = self_test_run (s, sp, b, expect, "identity", error);
 
   if (ok) {
@@ -518,27 +528,39 @@ self_test_program (npu_session * s, session_program * sp, GError ** error)
     int rows[ROWS];
     int8_t *a_rows = g_new (int8_t, (size_t) ROWS * K);
     int32_t *c_rows = g_new (int32_t, (size_t) ROWS * N);
-    memset (sp->a_host, 0, (size_t) M * K);
-    memset (expect, 0, sizeof (int32_t) * M * N);
-    for (size_t i = 0; i < (size_t) K * N; i++)
-      bh[i] = random_s8 (&rng);
-    for (int r = 0; r < ROWS; r++) {
-      /* the first and last rows, and some between */
-      rows[r] = r == 0 ? 0 : r == ROWS - 1 ? M - 1 :
-          (int) (xorshift (&rng) % (guint32) M);
-      for (int k = 0; k < K; k++)
-        a_rows[(size_t) r * K + k] = sp->a_host[(size_t) rows[r] * K + k] =
-            random_s8 (&rng);
+    memset (sp->a_host, 0, batch * a_per);
+    memset (expect, 0, sizeof (int32_t) * batch * c_per);
+    for (size_t i = 0; i < batch * b_per; i++)
+      b_host[i] = random_s8 (&rng);
+    for (int h = 0; h < batch; h++) {
+      int8_t *a = sp->a_host + h * a_per;
+      for (int r = 0; r < ROWS; r++) {
+        /* the first and last rows, and some between */
+        rows[r] = r == 0 ? 0 : r == ROWS - 1 ? M - 1 :
+            (int) (xorshift (&rng) % (guint32) M);
+        for (int k = 0; k < K; k++)
+          a_rows[(size_t) r * K + k] = a[(size_t) rows[r] * K + k] =
+              random_s8 (&rng);
+      }
+      npu_golden_gemm_s8s32 (c_rows, a_rows, b_host + h * b_per, ROWS, K,
+          N);
+      for (int r = 0; r < ROWS; r++)
+        memcpy (expect + h * c_per + (size_t) rows[r] * N,
+            c_rows + (size_t) r * N, sizeof (int32_t) * N);
     }
-    npu_golden_gemm_s8s32 (c_rows, a_rows, bh, ROWS, K, N);
-    for (int r = 0; r < ROWS; r++)
-      memcpy (expect + (size_t) rows[r] * N, c_rows + (size_t) r * N,
-          sizeof (int32_t) * N);
     ok = self_test_run (s, sp, b, expect, "random", error);
     g_free (a_rows);
     g_free (c_rows);
   }
-  s->ops->free_buffer (b);
+  /* packed: the engine's B padding must be zero again */
+  memset (sp->a_host, 0, npu_arg_bytes (d, NPU_ARG_A));
+  if (ok && d->b_offset && s->ops->sync (sp->a, NPU_SYNC_TO_DEVICE, 0, 0,
+          &e) != NPU_OK) {
+    set_device_error (error, d->name, &e);
+    ok = FALSE;
+  }
+  if (b)
+    s->ops->free_buffer (b);
   g_free (expect);
   return ok;
 }

@@ -61,29 +61,29 @@ typedef struct {
 gboolean npu_linear_forward (npu_linear * lin, const npu_linear_output * outs,
     const float *inp, int ld_inp, int T, GError ** error);
 
-/* A product whose both operands change with every run (attention's):
- * the program that computes at least @M x @K x @N, or when the kernel
+/* A batch of @batch products whose operands both change with every run
+ * (a layer's attention heads): the program of @batch GEMMs with packed
+ * operands that computes at least @M x @K x @N, or when the kernel
  * directory has none that tall, the tallest that takes K and N, run once
- * per block of npu_gemm_rows() rows; its A and C buffers (shared with
- * the linears of that shape) and a B of its own.  The host writes A
- * [rows][npu_gemm_lda] and B [K rows][npu_gemm_ldb] through the pointers
- * below; columns and rows past the product's must stay zero in B (they
- * are at allocation, and synced once then), so that A's padding never
- * counts. */
+ * per block of npu_gemm_rows() rows; its A (holding B too) and C
+ * buffers.  The host writes A_h [rows][npu_gemm_lda] and B_h [K rows]
+ * [npu_gemm_ldb] of GEMM h through the pointers below; columns and rows
+ * past the product's must stay zero in B (they are at allocation, and
+ * synced once then), so that A's padding never counts. */
 typedef struct npu_gemm npu_gemm;
-npu_gemm *npu_session_add_gemm (npu_session * s, const char *what, int M,
-    int K, int N, GError ** error);
+npu_gemm *npu_session_add_gemm (npu_session * s, const char *what,
+    int batch, int M, int K, int N, GError ** error);
 int npu_gemm_rows (const npu_gemm * g);   /* rows of A per run, <= M */
-int8_t *npu_gemm_a (npu_gemm * g);
-int8_t *npu_gemm_b (npu_gemm * g);
-const int32_t *npu_gemm_c (npu_gemm * g);
+int8_t *npu_gemm_a (npu_gemm * g, int h);
+int8_t *npu_gemm_b (npu_gemm * g, int h);
+const int32_t *npu_gemm_c (npu_gemm * g, int h);
 int npu_gemm_lda (const npu_gemm * g);    /* the program's K */
 int npu_gemm_ldb (const npu_gemm * g);    /* the program's N; C's too */
-/* Syncs the first @a_rows (<= npu_gemm_rows) rows of A and @b_rows rows
- * of B (0: B is on the device already) to the device, runs the program
- * once and syncs the first @a_rows rows of C back.  FALSE +
+/* Syncs the first @a_rows (<= npu_gemm_rows) rows of every A_h, and with
+ * @with_b every B_h, to the device in one sync, runs the program once
+ * and syncs the first @a_rows rows of every C_h back in one.  FALSE +
  * WHISPER_ERROR_DEVICE when the device fails. */
-gboolean npu_gemm_run (npu_gemm * g, int a_rows, int b_rows,
+gboolean npu_gemm_run (npu_gemm * g, int a_rows, gboolean with_b,
     GError ** error);
 
 /* Known-answer test of every program loaded so far (an identity case and

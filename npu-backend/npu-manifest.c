@@ -7,7 +7,9 @@
 #include <string.h>
 
 #define MANIFEST_FORMAT "gst-whisper-npu-aie-manifest"
-#define MANIFEST_VERSION 1
+/* version 2 added batch and b_offset; version 1 (without them) is still
+ * read, as batch 1 programs */
+#define MANIFEST_VERSION 2
 
 void
 npu_manifest_free (npu_manifest * m)
@@ -49,6 +51,23 @@ member_int (JsonObject * o, const char *name)
   return v > 0 && v <= G_MAXINT ? (int) v : 0;
 }
 
+/* an optional non-negative integer member: @fallback when absent, FALSE
+ * when present but not one */
+static gboolean
+member_optional (JsonObject * o, const char *name, gint64 fallback,
+    gint64 max, gint64 * out)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  *out = fallback;
+  if (!n)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n)
+      || json_node_get_value_type (n) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (n);
+  return *out >= 0 && *out <= max;
+}
+
 /* program @i of the list, or FALSE with the field that is wrong */
 static gboolean
 read_program (npu_manifest * m, JsonNode * node, int i, const char *path,
@@ -72,6 +91,15 @@ read_program (npu_manifest * m, JsonNode * node, int i, const char *path,
       if (!(*dst[k] = member_int (o, dims[k])))
         missing = dims[k];
   }
+  gint64 batch = 1, b_offset = 0;
+  if (!missing && (!member_optional (o, "batch", 1, G_MAXINT, &batch)
+          || batch < 1))
+    missing = "batch";
+  if (!missing && !member_optional (o, "b_offset", 0, G_MAXUINT32,
+          &b_offset))
+    missing = "b_offset";
+  d->batch = (int) batch;
+  d->b_offset = (size_t) b_offset;
   if (missing) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_DEVICE,
         "%s: programs[%d]: %s%s", path, i, missing, strchr (missing, ' ') ?
@@ -106,9 +134,10 @@ npu_manifest_read (const char *dir, GError ** error)
       json_node_get_object (root) : NULL;
   const char *format = top ? member_string (top, "format") : NULL;
   if (!format || strcmp (format, MANIFEST_FORMAT) != 0
-      || member_int (top, "version") != MANIFEST_VERSION) {
+      || member_int (top, "version") < 1
+      || member_int (top, "version") > MANIFEST_VERSION) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_DEVICE,
-        "%s: not a version %d \"%s\"", path, MANIFEST_VERSION,
+        "%s: not a version 1 to %d \"%s\"", path, MANIFEST_VERSION,
         MANIFEST_FORMAT);
     goto out;
   }
@@ -139,14 +168,24 @@ out:
   return m;
 }
 
+/* @d computes @batch GEMMs of at least K and N, its operands packed or
+ * not as asked */
+static gboolean
+takes (const npu_program_desc * d, int batch, gboolean packed, int K, int N)
+{
+  return d->batch == batch && (d->b_offset != 0) == (packed != 0)
+      && d->K >= K && d->N >= N;
+}
+
 const npu_program_desc *
-npu_manifest_find (const npu_manifest * m, int M, int K, int N)
+npu_manifest_find (const npu_manifest * m, int batch, gboolean packed, int M,
+    int K, int N)
 {
   const npu_program_desc *best = NULL;
   double best_size = 0;
   for (int i = 0; i < m->n_programs; i++) {
     const npu_program_desc *d = &m->programs[i];
-    if (d->M < M || d->K < K || d->N < N)
+    if (d->M < M || !takes (d, batch, packed, K, N))
       continue;
     const double size = (double) d->M * d->K * d->N;
     if (!best || size < best_size) {
@@ -158,17 +197,20 @@ npu_manifest_find (const npu_manifest * m, int M, int K, int N)
 }
 
 const npu_program_desc *
-npu_manifest_find_rows (const npu_manifest * m, int M, int K, int N)
+npu_manifest_find_rows (const npu_manifest * m, int batch, gboolean packed,
+    int M, int K, int N)
 {
-  const npu_program_desc *best = npu_manifest_find (m, M, K, N);
+  const npu_program_desc *best = npu_manifest_find (m, batch, packed, M, K,
+      N);
   for (int i = 0; !best && i < m->n_programs; i++) {
     const npu_program_desc *d = &m->programs[i];
-    if (d->K >= K && d->N >= N)
+    if (takes (d, batch, packed, K, N))
       best = d;
   }
   for (int i = 0; best && best->M < M && i < m->n_programs; i++) {
     const npu_program_desc *d = &m->programs[i];
-    if (d->K >= K && d->N >= N && (d->M > best->M || (d->M == best->M
+    if (takes (d, batch, packed, K, N) && (d->M > best->M
+            || (d->M == best->M
                 && (double) d->K * d->N < (double) best->K * best->N)))
       best = d;
   }

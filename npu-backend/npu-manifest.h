@@ -23,14 +23,15 @@ typedef struct {
 npu_manifest *npu_manifest_read (const char *dir, GError ** error);
 void npu_manifest_free (npu_manifest * m);
 
-/* The program that computes an M x K x N product with the least padding
+/* The program of @batch GEMMs per run, with packed operands or not as
+ * @packed says, that computes an M x K x N product with the least padding
  * (its M, K, N each at least the product's), or NULL. */
-const npu_program_desc *npu_manifest_find (const npu_manifest * m, int M,
-    int K, int N);
-/* The same, or when no program has M rows, the one with the most rows
- * (then run once per block of rows) among those that take K and N. */
+const npu_program_desc *npu_manifest_find (const npu_manifest * m,
+    int batch, gboolean packed, int M, int K, int N);
+/* The same, or when no such program has M rows, the one with the most
+ * rows (then run once per block of rows) among those that take K and N. */
 const npu_program_desc *npu_manifest_find_rows (const npu_manifest * m,
-    int M, int K, int N);
+    int batch, gboolean packed, int M, int K, int N);
 
 G_END_DECLS
 #endif

@@ -12,6 +12,7 @@
 #define POSITIONS 1500
 #define CONV_K 3
 #define HEAD_SIZE 64            /* n_state / n_head of every Whisper model */
+#define PACK_ALIGN 4096         /* B's offset in packed operands: a page */
 
 static int
 round_up (int x, int to)
@@ -31,8 +32,8 @@ tile_n_for (int N, int cols)
 }
 
 int
-npu_encoder_programs (int n_mels, int n_state, const char *generation,
-    npu_program_desc * out, char (*names)[32])
+npu_encoder_programs (int n_mels, int n_state, int n_head,
+    const char *generation, npu_program_desc * out, char (*names)[32])
 {
   int cols;
   if (strcmp (generation, "xdna1") == 0)
@@ -40,6 +41,8 @@ npu_encoder_programs (int n_mels, int n_state, const char *generation,
   else if (strcmp (generation, "xdna2") == 0)
     cols = 8;
   else
+    return -1;
+  if (n_head < 1)
     return -1;
   const int C = n_state;
   const int Mp = round_up (POSITIONS, TILE_M * ARRAY_ROWS);
@@ -67,7 +70,21 @@ npu_encoder_programs (int n_mels, int n_state, const char *generation,
     if (!d->tile_n)
       return -1;
     d->kernel_name = "MLIR_AIE";
-    snprintf (names[i], 32, "gemm-%dx%dx%d", d->M, d->K, d->N);
+    d->batch = 1;
+    if (i < NPU_ENCODER_MAX_PROGRAMS - 2) {
+      snprintf (names[i], 32, "gemm-%dx%dx%d", d->M, d->K, d->N);
+    } else {
+      /* attention: every head of a layer in one run, both operands in
+       * one buffer (they change together) */
+      d->batch = n_head;
+      d->b_offset = (size_t) round_up (n_head * d->M * d->K, PACK_ALIGN);
+      /* the shapes here are at most 22 characters */
+      char name[64];
+      snprintf (name, sizeof name, "bgemm-%dx%dx%dx%d", d->batch, d->M,
+          d->K, d->N);
+      memcpy (names[i], name, 31);
+      names[i][31] = '\0';
+    }
     d->name = names[i];
   }
   return NPU_ENCODER_MAX_PROGRAMS;

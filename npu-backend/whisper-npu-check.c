@@ -24,9 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* (n_mels, n_state) of every published encoder size */
-static const int encoder_sizes[][2] = {
-  {80, 384}, {80, 512}, {80, 768}, {80, 1024}, {80, 1280}, {128, 1280},
+/* (n_mels, n_state, n_head) of every published encoder size */
+static const int encoder_sizes[][3] = {
+  {80, 384, 6}, {80, 512, 8}, {80, 768, 12}, {80, 1024, 16}, {80, 1280, 20},
+  {128, 1280, 20},
 };
 
 static int
@@ -40,7 +41,7 @@ write_emulated (const char *dir, const char *generation)
     npu_program_desc d[NPU_ENCODER_MAX_PROGRAMS];
     char nm[NPU_ENCODER_MAX_PROGRAMS][32];
     const int k = npu_encoder_programs (encoder_sizes[s][0],
-        encoder_sizes[s][1], generation, d, nm);
+        encoder_sizes[s][1], encoder_sizes[s][2], generation, d, nm);
     if (k < 0) {
       fprintf (stderr, "whisper-npu-check: unknown generation %s (xdna1, "
           "xdna2)\n", generation);
@@ -72,8 +73,9 @@ write_emulated (const char *dir, const char *generation)
 }
 
 /* What the timing model (docs/npu.md) projects for one window of @model's
- * products on each generation: one run per product (attention's: per
- * head), A's rows in and C's rows out, attention's B in. */
+ * products on each generation: one run per product, with one sync in (A's
+ * rows; attention: its packed operands, every head's) and one out (C's
+ * rows; attention: up to the last head's). */
 static void
 print_projection (const whisper_model * model)
 {
@@ -85,23 +87,22 @@ print_projection (const whisper_model * model)
     npu_program_desc d[NPU_ENCODER_MAX_PROGRAMS];
     char nm[NPU_ENCODER_MAX_PROGRAMS][32];
     if (npu_encoder_programs (model->hp.n_mels, model->hp.n_audio_state,
-            gens[g], d, nm) < 0)
+            model->hp.n_audio_head, gens[g], d, nm) < 0)
       continue;
-    /* conv1 once, the projections once per block, attention's Q K^T
-     * and [P_hi; P_lo] V once per head of a block, each with its B */
-    const int A = model->hp.n_audio_ctx, H = model->hp.n_audio_head;
-    const int hs = model->hp.n_audio_state / H;
+    /* conv1 once, the projections and attention's Q K^T and
+     * [P_hi; P_lo] V (all heads) once per block */
+    const int A = model->hp.n_audio_ctx;
     double s = 0;
     for (int i = 0; i < NPU_ENCODER_MAX_PROGRAMS; i++) {
-      const int runs = i == 0 ? 1 : i < 5 ? L : L * H;
+      const int runs = i == 0 ? 1 : L;
       const int rows = i == 0 ? WHISPER_WINDOW_FRAMES : i == 6 ? 2 * A : A;
-      const int b_rows = i == 5 ? hs : i == 6 ? A : 0;
-      s += runs * (npu_emu_model_run_seconds (gens[g], d[i].M, d[i].K,
-              d[i].N) + npu_emu_model_sync_seconds (gens[g],
-              (size_t) rows * d[i].K) + npu_emu_model_sync_seconds (gens[g],
-              (size_t) rows * d[i].N * 4) + (b_rows ?
-              npu_emu_model_sync_seconds (gens[g],
-                  (size_t) b_rows * d[i].N) : 0));
+      const size_t before_last = (size_t) (d[i].batch - 1) * d[i].M;
+      const size_t in = d[i].b_offset ? npu_arg_bytes (&d[i], NPU_ARG_A)
+          : (size_t) rows * d[i].K;
+      const size_t out = (before_last + rows) * d[i].N * sizeof (int32_t);
+      s += runs * (npu_emu_model_run_seconds (gens[g], d[i].batch, d[i].M,
+              d[i].K, d[i].N) + npu_emu_model_sync_seconds (gens[g], in)
+          + npu_emu_model_sync_seconds (gens[g], out));
     }
     printf ("%s %.1f ms", g ? "," : "", s * 1e3);
     printf (" on %s", gens[g]);

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """IRON design of the int8 GEMM program: prints the MLIR of
 
-    C[M][N] int32 = A[M][K] int8 x B[K][N] int8     (all row-major)
+    C_h[M][N] int32 = A_h[M][K] int8 x B_h[K][N] int8     (all row-major)
 
-on the whole array of an NPU: 4 rows of compute tiles x 4 columns (npu1,
+for h = 0 .. batch-1 (the device ABI, npu-backend/npu-device.h) on the
+whole array of an NPU: 4 rows of compute tiles x 4 columns (npu1,
 XDNA 1: Phoenix, Hawk Point) or x 8 columns (npu2, XDNA 2: Strix, Strix
 Halo, Krackan).
 
@@ -16,13 +17,19 @@ adding into that tile: the WHOLE K is summed in int32 in the core, nothing
 is shifted or saturated between steps.  The tile leaves the core once, at
 the end of K.
 
-Layout.  The host writes A as [M][K] and B as [K][N] row-major and reads C
-as [M][N] row-major.  Every reordering the kernel needs (A in r x s blocks,
-B in s x t blocks, C in r x t blocks, mm_int8.cc) is done by the DMA
-descriptors: the shim DMA cuts m x k and k x n tiles out of the host
-buffers, the memory tile rewrites them into blocked order on the way to
-the cores (dims_to_stream), and rewrites the 4 stacked C tiles of a column
-back into row-major rows on the way out.
+Layout.  The host writes A as [batch][M][K] and B as [batch][K][N]
+row-major and reads C as [batch][M][N] row-major, each operand's batch
+back to back.  Without packing (b_offset 0) the runtime sequence takes
+three arguments, A, B, C (kernel arguments 3, 4, 5).  With packed operands
+(b_offset > 0, a multiple of 4096 at or after the batch of A) it takes two:
+one int8 buffer holding A from byte 0 and B from byte b_offset (the bytes
+between are never read), then C (kernel arguments 3 and 4).  Every
+reordering the kernel needs (A in r x s blocks, B in s x t blocks, C in
+r x t blocks, mm_int8.cc) is done by the DMA descriptors: the shim DMA
+cuts m x k and k x n tiles out of the host buffers, the memory tile
+rewrites them into blocked order on the way to the cores (dims_to_stream),
+and rewrites the 4 stacked C tiles of a column back into row-major rows on
+the way out.
 
 Data movement, per column of the array:
   A  shim -> memory tile -> the 4 cores of one array row (broadcast);
@@ -31,14 +38,18 @@ Data movement, per column of the array:
   C  4 cores -> memory tile (joined) -> shim
 every ObjectFifo two objects deep (double buffered).  The runtime sequence
 sends A and B and receives C one block of 4*m rows at a time, each block in
-a task group; the next block is queued before the previous one is awaited,
-so the array never waits for the host between blocks.
+a task group, GEMM after GEMM of the batch (groups numbered over (h, row
+block)); the next block is queued before the previous one is awaited, so
+the array never waits for the host between blocks or GEMMs.  The cores do
+not know the batch: they compute tiles_per_core * batch output tiles in
+the order the shims deliver them.
 
 The pure-Python Plan (no `aie` import) holds all of this arithmetic and
 checks it against the shim descriptor limits; tests/npu/test_aie_shapes.py
 simulates it against the golden GEMM.  Only build_module() needs mlir-aie.
 
-usage: gemm_int8.py --dev npu1|npu2 -M M -K K -N N -m m -k k -n n [--plan]
+usage: gemm_int8.py --dev npu1|npu2 -M M -K K -N N -m m -k k -n n
+                    [--batch B] [--b-offset BYTES] [--plan]
 """
 import argparse
 import inspect
@@ -60,11 +71,20 @@ DEVICE_OF = {"xdna1": "npu1", "xdna2": "npu2", "npu": "npu1"}
 # The shim DMA descriptor, as mlir-aie's verifier of npu.dma_memcpy_nd /
 # dma_bd checks it (in 32-bit words): innermost and second sizes 10 bits,
 # the outermost ("iteration") size at most 64, strides at most 2^20 words,
-# 4-byte aligned offsets; the third size is implied by the length.
+# 4-byte aligned offsets; the third size is implied by the length.  The
+# offset is not in the descriptor: it is added to the buffer's address by
+# the instruction sequence's address patch, whose addend mlir-aie declares
+# as i32 (npu.address_patch arg_plus).  Whether the firmware takes it as
+# signed is not known here, so offsets stay below 2^31 bytes.
 BD_MAX_WRAP = 1023
 BD_MAX_ITERATIONS = 64
 BD_MAX_STRIDE_WORDS = 1 << 20
+BD_MAX_OFFSET_BYTES = (1 << 31) - 1
 BDS_PER_SHIM = 16
+
+# B's offset in a packed operand buffer: a multiple of a page (the ABI's
+# rule, npu-device.h; the shim itself needs only 4 bytes)
+PACK_ALIGN = 4096
 
 CORE_MEMORY = 64 * 1024        # data memory of a compute tile (both gens)
 CORE_STACK = 0x400             # mlir-aie's default core stack
@@ -85,6 +105,10 @@ def check_bd(what, offset, sizes, strides, elem_bytes):
         raise ValueError("%s: innermost stride %d, not 1" % (what, strides[-1]))
     if (offset * elem_bytes) % 4 or (sizes[-1] * elem_bytes) % 4:
         raise ValueError("%s: offset or row not whole 32-bit words" % what)
+    if not 0 <= offset * elem_bytes <= BD_MAX_OFFSET_BYTES:
+        raise ValueError("%s: offset %d bytes, the address patch takes at "
+                         "most %d" % (what, offset * elem_bytes,
+                                      BD_MAX_OFFSET_BYTES))
     for st in strides[:-1]:
         if (st * elem_bytes) % 4:
             raise ValueError("%s: stride %d not whole words" % (what, st))
@@ -103,12 +127,19 @@ def check_bd(what, offset, sizes, strides, elem_bytes):
                                 BD_MAX_STRIDE_WORDS))
 
 
+def extent(offset, sizes, strides):
+    """The lowest and highest element a transfer touches"""
+    return offset, offset + sum((size - 1) * stride
+                                for size, stride in zip(sizes, strides))
+
+
 class Plan:
     """Everything about one program except the MLIR: tiling, fifo layouts
-    and the runtime sequence.  Raises ValueError for a shape it cannot
-    take, saying why."""
+    and the runtime sequence, for @batch GEMMs per run, A and B packed in
+    one buffer (B from byte @b_offset) when b_offset > 0.  Raises
+    ValueError for a shape it cannot take, saying why."""
 
-    def __init__(self, device, M, K, N, m, k, n):
+    def __init__(self, device, M, K, N, m, k, n, batch=1, b_offset=0):
         device = DEVICE_OF.get(device, device)
         if device not in DEVICES:
             raise ValueError("unknown device %r (npu1 or npu2)" % device)
@@ -120,6 +151,27 @@ class Plan:
         r, s, t, cols = self.r, self.s, self.t, self.cols
         if min(M, K, N, m, k, n) <= 0:
             raise ValueError("sizes must be positive")
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ValueError("batch %r: at least one GEMM per run" % (batch,))
+        if (isinstance(b_offset, bool) or not isinstance(b_offset, int)
+                or b_offset < 0):
+            raise ValueError("b_offset %r: a byte offset, 0 for no packing"
+                             % (b_offset,))
+        if b_offset and b_offset % PACK_ALIGN:
+            raise ValueError("b_offset %d is not a multiple of %d"
+                             % (b_offset, PACK_ALIGN))
+        if b_offset and b_offset < batch * M * K:
+            raise ValueError("b_offset %d overlaps the batch of A (%d bytes)"
+                             % (b_offset, batch * M * K))
+        self.batch, self.b_offset = batch, b_offset
+        self.packed = b_offset > 0
+        # the runtime sequence's arguments: (name, element bytes, elements)
+        if self.packed:
+            self.args = [("AB", 1, b_offset + batch * K * N),
+                         ("C", 4, batch * M * N)]
+        else:
+            self.args = [("A", 1, batch * M * K), ("B", 1, batch * K * N),
+                         ("C", 4, batch * M * N)]
         if M % (m * ROWS):
             raise ValueError("M=%d is not whole blocks of %d rows (4 x m)"
                              % (M, m * ROWS))
@@ -138,7 +190,8 @@ class Plan:
         self.row_blocks = M // (m * ROWS)
         self.col_blocks = N // (n * cols)      # per array column
         self.k_steps = K // k
-        self.tiles_per_core = self.row_blocks * self.col_blocks
+        self.tiles_per_core = self.row_blocks * self.col_blocks  # per GEMM
+        self.core_iterations = self.tiles_per_core * batch      # per run
         # a core's double-buffered A, B and C tiles plus its stack
         l1 = FIFO_DEPTH * (m * k + k * n + 4 * m * n) + CORE_STACK
         if l1 > CORE_MEMORY:
@@ -169,6 +222,18 @@ class Plan:
         step = self.cols // ROWS
         return col // step if col % step == 0 else None
 
+    def a_base(self, h):
+        """Where GEMM h's A starts, in elements of the argument holding A"""
+        return h * self.M * self.K
+
+    def b_base(self, h):
+        """Where GEMM h's B starts, in elements of the argument holding B
+        (the packed buffer from b_offset, or B's own from 0)"""
+        return self.b_offset + h * self.K * self.N
+
+    def c_base(self, h):
+        return h * self.M * self.N
+
     def _sequence(self):
         """The runtime sequence as a list of tuples:
            ("group", g) / ("finish", g)
@@ -176,39 +241,52 @@ class Plan:
             strides, wait)
            ("drain", "C", fifo index, shim column, g, offset, sizes,
             strides, wait)
-        offsets, sizes and strides in elements of the host buffer."""
+        g = h * row_blocks + row block, for GEMM h of the batch; offsets,
+        sizes and strides in elements of the runtime-sequence argument the
+        operand lives in (packed: A's and B's both in the one AB
+        argument)."""
         M, K, N, m, k, n = self.M, self.K, self.N, self.m, self.k, self.n
         cols, cb = self.cols, self.col_blocks
         ops = []
         open_groups = []
-        for i in range(self.row_blocks):
-            ops.append(("group", i))
-            open_groups.append(i)
-            for c in range(cols):
-                # receive this column's C of block i first, so the
-                # memory tile has somewhere to send it: col_blocks tiles
-                # of 4*m x n, n*cols apart
-                ops.append(("drain", "C", c, c, i,
-                            i * m * ROWS * N + c * n,
-                            [cb, m * ROWS, n], [n * cols, N, 1], True))
-                row = self.a_row_of_col(c)
-                if row is not None:
-                    # array row `row`'s m rows of block i, all of K in k
-                    # steps, once per column block the row's cores compute
-                    ops.append(("fill", "A", row, c, i,
-                                (i * ROWS + row) * m * K,
-                                [cb, K // k, m, k], [0, k, K, 1], False))
-                # column c's n-wide strips of B, every k step of each
-                ops.append(("fill", "B", c, c, i, c * n,
-                            [cb, K // k, k, n], [n * cols, k * N, N, 1],
-                            False))
-            if len(open_groups) >= GROUPS_IN_FLIGHT:
-                ops.append(("finish", open_groups.pop(0)))
+        for h in range(self.batch):
+            a0, b0, c0 = self.a_base(h), self.b_base(h), self.c_base(h)
+            for i in range(self.row_blocks):
+                g = h * self.row_blocks + i
+                ops.append(("group", g))
+                open_groups.append(g)
+                for c in range(cols):
+                    # receive this column's C of block i first, so the
+                    # memory tile has somewhere to send it: col_blocks
+                    # tiles of 4*m x n, n*cols apart
+                    ops.append(("drain", "C", c, c, g,
+                                c0 + i * m * ROWS * N + c * n,
+                                [cb, m * ROWS, n], [n * cols, N, 1], True))
+                    row = self.a_row_of_col(c)
+                    if row is not None:
+                        # array row `row`'s m rows of block i, all of K in
+                        # k steps, once per column block the row's cores
+                        # compute
+                        ops.append(("fill", "A", row, c, g,
+                                    a0 + (i * ROWS + row) * m * K,
+                                    [cb, K // k, m, k], [0, k, K, 1], False))
+                    # column c's n-wide strips of B, every k step of each
+                    ops.append(("fill", "B", c, c, g, b0 + c * n,
+                                [cb, K // k, k, n], [n * cols, k * N, N, 1],
+                                False))
+                if len(open_groups) >= GROUPS_IN_FLIGHT:
+                    ops.append(("finish", open_groups.pop(0)))
         while open_groups:
             ops.append(("finish", open_groups.pop(0)))
         return ops
 
     def _check_transfers(self):
+        # where each operand may be read or written, in elements of its
+        # argument: A's batch, B's batch (from b_offset when packed), C's
+        bounds = {"A": (0, self.batch * self.M * self.K),
+                  "B": (self.b_offset,
+                        self.b_offset + self.batch * self.K * self.N),
+                  "C": (0, self.batch * self.M * self.N)}
         per_shim = {}
         open_bds = {}
         for op in self.ops:
@@ -219,8 +297,13 @@ class Plan:
                     del open_bds[key]
                 continue
             _, buf, idx, shim, g, offset, sizes, strides, _ = op
-            check_bd("%s %s%d block %d" % (op[0], buf, idx, g), offset,
-                     sizes, strides, 4 if buf == "C" else 1)
+            what = "%s %s%d group %d" % (op[0], buf, idx, g)
+            check_bd(what, offset, sizes, strides, 4 if buf == "C" else 1)
+            lo, hi = extent(offset, sizes, strides)
+            if lo < bounds[buf][0] or hi >= bounds[buf][1]:
+                raise ValueError("%s: elements %d..%d outside %s's %d..%d"
+                                 % (what, lo, hi, buf, bounds[buf][0],
+                                    bounds[buf][1] - 1))
             open_bds[(shim, g, buf)] = open_bds.get((shim, g, buf), 0) + 1
             n_open = sum(v for key, v in open_bds.items() if key[0] == shim)
             per_shim[shim] = max(per_shim.get(shim, 0), n_open)
@@ -237,6 +320,13 @@ class Plan:
                     self.K, self.K, self.N, self.m, self.k, self.n, self.r,
                     self.s, self.t, ROWS, self.cols, self.tiles_per_core,
                     self.k_steps),
+                 "batch %d (%d tiles per core per run), %s"
+                 % (self.batch, self.core_iterations,
+                    "packed operands, B from byte %d" % self.b_offset
+                    if self.packed else "A, B, C in three buffers"),
+                 "arguments: %s" % ", ".join(
+                     "%s %d bytes" % (name, eb * n)
+                     for name, eb, n in self.args),
                  "A to cores: %s" % self.a_l1_dims,
                  "B to cores: %s" % self.b_l1_dims,
                  "C to shim: %s" % self.c_l3_dims,
@@ -267,11 +357,13 @@ def build_module(plan):
     of_params = inspect.signature(ObjectFifo.__init__).parameters
     depth_kw = "depth" if "depth" in of_params else "default_depth"
 
-    M, K, N, m, k, n = plan.M, plan.K, plan.N, plan.m, plan.k, plan.n
+    m, k, n = plan.m, plan.k, plan.n
     i8, i32 = np.dtype[np.int8], np.dtype[np.int32]
-    A_ty = np.ndarray[(M * K,), i8]
-    B_ty = np.ndarray[(K * N,), i8]
-    C_ty = np.ndarray[(M * N,), i32]
+    # the runtime sequence's arguments (plan.args): A, B, C or, packed, AB
+    # (A from 0, B from b_offset) and C
+    arg_tys = [np.ndarray[(elems,), i32 if eb == 4 else i8]
+               for _, eb, elems in plan.args]
+    arg_elems = [elems for _, _, elems in plan.args]
     A_l2_ty = np.ndarray[(m * k,), i8]
     B_l2_ty = np.ndarray[(k * n,), i8]
     C_l2_ty = np.ndarray[(m * n * ROWS,), i32]
@@ -308,12 +400,14 @@ def build_module(plan):
         for row in range(ROWS):
             c_core[(row, col)] = joined[row]
 
-    tiles_per_core, k_steps = plan.tiles_per_core, plan.k_steps
+    # every output tile of the batch, GEMM after GEMM
+    core_iterations, k_steps = plan.core_iterations, plan.k_steps
 
     def core_fn(a, b, c, zero_fn, matmul_fn):
         # a loop of one trip is written as a Python loop: range_(1) is
         # refused by older IRON releases
-        for _ in (range_(tiles_per_core) if tiles_per_core > 1 else range(1)):
+        for _ in (range_(core_iterations) if core_iterations > 1
+                  else range(1)):
             acc = c.acquire(1)
             zero_fn(acc)
             for _ in (range_(k_steps) if k_steps > 1 else range(1)):
@@ -339,7 +433,15 @@ def build_module(plan):
                                    [0] * pad + list(strides))
 
     rt = Runtime()
-    with rt.sequence(A_ty, B_ty, C_ty) as (A, B, C):
+    with rt.sequence(*arg_tys) as seq_args:
+        if plan.packed:
+            AB, C = seq_args
+            A = B = AB
+            a_elems = b_elems = arg_elems[0]
+        else:
+            A, B, C = seq_args
+            a_elems, b_elems = arg_elems[0], arg_elems[1]
+        c_elems = arg_elems[-1]
         rt.start(*workers)
         groups = {}
         for op in plan.ops:
@@ -349,8 +451,8 @@ def build_module(plan):
                 rt.finish_task_group(groups.pop(op[1]))
             elif op[0] == "fill":
                 _, buf, idx, shim, g, offset, sizes, strides, wait = op
-                fifo, data, size = ((a_in[idx], A, M * K) if buf == "A"
-                                    else (b_in[idx], B, K * N))
+                fifo, data, size = ((a_in[idx], A, a_elems) if buf == "A"
+                                    else (b_in[idx], B, b_elems))
                 rt.fill(fifo.prod(), data,
                         tap=tap(size, offset, sizes, strides),
                         task_group=groups[g], wait=wait,
@@ -358,7 +460,7 @@ def build_module(plan):
             else:
                 _, buf, idx, shim, g, offset, sizes, strides, wait = op
                 rt.drain(c_out[idx].cons(), C,
-                         tap=tap(M * N, offset, sizes, strides),
+                         tap=tap(c_elems, offset, sizes, strides),
                          task_group=groups[g], wait=wait,
                          placement=Tile(shim, 0))
 
@@ -376,12 +478,18 @@ def main(argv=None):
     ap.add_argument("-m", type=int, default=64)
     ap.add_argument("-k", type=int, default=64)
     ap.add_argument("-n", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=1,
+                    help="GEMMs per run (default 1)")
+    ap.add_argument("--b-offset", type=int, default=0,
+                    help="packed operands: B's byte offset in the one A/B "
+                    "buffer, a multiple of 4096 (default 0: three buffers)")
     ap.add_argument("--plan", action="store_true",
                     help="print the tiling and runtime sequence, no MLIR "
                     "(needs no mlir-aie)")
     args = ap.parse_args(argv)
     try:
-        plan = Plan(args.dev, args.M, args.K, args.N, args.m, args.k, args.n)
+        plan = Plan(args.dev, args.M, args.K, args.N, args.m, args.k, args.n,
+                    args.batch, args.b_offset)
     except ValueError as e:
         print("gemm_int8.py: %s" % e, file=sys.stderr)
         return 1

@@ -9,9 +9,15 @@ usage: write_manifest.py --gen xdna1|xdna2 [--model NAME]... [--dir DIR]
 Every distinct program of the models (default: all) on the generation is
 listed once, with its xclbin "<name>.xclbin" and instruction file
 "<name>.insts.bin", named relative to DIR (default: the current
-directory).  Unless --no-check, each file must exist in DIR and each
-instruction file must be a non-empty whole number of 32-bit words; a
-missing or bad file is an error (exit 1) and no manifest is written.
+directory), its shape and tile, and its "batch" (GEMMs per run) and
+"b_offset" (0, or packed operands: B's byte offset in A's buffer; see
+npu-backend/npu-device.h).  Version 2: version 1 had neither field, and
+a version 1 reader would take a batched, packed program for one GEMM
+over three buffers, so it must refuse this one.
+
+Unless --no-check, each file must exist in DIR and each instruction file
+must be a non-empty whole number of 32-bit words; a missing or bad file
+is an error (exit 1) and no manifest is written.
 --stdout prints the manifest instead of writing it.
 """
 import argparse
@@ -23,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shapes  # noqa: E402
 
 FORMAT = "gst-whisper-npu-aie-manifest"
-VERSION = 1
+VERSION = 2                  # 2: "batch" and "b_offset" per program
 KERNEL_NAME = "MLIR_AIE"     # aiecc.py's default xclbin kernel name
 
 
@@ -39,6 +45,7 @@ def manifest(generation, models=None):
             "M": p["M"], "K": p["K"], "N": p["N"],
             "tile_m": p["tile_m"], "tile_k": p["tile_k"],
             "tile_n": p["tile_n"],
+            "batch": p["batch"], "b_offset": p["b_offset"],
         })
     return {"format": FORMAT, "version": VERSION, "device": device,
             "generation": generation, "programs": programs}

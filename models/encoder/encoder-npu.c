@@ -21,13 +21,14 @@ struct encoder_npu {
     npu_linear *qkv, *proj[3];  /* encoder_npu_product order */
   } *layers;
   int L;
-  /* attention: Q K^T and [P_hi; P_lo] V per head, and the host's side */
+  /* attention: Q K^T and [P_hi; P_lo] V of every head in one run each,
+   * and the host's side */
   npu_gemm *qk, *pv;
   kernel_pool *pool;
   int H, hs;
   int8_t *k8, *v8;          /* [H][A][hs], [H][hs][A] */
   float *s_k, *s_v;         /* [H][A], [H][hs] */
-  float *s_q, *s_hi, *s_lo, *norm;   /* [A] */
+  float *s_q, *s_hi, *s_lo, *norm;   /* [H][A] */
   float *scratch;           /* per thread: a pack_head column or S rows */
   size_t scratch_per_thread;
 };
@@ -135,19 +136,19 @@ encoder_npu_load (encoder_npu * npu, const kernel_s8_matrix * conv1,
   }
   if (ok)
     ok = (npu->qk = npu_session_add_gemm (npu->session, "attention Q K^T",
-            npu->A, npu->hs, npu->A, error))
+            H, npu->A, npu->hs, npu->A, error))
         && (npu->pv = npu_session_add_gemm (npu->session, "attention P V",
-            2 * npu->A, npu->A, npu->hs, error));
+            H, 2 * npu->A, npu->A, npu->hs, error));
   if (ok) {
     const size_t A = npu->A, hs = npu->hs;
     npu->k8 = g_new (int8_t, H * A * hs);
     npu->v8 = g_new (int8_t, H * A * hs);
     npu->s_k = g_new (float, H * A);
     npu->s_v = g_new (float, H * hs);
-    npu->s_q = g_new (float, A);
-    npu->s_hi = g_new (float, A);
-    npu->s_lo = g_new (float, A);
-    npu->norm = g_new (float, A);
+    npu->s_q = g_new (float, H * A);
+    npu->s_hi = g_new (float, H * A);
+    npu->s_lo = g_new (float, H * A);
+    npu->norm = g_new (float, H * A);
     npu->scratch_per_thread = MAX (A + 2 * hs, (size_t) ROW_BLOCK * A);
     npu->scratch = g_new (float, npu->scratch_per_thread
         * kernel_pool_n_threads (npu->pool));
@@ -209,16 +210,18 @@ encoder_npu_project (encoder_npu * npu, int layer,
 
 /* ------------------------------------------------------------------------ */
 /* Attention: the steps of attention_s8_forward (kernels/attention-s8.c),
- * with its two products on the device: per head, per block of query rows
- * (all of them with the programs of npu-shapes.c), one run of Q K^T and
- * one of [P_hi; P_lo] V. */
+ * with its two products on the device, every head of the layer in one
+ * run: per block of query rows (all of them with the programs of
+ * npu-shapes.c), one run of Q K^T and one of [P_hi; P_lo] V.  The host's
+ * steps run as tasks of (head, ROW_BLOCK query rows). */
 
 typedef struct {
   encoder_npu *npu;
   float *out;
   const float *q, *k, *v;
-  int ld, h;
+  int ld;
   int i0, m;                /* the block of query rows */
+  int row_tasks;            /* per head */
 } attention_job;
 
 static float *
@@ -227,86 +230,103 @@ worker_scratch (const encoder_npu * npu, int worker)
   return npu->scratch + (size_t) worker * npu->scratch_per_thread;
 }
 
-/* the block's tasks: rows i0 + task * ROW_BLOCK .. r1 */
+/* task's head and rows i0 + (task % row_tasks) * ROW_BLOCK .. r1 */
 static int
-task_rows (const attention_job * j, int task, int *r1)
+task_rows (const attention_job * j, int task, int *h, int *r1)
 {
-  const int r0 = j->i0 + task * ROW_BLOCK;
+  *h = task / j->row_tasks;
+  const int r0 = j->i0 + task % j->row_tasks * ROW_BLOCK;
   *r1 = MIN (r0 + ROW_BLOCK, j->i0 + j->m);
   return r0;
 }
 
+/* head h's K and V quantised, and written as B of both products: of
+ * Q K^T [hs][keys] = K_h^T, of P V [keys][hs] = V_h */
 static void
 pack_task (void *ctx, int h, int worker)
 {
   const attention_job *j = ctx;
-  const encoder_npu *n = j->npu;
+  encoder_npu *n = j->npu;
   const size_t A = n->A, hs = n->hs;
-  attention_s8_pack_head (n->k8 + h * A * hs, n->s_k + h * A,
-      n->v8 + h * A * hs, n->s_v + h * hs, worker_scratch (n, worker),
-      j->k, j->v, j->ld, n->A, n->hs, h);
+  int8_t *k8 = n->k8 + h * A * hs, *v8 = n->v8 + h * A * hs;
+  attention_s8_pack_head (k8, n->s_k + h * A, v8, n->s_v + h * hs,
+      worker_scratch (n, worker), j->k, j->v, j->ld, n->A, n->hs, h);
+  int8_t *b_qk = npu_gemm_b (n->qk, h), *b_pv = npu_gemm_b (n->pv, h);
+  const int ldb_qk = npu_gemm_ldb (n->qk), ldb_pv = npu_gemm_ldb (n->pv);
+  for (size_t key = 0; key < A; key++)
+    for (size_t c = 0; c < hs; c++) {
+      b_qk[c * ldb_qk + key] = k8[key * hs + c];
+      b_pv[key * ldb_pv + c] = v8[c * A + key];
+    }
 }
 
-/* Q_h's rows into Q K^T's A */
+/* Q_h's rows into Q K^T's A_h */
 static void
 quantize_q_task (void *ctx, int task, int worker)
 {
   const attention_job *j = ctx;
   encoder_npu *n = j->npu;
-  int8_t *a = npu_gemm_a (n->qk);
+  int h, r1;
+  const int r0 = task_rows (j, task, &h, &r1);
+  int8_t *a = npu_gemm_a (n->qk, h);
   const int lda = npu_gemm_lda (n->qk);
-  int r1;
-  for (int r = task_rows (j, task, &r1); r < r1; r++)
-    n->s_q[r] = quantize_row_s8 (a + (size_t) (r - j->i0) * lda,
-        j->q + (size_t) r * j->ld + j->h * n->hs, n->hs);
+  float *s_q = n->s_q + (size_t) h * n->A;
+  for (int r = r0; r < r1; r++)
+    s_q[r] = quantize_row_s8 (a + (size_t) (r - j->i0) * lda,
+        j->q + (size_t) r * j->ld + h * n->hs, n->hs);
 }
 
-/* S rows from Q K^T's C, then P_hi and P_lo straight into P V's A (rows
- * 0 .. m-1 and m .. 2m-1 of the block) */
+/* S rows from Q K^T's C_h, then P_hi and P_lo straight into P V's A_h
+ * (rows 0 .. m-1 and m .. 2m-1 of the block) */
 static void
 probs_task (void *ctx, int task, int worker)
 {
   const attention_job *j = ctx;
   encoder_npu *n = j->npu;
   const int A = n->A;
-  int r1;
-  const int r0 = task_rows (j, task, &r1);
-  const int32_t *c = npu_gemm_c (n->qk);
+  int h, r1;
+  const int r0 = task_rows (j, task, &h, &r1);
+  const int32_t *c = npu_gemm_c (n->qk, h);
   const int ldc = npu_gemm_ldb (n->qk);
-  const float *s_k = n->s_k + (size_t) j->h * A;
+  const size_t hA = (size_t) h * A;
+  const float *s_k = n->s_k + hA, *s_q = n->s_q + hA;
   float *s = worker_scratch (n, worker);
   for (int r = r0; r < r1; r++) {
     const int32_t *acc = c + (size_t) (r - j->i0) * ldc;
     float *sr = s + (size_t) (r - r0) * A;
     for (int col = 0; col < A; col++)
-      sr[col] = dequantize_s32 (acc[col], n->s_q[r], s_k[col], 0.0f);
+      sr[col] = dequantize_s32 (acc[col], s_q[r], s_k[col], 0.0f);
   }
-  int8_t *p = npu_gemm_a (n->pv);
+  int8_t *p = npu_gemm_a (n->pv, h);
   const int ldp = npu_gemm_lda (n->pv);
   attention_s8_probs_forward (p + (size_t) (r0 - j->i0) * ldp,
-      p + (size_t) (j->m + r0 - j->i0) * ldp, ldp, n->s_hi + r0,
-      n->s_lo + r0, n->norm + r0, s, r1 - r0, A);
+      p + (size_t) (j->m + r0 - j->i0) * ldp, ldp, n->s_hi + hA + r0,
+      n->s_lo + hA + r0, n->norm + hA + r0, s, r1 - r0, A);
 }
 
-/* head h's columns of out from P V's C */
+/* head h's columns of out from P V's C_h */
 static void
 output_task (void *ctx, int task, int worker)
 {
   const attention_job *j = ctx;
   const encoder_npu *n = j->npu;
   const int hs = n->hs;
-  const int32_t *c = npu_gemm_c (n->pv);
+  int h, r1;
+  const int r0 = task_rows (j, task, &h, &r1);
+  const int32_t *c = npu_gemm_c (n->pv, h);
   const int ldc = npu_gemm_ldb (n->pv);
-  const float *s_v = n->s_v + (size_t) j->h * hs;
-  int r1;
-  for (int r = task_rows (j, task, &r1); r < r1; r++) {
+  const float *s_v = n->s_v + (size_t) h * hs;
+  const size_t hA = (size_t) h * n->A;
+  const float *s_hi = n->s_hi + hA, *s_lo = n->s_lo + hA,
+      *norm = n->norm + hA;
+  for (int r = r0; r < r1; r++) {
     const int32_t *hi = c + (size_t) (r - j->i0) * ldc;
     const int32_t *lo = c + (size_t) (j->m + r - j->i0) * ldc;
-    float *o = j->out + (size_t) r * n->C + j->h * hs;
+    float *o = j->out + (size_t) r * n->C + h * hs;
     for (int col = 0; col < hs; col++)
-      o[col] = attention_s8_combine (dequantize_s32 (hi[col], n->s_hi[r],
-              s_v[col], 0.0f), dequantize_s32 (lo[col], n->s_lo[r],
-              s_v[col], 0.0f), n->norm[r]);
+      o[col] = attention_s8_combine (dequantize_s32 (hi[col], s_hi[r],
+              s_v[col], 0.0f), dequantize_s32 (lo[col], s_lo[r], s_v[col],
+              0.0f), norm[r]);
   }
 }
 
@@ -314,34 +334,22 @@ gboolean
 encoder_npu_attention (encoder_npu * npu, float *out, const float *q,
     const float *k, const float *v, int ld_qkv, GError ** error)
 {
-  const int A = npu->A, hs = npu->hs;
+  const int A = npu->A;
   const int block = MIN (npu_gemm_rows (npu->qk), npu_gemm_rows (npu->pv) / 2);
   attention_job j = { npu, out, q, k, v, ld_qkv, 0, 0, 0 };
   kernel_pool_run (npu->pool, npu->H, pack_task, &j);
-  int8_t *b_qk = npu_gemm_b (npu->qk), *b_pv = npu_gemm_b (npu->pv);
-  const int ldb_qk = npu_gemm_ldb (npu->qk), ldb_pv = npu_gemm_ldb (npu->pv);
-  for (int h = 0; h < npu->H; h++) {
-    const int8_t *k8 = npu->k8 + (size_t) h * A * hs;
-    const int8_t *v8 = npu->v8 + (size_t) h * A * hs;
-    j.h = h;
-    /* B of Q K^T: [hs][keys] = K_h^T; of P V: [keys][hs] = V_h */
-    for (int key = 0; key < A; key++)
-      for (int c = 0; c < hs; c++) {
-        b_qk[(size_t) c * ldb_qk + key] = k8[(size_t) key * hs + c];
-        b_pv[(size_t) key * ldb_pv + c] = v8[(size_t) c * A + key];
-      }
-    for (j.i0 = 0; j.i0 < A; j.i0 += block) {
-      j.m = MIN (block, A - j.i0);
-      const int n_tasks = (j.m + ROW_BLOCK - 1) / ROW_BLOCK;
-      const gboolean first = j.i0 == 0;   /* B goes with the first run */
-      kernel_pool_run (npu->pool, n_tasks, quantize_q_task, &j);
-      if (!npu_gemm_run (npu->qk, j.m, first ? hs : 0, error))
-        return FALSE;
-      kernel_pool_run (npu->pool, n_tasks, probs_task, &j);
-      if (!npu_gemm_run (npu->pv, 2 * j.m, first ? A : 0, error))
-        return FALSE;
-      kernel_pool_run (npu->pool, n_tasks, output_task, &j);
-    }
+  for (j.i0 = 0; j.i0 < A; j.i0 += block) {
+    j.m = MIN (block, A - j.i0);
+    j.row_tasks = (j.m + ROW_BLOCK - 1) / ROW_BLOCK;
+    const int n_tasks = npu->H * j.row_tasks;
+    const gboolean first = j.i0 == 0;   /* B goes with the first run */
+    kernel_pool_run (npu->pool, n_tasks, quantize_q_task, &j);
+    if (!npu_gemm_run (npu->qk, j.m, first, error))
+      return FALSE;
+    kernel_pool_run (npu->pool, n_tasks, probs_task, &j);
+    if (!npu_gemm_run (npu->pv, 2 * j.m, first, error))
+      return FALSE;
+    kernel_pool_run (npu->pool, n_tasks, output_task, &j);
   }
   return TRUE;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The encoder's products on an NPU (backend NPU): one device session per
  * encoder, the int8 weights written to the device once, one run per whole
- * product (conv1, then per block the fused q k v, out, fc1, fc2, and per
- * head of the attention Q K^T and P V).  The rest of the encoder (conv2,
+ * product (conv1, then per block the fused q k v, out, fc1, fc2, and the
+ * attention's Q K^T and P V, each for every head in one run).  The rest of the encoder (conv2,
  * softmax, LayerNorm, GELU, residuals) stays on the host, as in the CPU
  * int8 path with int8 attention, whose arithmetic this is bit for bit
  * (docs/npu.md). */
@@ -60,7 +60,7 @@ gboolean encoder_npu_project (encoder_npu * npu, int layer,
 
 /* out [A][C] = self-attention of q, k, v ([A][ld_qkv] views, the first C
  * columns) with its products on the device: attention_s8_forward's
- * arithmetic, bit for bit (kernels.h), two runs per head */
+ * arithmetic, bit for bit (kernels.h), two runs for all the heads */
 gboolean encoder_npu_attention (encoder_npu * npu, float *out,
     const float *q, const float *k, const float *v, int ld_qkv,
     GError ** error);

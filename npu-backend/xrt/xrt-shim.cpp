@@ -6,8 +6,10 @@
  * xrt::xclbin, device.register_xclbin() and one xrt::hw_context; per
  * program an xrt::kernel, the instruction sequence in a cacheable bo
  * (group_id (1)), synced once, and one xrt::run reused for every run; per
- * buffer a host_only bo in group_id (3), (4) or (5).  The kernel arguments
- * are those of mlir-aie's host code for its matrix multiplication designs.
+ * buffer a host_only bo in the group of the kernel argument it is bound
+ * to (npu_arg_index: A 3, B 4, C 5; with packed operands A and B in one bo
+ * at 3, C at 4).  The kernel arguments are those of mlir-aie's host code
+ * for its matrix multiplication designs.
  *
  * Every XRT call is inside try/catch: no C++ exception leaves this file.
  * Compiled and run here only against the stand-in XRT of
@@ -49,6 +51,13 @@
  * passes 3 as the kernel's first argument) */
 #define MLIR_AIE_OPCODE 3u
 
+/* B's offset in a packed buffer: whole pages (npu-device.h) */
+#define PACK_ALIGN 4096u
+
+/* A buffer's bytes and a shape's products stay below this, so that sizes
+ * fit in size_t and nothing overflows on the way */
+#define MAX_BYTES (1ull << 40)
+
 namespace {
 
 struct xclbin_entry {
@@ -72,7 +81,9 @@ struct npu_device {
 struct npu_program {
   npu_device *dev = nullptr;
   std::string name;
-  int M = 0, K = 0, N = 0;
+  /* the shape of the desc (M, K, N, tiles, batch >= 1, b_offset), its
+   * strings cleared: for npu_arg_bytes () and npu_arg_index () */
+  npu_program_desc shape {};
   xrt::kernel kernel;
   xrt::bo insts;
   size_t insts_locked = 0;
@@ -328,12 +339,40 @@ check_shape (const npu_program_desc * d, const char *name, npu_error * error)
         d->tile_k, d->tile_n);
     return false;
   }
-  /* the buffers' sizes must fit in size_t and the word count in 32 bits */
-  if ((unsigned long long) d->M * d->N > (1ull << 40)
-      || (unsigned long long) d->M * d->K > (1ull << 40)
-      || (unsigned long long) d->K * d->N > (1ull << 40)) {
-    set_error (error, NPU_ERROR_BAD_SHAPE, "XRT: %s: %dx%dx%d is too large",
-        name, d->M, d->K, d->N);
+  if (d->batch < 0) {
+    set_error (error, NPU_ERROR_BAD_SHAPE, "XRT: %s: a batch of %d GEMMs "
+        "per run", name, d->batch);
+    return false;
+  }
+  /* the buffers' sizes must fit in size_t, without overflow on the way */
+  const unsigned long long batch = d->batch > 1 ? d->batch : 1;
+  const unsigned long long a = (unsigned long long) d->M * d->K,
+      b = (unsigned long long) d->K * d->N,
+      c = (unsigned long long) d->M * d->N * sizeof (int32_t);
+  if (a > MAX_BYTES / batch || b > MAX_BYTES / batch
+      || c > MAX_BYTES / batch) {
+    set_error (error, NPU_ERROR_BAD_SHAPE, "XRT: %s: %llu x %dx%dx%d is "
+        "too large", name, batch, d->M, d->K, d->N);
+    return false;
+  }
+  if (d->b_offset == 0)
+    return true;
+  /* packed operands: B after the whole batch of A, on a page of its own */
+  if (d->b_offset < batch * a) {
+    set_error (error, NPU_ERROR_BAD_SHAPE, "XRT: %s: B at byte %zu of the "
+        "packed buffer overlaps A, whose batch (%llu x %dx%d) takes %llu "
+        "bytes", name, d->b_offset, batch, d->M, d->K, batch * a);
+    return false;
+  }
+  if (d->b_offset % PACK_ALIGN != 0) {
+    set_error (error, NPU_ERROR_BAD_SHAPE, "XRT: %s: B at byte %zu of the "
+        "packed buffer is not at a multiple of %u bytes", name, d->b_offset,
+        PACK_ALIGN);
+    return false;
+  }
+  if (d->b_offset > MAX_BYTES - batch * b) {
+    set_error (error, NPU_ERROR_BAD_SHAPE, "XRT: %s: B at byte %zu of the "
+        "packed buffer is too far", name, d->b_offset);
     return false;
   }
   return true;
@@ -423,9 +462,13 @@ xrt_load_program (npu_device * dev, const npu_program_desc * d,
     prog = new npu_program ();
     prog->dev = dev;
     prog->name = name;
-    prog->M = d->M;
-    prog->K = d->K;
-    prog->N = d->N;
+    prog->shape = *d;
+    prog->shape.name = nullptr;
+    prog->shape.xclbin_path = nullptr;
+    prog->shape.insts_path = nullptr;
+    prog->shape.kernel_name = nullptr;
+    if (prog->shape.batch < 1)
+      prog->shape.batch = 1;
     prog->n_words = (uint32_t) words.size ();
     const char *kname = d->kernel_name ? d->kernel_name : DEFAULT_KERNEL;
     try {
@@ -467,10 +510,12 @@ xrt_load_program (npu_device * dev, const npu_program_desc * d,
      * opcode 3 and instr_v a vector of uint32_t): 0 the opcode, 1 the
      * instruction bo, 2 the instruction count in 32-bit words, 3 A, 4 B,
      * 5 C.  Some variants there (with tracing) pass two more bos, 6 and
-     * 7; this shim sets only the six.  XRT copies a scalar's bytes up to
+     * 7; this shim sets only the six.  A design with packed operands
+     * takes one bo less: 3 A and B, 4 C (npu_arg_index ()), and 5 is never
+     * set on its run.  XRT copies a scalar's bytes up to
      * the argument's size, so a uint32_t count is what instr_v.size () is
      * on a little-endian host.  The opcode and the instructions are set
-     * once here; run() sets A, B and C each time. */
+     * once here; run() sets the buffers each time. */
     try {
       prog->run = xrt::run (prog->kernel);
       unsigned int opcode = MLIR_AIE_OPCODE;
@@ -538,15 +583,28 @@ xrt_alloc (npu_program * prog, npu_arg arg, size_t bytes, npu_error * error)
         "program");
     return nullptr;
   }
-  const size_t need = npu_arg_bytes (arg, prog->M, prog->K, prog->N);
+  static const char arg_names[] = "ABC";
+  const npu_program_desc *shape = &prog->shape;
+  if (arg == NPU_ARG_B && shape->b_offset) {
+    set_error (error, NPU_ERROR_BAD_ARGUMENT, "XRT: %s: B has no buffer of "
+        "its own: the program packs it into A's, from byte %zu",
+        prog->name.c_str (), shape->b_offset);
+    return nullptr;
+  }
+  if (arg != NPU_ARG_A && arg != NPU_ARG_B && arg != NPU_ARG_C) {
+    set_error (error, NPU_ERROR_BAD_ARGUMENT, "XRT: %s: no operand %d",
+        prog->name.c_str (), (int) arg);
+    return nullptr;
+  }
+  const size_t need = npu_arg_bytes (shape, arg);
   if (need == 0 || bytes != need) {
-    set_error (error, NPU_ERROR_BAD_ARGUMENT, "XRT: %s: argument %d takes "
-        "%zu bytes, not %zu", prog->name.c_str (), (int) arg, need, bytes);
+    set_error (error, NPU_ERROR_BAD_ARGUMENT, "XRT: %s: buffer %c takes "
+        "%zu bytes, not %zu", prog->name.c_str (), arg_names[arg], need,
+        bytes);
     return nullptr;
   }
   npu_device *dev = prog->dev;
   const size_t locked = page_round (bytes);
-  static const char arg_names[] = "ABC";
   char what[160];
   snprintf (what, sizeof what, "buffer %c of %s", arg_names[arg],
       prog->name.c_str ());
@@ -559,7 +617,7 @@ xrt_alloc (npu_program * prog, npu_arg arg, size_t bytes, npu_error * error)
     buf->arg = arg;
     buf->bytes = bytes;
     buf->bo = xrt::bo (dev->device, bytes, xrt::bo::flags::host_only,
-        prog->kernel.group_id (3 + (int) arg));
+        prog->kernel.group_id ((int) npu_arg_index (shape, arg)));
     buf->host = buf->bo.map<void *> ();
     std::memset (buf->host, 0, bytes);
     prog->buffers.insert (buf);
@@ -666,20 +724,32 @@ xrt_run (npu_program * prog, npu_buffer * a, npu_buffer * b, npu_buffer * c,
     return NPU_ERROR_BAD_ARGUMENT;
   }
   const char *name = prog->name.c_str ();
+  const npu_program_desc *shape = &prog->shape;
+  const bool packed = shape->b_offset != 0;
   npu_buffer *const args[3] = { a, b, c };
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 3; i++) {
+    if (i == NPU_ARG_B && packed) {
+      if (b) {
+        set_error (error, NPU_ERROR_BAD_ARGUMENT, "XRT: %s: buffer B is "
+            "given, but the program packs B into A's buffer", name);
+        return NPU_ERROR_BAD_ARGUMENT;
+      }
+      continue;
+    }
     if (!args[i] || args[i]->prog != prog || args[i]->arg != (npu_arg) i) {
-      set_error (error, NPU_ERROR_BAD_ARGUMENT, "XRT: %s: argument %d is %s",
-          name, i, !args[i] ? "missing" : args[i]->prog != prog ?
-          "a buffer of another program" : "a buffer of another argument");
+      set_error (error, NPU_ERROR_BAD_ARGUMENT, "XRT: %s: buffer %c is %s",
+          name, "ABC"[i], !args[i] ? "missing" : args[i]->prog != prog ?
+          "a buffer of another program" : "a buffer of another operand");
       return NPU_ERROR_BAD_ARGUMENT;
     }
+  }
   prog->dev->counters.runs++;
   ert_cmd_state st;
   try {
-    prog->run.set_arg (3, a->bo);
-    prog->run.set_arg (4, b->bo);
-    prog->run.set_arg (5, c->bo);
+    prog->run.set_arg ((int) npu_arg_index (shape, NPU_ARG_A), a->bo);
+    if (!packed)
+      prog->run.set_arg ((int) npu_arg_index (shape, NPU_ARG_B), b->bo);
+    prog->run.set_arg ((int) npu_arg_index (shape, NPU_ARG_C), c->bo);
     prog->run.start ();
     st = prog->run.wait (std::chrono::milliseconds (timeout_ms));
   } catch (const std::exception & ex) {

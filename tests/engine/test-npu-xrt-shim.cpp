@@ -3,7 +3,8 @@
  * stand-in XRT of tests/xrt-standin: GEMM results against the golden GEMM,
  * the XRT calls it makes (groups, flags, opcode, word count, one register
  * and context per xclbin, one xrt::run per program), its counters and its
- * errors.  Then the same through the whisper-npu-xrt-standin module,
+ * errors; batched programs, with packed operands (A and B in one bo) or
+ * not.  Then the same through the whisper-npu-xrt-standin module,
  * opened with dlopen() as npu-load.c opens the real one. */
 #include "npu-device.h"
 #include "npu-golden.h"
@@ -49,17 +50,19 @@ struct files {
   size_t insts_bytes;
 };
 
-/* a stand-in program in the temporary directory: @tag names the files */
+/* a stand-in program in the temporary directory: @tag names the files;
+ * @batch GEMMs per run, packed with B at @b_offset or not (0) */
 files
 write_program (const char *tag, int M, int K, int N, int pad_words,
-    const char *kernel = "MLIR_AIE", int extra_bytes = 0)
+    const char *kernel = "MLIR_AIE", int extra_bytes = 0, int batch = 1,
+    size_t b_offset = 0)
 {
   files f;
   f.xclbin = tmpdir + "/" + tag + ".xclbin";
   f.insts = tmpdir + "/" + tag + ".insts";
-  f.insts_bytes = 4 * (size_t) (4 + pad_words) + extra_bytes;
+  f.insts_bytes = 4 * (size_t) (6 + pad_words) + extra_bytes;
   if (xrt_standin_write_program (f.xclbin.c_str (), f.insts.c_str (), kernel,
-          M, K, N, pad_words, extra_bytes) != 0) {
+          M, K, N, batch, b_offset, pad_words, extra_bytes) != 0) {
     std::fprintf (stderr, "cannot write %s\n", f.insts.c_str ());
     std::exit (1);
   }
@@ -68,9 +71,9 @@ write_program (const char *tag, int M, int K, int N, int pad_words,
 
 npu_program_desc
 desc_of (const files & f, const char *name, int M, int K, int N, int tm,
-    int tk, int tn)
+    int tk, int tn, int batch = 0, size_t b_offset = 0)
 {
-  npu_program_desc d;
+  npu_program_desc d = {};
   d.name = name;
   d.xclbin_path = f.xclbin.c_str ();
   d.insts_path = f.insts.c_str ();
@@ -81,6 +84,8 @@ desc_of (const files & f, const char *name, int M, int K, int N, int tm,
   d.tile_m = tm;
   d.tile_k = tk;
   d.tile_n = tn;
+  d.batch = batch;
+  d.b_offset = b_offset;
   return d;
 }
 
@@ -348,11 +353,19 @@ test_call_sequence ()
     CHECK (r.bo[1] == ids[0] && r.bo[3] == ids[3] && r.bo[4] == ids[4]
         && r.bo[5] == ids[5],
         "run %d: bos %d %d %d %d", i, r.bo[1], r.bo[3], r.bo[4], r.bo[5]);
+    CHECK (r.group[1] == XRT_STANDIN_GROUP (1)
+        && r.group[3] == XRT_STANDIN_GROUP (3)
+        && r.group[4] == XRT_STANDIN_GROUP (4)
+        && r.group[5] == XRT_STANDIN_GROUP (5),
+        "run %d: groups 0x%x 0x%x 0x%x 0x%x", i, r.group[1], r.group[3],
+        r.group[4], r.group[5]);
     CHECK (r.bo[0] == -1 && r.bo[2] == -1, "run %d: a bo on a scalar", i);
     CHECK (r.timeout_ms == (unsigned) (250 + i), "run %d: waited %u ms", i,
         r.timeout_ms);
-    CHECK (r.state == 4 && r.M == 64 && r.K == 64 && r.N == 64,
-        "run %d: state %d, %dx%dx%d", i, r.state, r.M, r.K, r.N);
+    CHECK (r.state == 4 && r.M == 64 && r.K == 64 && r.N == 64
+        && r.batch == 1 && r.b_offset == 0,
+        "run %d: state %d, %d x %dx%dx%d, B at %zu", i, r.state, r.batch,
+        r.M, r.K, r.N, r.b_offset);
   }
 
   /* the counters */
@@ -600,6 +613,319 @@ test_errors ()
   CHECK (n.bos_live == 0, "%u bos alive", n.bos_live);
 }
 
+/* How many of C_h [M][N] differ from the golden GEMM of A_h and B_h,
+ * h = 0 .. batch-1, each operand's batch back to back; the first h with a
+ * difference in *@bad_h (-1: none). */
+size_t
+batch_mismatches (const int32_t * c, const int8_t * a, const int8_t * b,
+    int batch, int M, int K, int N, int *bad_h)
+{
+  std::vector<int32_t> want ((size_t) M * N);
+  size_t bad = 0;
+  *bad_h = -1;
+  for (int h = 0; h < batch; h++) {
+    npu_golden_gemm_s8s32 (want.data (), a + (size_t) h * M * K,
+        b + (size_t) h * K * N, M, K, N);
+    const int32_t *ch = c + (size_t) h * M * N;
+    for (size_t i = 0; i < want.size (); i++)
+      if (ch[i] != want[i]) {
+        bad++;
+        if (*bad_h < 0)
+          *bad_h = h;
+      }
+  }
+  return bad;
+}
+
+/* Packed operands, as attention's: a batch of 3 GEMMs 64x64x64 per run,
+ * A [3][64][64] and B [3][64][64] in one buffer (B at byte 16384, the page
+ * after A's 12288 bytes), bound to argument 3, C [3][64][64] to argument
+ * 4, argument 5 unbound; both operands change every run, with one sync of
+ * the packed buffer. */
+void
+test_packed_batch ()
+{
+  xrt_standin_reset ();
+  const int M = 64, K = 64, N = 64, batch = 3;
+  const size_t b_offset = 16384;
+  const size_t a_bytes = (size_t) batch * M * K;    /* 12288 */
+  const size_t ab_bytes = b_offset + (size_t) batch * K * N;   /* 28672 */
+  const size_t c_bytes = (size_t) batch * M * N * 4;   /* 49152 */
+  const files f = write_program ("packed", M, K, N, 23, "MLIR_AIE", 0, batch,
+      b_offset);
+  const npu_program_desc d = desc_of (f, "bgemm-3x64x64x64", M, K, N, 64, 64,
+      64, batch, b_offset);
+  CHECK (npu_arg_bytes (&d, NPU_ARG_A) == ab_bytes
+      && npu_arg_bytes (&d, NPU_ARG_B) == 0
+      && npu_arg_bytes (&d, NPU_ARG_C) == c_bytes, "npu_arg_bytes");
+
+  npu_error err;
+  npu_device *dev = ops->open (NULL, &err);
+  CHECK (dev, "open: %s", err.message);
+  if (!dev)
+    return;
+
+  /* offsets the program cannot take: refused at load, nothing loaded */
+  const struct {
+    size_t b_offset;
+    const char *what;
+  } bad_offsets[] = {
+    { 8192, "overlaps A" },   /* inside A's 12288 bytes */
+    { 4096, "overlaps A" },
+    { 12289, "multiple of 4096" },
+    { 13000, "multiple of 4096" },
+  };
+  for (const auto &o : bad_offsets) {
+    npu_program_desc m = d;
+    m.b_offset = o.b_offset;
+    CHECK (load_status (dev, m, &err) == NPU_ERROR_BAD_SHAPE
+        && has (err, o.what) && has (err, "bgemm-3x64x64x64"),
+        "B at %zu: %s (%s)", o.b_offset, npu_status_name (err.status),
+        err.message);
+  }
+  {
+    npu_program_desc m = d;
+    m.batch = -1;
+    CHECK (load_status (dev, m, &err) == NPU_ERROR_BAD_SHAPE
+        && has (err, "-1"), "batch -1: %s (%s)",
+        npu_status_name (err.status), err.message);
+  }
+  npu_counters k;
+  ops->get_counters (dev, &k);
+  CHECK (k.instruction_loads == 0 && xrt_standin_n_bos () == 0,
+      "%llu instruction loads, %zu bos after refused descs",
+      (unsigned long long) k.instruction_loads, xrt_standin_n_bos ());
+
+  npu_program *p = ops->load_program (dev, &d, &err);
+  CHECK (p, "load: %s", err.message);
+  if (!p) {
+    ops->close (dev);
+    return;
+  }
+  /* B has no buffer of its own; A's is the packed one */
+  CHECK (!ops->alloc (p, NPU_ARG_B, (size_t) batch * K * N, &err)
+      && err.status == NPU_ERROR_BAD_ARGUMENT && has (err, "packs"),
+      "B of a packed program: %s (%s)", npu_status_name (err.status),
+      err.message);
+  CHECK (!ops->alloc (p, NPU_ARG_B, 0, &err)
+      && err.status == NPU_ERROR_BAD_ARGUMENT, "B of 0 bytes: %s (%s)",
+      npu_status_name (err.status), err.message);
+  CHECK (!ops->alloc (p, NPU_ARG_A, a_bytes, &err)
+      && err.status == NPU_ERROR_BAD_ARGUMENT, "A without B's part: %s",
+      err.message);
+  npu_buffer *ab = ops->alloc (p, NPU_ARG_A, ab_bytes, &err);
+  npu_buffer *c = ops->alloc (p, NPU_ARG_C, c_bytes, &err);
+  CHECK (ab && c, "alloc: %s", err.message);
+  if (!ab || !c) {
+    ops->close (dev);
+    return;
+  }
+  /* the bos: instructions, then A+B in argument 3's group, C in 4's */
+  CHECK (xrt_standin_n_bos () == 3, "%zu bos", xrt_standin_n_bos ());
+  xrt_standin_bo_record bo_ab = {}, bo_c = {};
+  xrt_standin_get_bo (1, &bo_ab);
+  xrt_standin_get_bo (2, &bo_c);
+  CHECK (bo_ab.flags == FLAG_HOST_ONLY && bo_ab.group == XRT_STANDIN_GROUP (3)
+      && bo_ab.size == ab_bytes, "packed bo: flags 0x%x group 0x%x, %zu "
+      "bytes", bo_ab.flags, bo_ab.group, bo_ab.size);
+  CHECK (bo_c.flags == FLAG_HOST_ONLY && bo_c.group == XRT_STANDIN_GROUP (4)
+      && bo_c.size == c_bytes, "C bo: flags 0x%x group 0x%x, %zu bytes",
+      bo_c.flags, bo_c.group, bo_c.size);
+
+  int8_t *host = (int8_t *) ops->map (ab);
+  int8_t *ha = host, *hb = host + b_offset;
+  int32_t *hc = (int32_t *) ops->map (c);
+  CHECK (all_zero (host, ab_bytes) && all_zero (hc, c_bytes),
+      "host copies not zeroed");
+  /* a run given a B buffer, or none of A or C: refused, not counted */
+  CHECK (ops->run (p, ab, ab, c, 100, &err) == NPU_ERROR_BAD_ARGUMENT,
+      "a B for a packed program: %s", err.message);
+  CHECK (ops->run (p, ab, NULL, NULL, 100, &err) == NPU_ERROR_BAD_ARGUMENT,
+      "no C: %s", err.message);
+  CHECK (ops->run (p, c, NULL, ab, 100, &err) == NPU_ERROR_BAD_ARGUMENT,
+      "A and C swapped: %s", err.message);
+
+  const size_t syncs0 = xrt_standin_n_syncs ();
+  const int runs = 3;
+  for (int round = 0; round < runs; round++) {
+    /* both operands new every run; the gap between them is not read */
+    fill (ha, a_bytes);
+    fill (hb, (size_t) batch * K * N);
+    std::memset (ha + a_bytes, round + 1, b_offset - a_bytes);
+    CHECK (ops->sync (ab, NPU_SYNC_TO_DEVICE, 0, 0, &err) == NPU_OK, "%s",
+        err.message);
+    std::memset (hc, 0x77, c_bytes);
+    const npu_status st = ops->run (p, ab, NULL, c, 1000, &err);
+    CHECK (st == NPU_OK, "round %d: run: %s (%s)", round,
+        npu_status_name (st), err.message);
+    CHECK (ops->sync (c, NPU_SYNC_FROM_DEVICE, 0, 0, &err) == NPU_OK, "%s",
+        err.message);
+    int bad_h;
+    const size_t bad = batch_mismatches (hc, ha, hb, batch, M, K, N, &bad_h);
+    CHECK (bad == 0, "round %d: %zu of %zu results differ from the golden "
+        "GEMM, the first in h = %d", round, bad, c_bytes / 4, bad_h);
+  }
+
+  /* the runs: one xrt::run; A+B at 3, C at 4, nothing at 5; before each,
+   * one sync to the device, of the whole packed bo */
+  CHECK (xrt_standin_n_runs () == (size_t) runs, "%zu run records",
+      xrt_standin_n_runs ());
+  size_t from = syncs0;
+  for (int i = 0; i < runs; i++) {
+    xrt_standin_run_record r;
+    if (xrt_standin_get_run (i, &r) != 0)
+      continue;
+    CHECK (r.opcode == 3 && r.word_count == f.insts_bytes / 4
+        && r.word_count_bytes == 4, "run %d: opcode %u, %llu words in %zu "
+        "bytes", i, r.opcode, (unsigned long long) r.word_count,
+        r.word_count_bytes);
+    CHECK (r.bo[3] == bo_ab.id && r.bo[4] == bo_c.id && r.bo[5] == -1,
+        "run %d: bos %d %d %d at 3 4 5 (A+B %d, C %d)", i, r.bo[3], r.bo[4],
+        r.bo[5], bo_ab.id, bo_c.id);
+    CHECK (r.group[3] == XRT_STANDIN_GROUP (3)
+        && r.group[4] == XRT_STANDIN_GROUP (4) && r.group[5] == 0,
+        "run %d: groups 0x%x 0x%x 0x%x", i, r.group[3], r.group[4],
+        r.group[5]);
+    CHECK (r.state == 4 && r.batch == batch && r.b_offset == b_offset
+        && r.M == M && r.K == K && r.N == N, "run %d: state %d, %d x "
+        "%dx%dx%d, B at %zu", i, r.state, r.batch, r.M, r.K, r.N,
+        r.b_offset);
+    int to_device = 0;
+    for (size_t j = from; j < r.syncs_before; j++) {
+      xrt_standin_sync_record s;
+      if (xrt_standin_get_sync (j, &s) != 0 || s.direction != 0)
+        continue;
+      to_device++;
+      CHECK (s.bo == bo_ab.id && s.size == ab_bytes && s.offset == 0,
+          "run %d: a sync to the device of bo %d [%zu +%zu]", i, s.bo,
+          s.offset, s.size);
+    }
+    CHECK (to_device == 1, "run %d: %d syncs to the device before it", i,
+        to_device);
+    from = r.syncs_before;
+  }
+  xrt_standin_counts n;
+  xrt_standin_get_counts (&n);
+  CHECK (n.run_objects == 1 && n.starts == (unsigned) runs, "%u xrt::run, "
+      "%u starts", n.run_objects, n.starts);
+  ops->get_counters (dev, &k);
+  CHECK (k.runs == (uint64_t) runs && k.syncs_to_device == (uint64_t) runs
+      && k.bytes_to_device == runs * ab_bytes
+      && k.syncs_from_device == (uint64_t) runs
+      && k.bytes_from_device == runs * c_bytes && k.buffer_allocs == 2,
+      "counters: %llu runs, %llu/%llu syncs, %llu allocs",
+      (unsigned long long) k.runs, (unsigned long long) k.syncs_to_device,
+      (unsigned long long) k.syncs_from_device,
+      (unsigned long long) k.buffer_allocs);
+  ops->free_program (p);
+
+  /* a desc that disagrees with its instructions: the stand-in's kernel
+   * ends the run in the error state, both ways round */
+  for (int packed_desc = 0; packed_desc < 2; packed_desc++) {
+    const files g = write_program (packed_desc ? "mismatch1" : "mismatch0",
+        M, K, N, 3, "MLIR_AIE", 0, batch, packed_desc ? 0 : b_offset);
+    const npu_program_desc md = desc_of (g, "mismatch", M, K, N, 64, 64, 64,
+        batch, packed_desc ? b_offset : 0);
+    npu_program *q = ops->load_program (dev, &md, &err);
+    CHECK (q, "mismatch %d: %s", packed_desc, err.message);
+    if (!q)
+      continue;
+    npu_buffer *qa = ops->alloc (q, NPU_ARG_A, npu_arg_bytes (&md,
+            NPU_ARG_A), &err);
+    npu_buffer *qb = packed_desc ? NULL : ops->alloc (q, NPU_ARG_B,
+        npu_arg_bytes (&md, NPU_ARG_B), &err);
+    npu_buffer *qc = ops->alloc (q, NPU_ARG_C, npu_arg_bytes (&md,
+            NPU_ARG_C), &err);
+    CHECK (qa && qc && (packed_desc || qb), "mismatch %d: alloc: %s",
+        packed_desc, err.message);
+    if (qa && qc && (packed_desc || qb))
+      CHECK (ops->run (q, qa, qb, qc, 1000, &err) == NPU_ERROR_RUN,
+          "mismatch %d: run: %s (%s)", packed_desc,
+          npu_status_name (err.status), err.message);
+    ops->free_program (q);
+  }
+  ops->close (dev);
+  xrt_standin_get_counts (&n);
+  CHECK (n.bos_live == 0, "%u bos alive after close", n.bos_live);
+}
+
+/* A batch of 2 GEMMs 64x128x64 per run with operands of their own: A
+ * [2][64][128] at 3, B [2][128][64] at 4, C [2][64][64] at 5. */
+void
+test_batch ()
+{
+  xrt_standin_reset ();
+  const int M = 64, K = 128, N = 64, batch = 2;
+  const size_t a_bytes = (size_t) batch * M * K, b_bytes =
+      (size_t) batch * K * N, c_bytes = (size_t) batch * M * N * 4;
+  const files f = write_program ("batch2", M, K, N, 11, "MLIR_AIE", 0, batch);
+  const npu_program_desc d = desc_of (f, "bgemm-2x64x128x64", M, K, N, 64,
+      64, 64, batch);
+  npu_error err;
+  npu_device *dev = ops->open (NULL, &err);
+  CHECK (dev, "open: %s", err.message);
+  if (!dev)
+    return;
+  npu_program *p = ops->load_program (dev, &d, &err);
+  CHECK (p, "load: %s", err.message);
+  if (!p) {
+    ops->close (dev);
+    return;
+  }
+  /* one GEMM's sizes are not the batch's */
+  CHECK (!ops->alloc (p, NPU_ARG_A, (size_t) M * K, &err)
+      && err.status == NPU_ERROR_BAD_ARGUMENT, "A of one GEMM: %s",
+      err.message);
+  CHECK (!ops->alloc (p, NPU_ARG_C, (size_t) M * N * 4, &err)
+      && err.status == NPU_ERROR_BAD_ARGUMENT, "C of one GEMM: %s",
+      err.message);
+  npu_buffer *a = ops->alloc (p, NPU_ARG_A, a_bytes, &err);
+  npu_buffer *b = ops->alloc (p, NPU_ARG_B, b_bytes, &err);
+  npu_buffer *c = ops->alloc (p, NPU_ARG_C, c_bytes, &err);
+  CHECK (a && b && c, "alloc: %s", err.message);
+  if (!a || !b || !c) {
+    ops->close (dev);
+    return;
+  }
+  int8_t *ha = (int8_t *) ops->map (a), *hb = (int8_t *) ops->map (b);
+  int32_t *hc = (int32_t *) ops->map (c);
+  CHECK (ops->run (p, a, NULL, c, 100, &err) == NPU_ERROR_BAD_ARGUMENT,
+      "no B: %s", err.message);
+  for (int round = 0; round < 2; round++) {
+    fill (ha, a_bytes);
+    if (round == 0)
+      fill (hb, b_bytes);
+    ops->sync (a, NPU_SYNC_TO_DEVICE, 0, 0, &err);
+    if (round == 0)
+      ops->sync (b, NPU_SYNC_TO_DEVICE, 0, 0, &err);
+    const npu_status st = ops->run (p, a, b, c, 1000, &err);
+    CHECK (st == NPU_OK, "round %d: run: %s (%s)", round,
+        npu_status_name (st), err.message);
+    ops->sync (c, NPU_SYNC_FROM_DEVICE, 0, 0, &err);
+    int bad_h;
+    const size_t bad = batch_mismatches (hc, ha, hb, batch, M, K, N, &bad_h);
+    CHECK (bad == 0, "round %d: %zu of %zu results differ from the golden "
+        "GEMM, the first in h = %d", round, bad, c_bytes / 4, bad_h);
+  }
+  xrt_standin_bo_record bos[4];
+  for (int i = 0; i < 4; i++)
+    xrt_standin_get_bo (i, &bos[i]);
+  for (int i = 0; i < 3; i++)
+    CHECK (bos[1 + i].group == XRT_STANDIN_GROUP (3 + i)
+        && bos[1 + i].size == (i == 0 ? a_bytes : i == 1 ? b_bytes :
+            c_bytes), "buffer %d: group 0x%x, %zu bytes", i,
+        bos[1 + i].group, bos[1 + i].size);
+  for (size_t i = 0; i < xrt_standin_n_runs (); i++) {
+    xrt_standin_run_record r;
+    xrt_standin_get_run (i, &r);
+    CHECK (r.bo[3] == bos[1].id && r.bo[4] == bos[2].id
+        && r.bo[5] == bos[3].id && r.batch == batch && r.b_offset == 0
+        && r.state == 4, "run %zu: bos %d %d %d, batch %d, B at %zu, state "
+        "%d", i, r.bo[3], r.bo[4], r.bo[5], r.batch, r.b_offset, r.state);
+  }
+  ops->close (dev);
+}
+
 /* RLIMIT_MEMLOCK lowered for this process (a soft limit may go back up to
  * the hard one), then put back. */
 void
@@ -697,7 +1023,7 @@ test_module ()
   typedef const npu_device_ops *(*get_ops) (void);
   get_ops get = (get_ops) dlsym (h, NPU_DEVICE_OPS_SYMBOL);
   typedef int (*writer) (const char *, const char *, const char *, int, int,
-      int, int, int);
+      int, int, size_t, int, int);
   writer write = (writer) dlsym (h, "xrt_standin_write_program");
   CHECK (get && write, "%s lacks %s or the stand-in's knobs", path,
       NPU_DEVICE_OPS_SYMBOL);
@@ -710,14 +1036,14 @@ test_module ()
       && std::strcmp (m->name, "xrt") == 0, "the module's table");
   CHECK (m != ops, "the module's table is the test's own");
   const std::string x = tmpdir + "/mod.xclbin", i = tmpdir + "/mod.insts";
-  CHECK (write (x.c_str (), i.c_str (), "MLIR_AIE", 64, 64, 64, 3, 0) == 0,
-      "write");
+  CHECK (write (x.c_str (), i.c_str (), "MLIR_AIE", 64, 64, 64, 1, 0, 3, 0)
+      == 0, "write");
   npu_error err;
   npu_device *dev = m->open (NULL, &err);
   CHECK (dev, "module open: %s", err.message);
   if (dev) {
     npu_program_desc d = { "mod", x.c_str (), i.c_str (), "MLIR_AIE", 64, 64,
-      64, 64, 64, 64 };
+      64, 64, 64, 64, 1, 0 };
     npu_program *p = m->load_program (dev, &d, &err);
     CHECK (p, "module load: %s", err.message);
     npu_buffer *a = p ? m->alloc (p, NPU_ARG_A, 4096, &err) : NULL;
@@ -768,6 +1094,8 @@ main ()
   test_gemm ();
   test_call_sequence ();
   test_errors ();
+  test_packed_batch ();
+  test_batch ();
   test_memlock ();
   test_module ();
 

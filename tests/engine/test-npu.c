@@ -75,7 +75,7 @@ desc_in (const char *dir, const char *name, int M, int K, int N, int tn,
   sprintf (x, "%s/%s.xclbin", dir, name);
   sprintf (i, "%s/%s.insts.bin", dir, name);
   return (npu_program_desc) {
-  name, x, i, "MLIR_AIE", M, K, N, 64, 64, tn};
+  name, x, i, "MLIR_AIE", M, K, N, 64, 64, tn, 1, 0};
 }
 
 static void
@@ -84,8 +84,10 @@ test_device (void)
   const npu_device_ops *ops = npu_emulated_device_ops ();
   npu_error e = { 0 };
   npu_program_desc shapes[2] = {
-    {"gemm-256x128x256", NULL, NULL, "MLIR_AIE", 256, 128, 256, 64, 64, 64},
-    {"gemm-512x64x128", NULL, NULL, "MLIR_AIE", 512, 64, 128, 64, 64, 32},
+    {"gemm-256x128x256", NULL, NULL, "MLIR_AIE", 256, 128, 256, 64, 64, 64,
+        1, 0},
+    {"gemm-512x64x128", NULL, NULL, "MLIR_AIE", 512, 64, 128, 64, 64, 32, 1,
+        0},
   };
   char *dir = write_dir (shapes, 2);
   npu_device *dev = ops->open ("threads=2", &e);
@@ -230,6 +232,93 @@ test_device (void)
   g_unsetenv ("WHISPER_NPU_XRT_MODULE");
 }
 
+/* A program of 3 GEMMs per run with packed operands: each GEMM of the
+ * batch right, B read from A's buffer at b_offset, no B buffer of its
+ * own, a sync of A alone leaving B stale, offsets that overlap refused */
+static void
+test_packed_batch (void)
+{
+  const npu_device_ops *ops = npu_emulated_device_ops ();
+  npu_error e = { 0 };
+  enum { BATCH = 3, M = 256, K = 64, N = 256, B_OFFSET = 53248 };
+  npu_program_desc shape = { "bgemm-3x256x64x256", NULL, NULL, "MLIR_AIE",
+    M, K, N, 64, 64, 64, BATCH, B_OFFSET
+  };
+  char *dir = write_dir (&shape, 1);
+  npu_device *dev = ops->open ("threads=2", &e);
+  char x[4096], in[4096];
+  npu_program_desc d = desc_in (dir, shape.name, M, K, N, 64, x, in);
+  d.batch = BATCH;
+  d.b_offset = B_OFFSET;
+  npu_program *p = dev ? ops->load_program (dev, &d, &e) : NULL;
+  CHECK (p != NULL, "load %s: %s", d.name, e.message);
+  if (!p) {
+    remove_dir (dir);
+    return;
+  }
+  const size_t a_per = (size_t) M * K, b_per = (size_t) K * N,
+      c_per = (size_t) M * N;
+  CHECK (npu_arg_bytes (&d, NPU_ARG_A) == B_OFFSET + BATCH * b_per
+      && npu_arg_bytes (&d, NPU_ARG_B) == 0
+      && npu_arg_bytes (&d, NPU_ARG_C) == BATCH * c_per * 4
+      && npu_arg_index (&d, NPU_ARG_C) == 4, "packed sizes and arguments");
+  CHECK (ops->alloc (p, NPU_ARG_B, BATCH * b_per, &e) == NULL
+      && e.status == NPU_ERROR_BAD_ARGUMENT, "a B buffer of packed operands");
+  npu_buffer *ab = ops->alloc (p, NPU_ARG_A, npu_arg_bytes (&d, NPU_ARG_A),
+      &e);
+  npu_buffer *c = ops->alloc (p, NPU_ARG_C, BATCH * c_per * 4, &e);
+  CHECK (ab && c, "alloc: %s", e.message);
+  int8_t *host = ops->map (ab);
+  int32_t *ch = ops->map (c);
+  for (size_t i = 0; i < BATCH * a_per; i++)
+    host[i] = rand_s8 ();
+  /* the gap between A and B is never read */
+  memset (host + BATCH * a_per, 0x7f, B_OFFSET - BATCH * a_per);
+  for (size_t i = 0; i < BATCH * b_per; i++)
+    host[B_OFFSET + i] = rand_s8 ();
+  int32_t *want = g_new (int32_t, BATCH * c_per);
+  for (int h = 0; h < BATCH; h++)
+    npu_golden_gemm_s8s32 (want + h * c_per, host + h * a_per,
+        host + B_OFFSET + h * b_per, M, K, N);
+  CHECK (ops->run (p, ab, c, c, 1000, &e) == NPU_ERROR_BAD_ARGUMENT,
+      "a B buffer given to a packed program");
+  ops->sync (ab, NPU_SYNC_TO_DEVICE, 0, 0, &e);
+  CHECK (ops->run (p, ab, NULL, c, 1000, &e) == NPU_OK, "run: %s",
+      e.message);
+  ops->sync (c, NPU_SYNC_FROM_DEVICE, 0, 0, &e);
+  for (int h = 0; h < BATCH; h++)
+    CHECK (memcmp (ch + h * c_per, want + h * c_per, c_per * 4) == 0,
+        "GEMM %d of the batch differs from the golden GEMM", h);
+  /* new B on the host, only A synced: the device keeps the old B */
+  for (size_t i = 0; i < BATCH * b_per; i++)
+    host[B_OFFSET + i] = rand_s8 ();
+  ops->sync (ab, NPU_SYNC_TO_DEVICE, BATCH * a_per, 0, &e);
+  ops->run (p, ab, NULL, c, 1000, &e);
+  ops->sync (c, NPU_SYNC_FROM_DEVICE, 0, 0, &e);
+  CHECK (memcmp (ch, want, BATCH * c_per * 4) == 0, "B changed without a "
+      "sync of its bytes");
+  ops->sync (ab, NPU_SYNC_TO_DEVICE, 0, 0, &e);
+  ops->run (p, ab, NULL, c, 1000, &e);
+  ops->sync (c, NPU_SYNC_FROM_DEVICE, 0, 0, &e);
+  npu_golden_gemm_s8s32 (want + 2 * c_per, host + 2 * a_per,
+      host + B_OFFSET + 2 * b_per, M, K, N);
+  CHECK (memcmp (ch + 2 * c_per, want + 2 * c_per, c_per * 4) == 0,
+      "the new B after its sync");
+  g_free (want);
+
+  /* B over A, or off a page */
+  static const size_t bad_offsets[] = { BATCH * a_per - 4096, B_OFFSET + 64 };
+  for (size_t i = 0; i < G_N_ELEMENTS (bad_offsets); i++) {
+    npu_program_desc bad = d;
+    bad.b_offset = bad_offsets[i];
+    CHECK (!ops->load_program (dev, &bad, &e)
+        && e.status == NPU_ERROR_BAD_SHAPE, "B at %zu is taken",
+        bad_offsets[i]);
+  }
+  ops->close (dev);
+  remove_dir (dir);
+}
+
 /* ------------------------------------------------------------------------ */
 
 static whisper_encoder *
@@ -265,7 +354,8 @@ test_encoder (void)
       L = m->hp.n_audio_layer, H = m->hp.n_audio_head;
   npu_program_desc descs[NPU_ENCODER_MAX_PROGRAMS];
   char names[NPU_ENCODER_MAX_PROGRAMS][32];
-  const int n = npu_encoder_programs (m->hp.n_mels, C, "xdna1", descs, names);
+  const int n = npu_encoder_programs (m->hp.n_mels, C, H, "xdna1", descs,
+      names);
   CHECK (n == NPU_ENCODER_MAX_PROGRAMS, "no programs for tiny.en");
   char *dir = write_dir (descs, n);
   const size_t n_out = (size_t) A * C;
@@ -294,17 +384,14 @@ test_encoder (void)
           "window %d: the NPU's output differs from the CPU's int8", w);
       whisper_encoder_get_npu_counters (npu, w ? &k2 : &k1);
     }
-    /* per window: conv1 + 4 projections per block, one sync each way
-     * each; and per head of a block 2 attention products, each syncing
-     * A and B to the device and C back */
-    const uint64_t projections = 1 + 4 * (uint64_t) L;
-    const uint64_t attention = 2 * (uint64_t) L * H;
-    const uint64_t per_window = projections + attention;
+    /* per window: conv1 + 4 projections per block, and per block the 2
+     * attention products for all its heads at once; every run one sync
+     * each way (attention's packed operands: A and B in one) */
+    const uint64_t per_window = 1 + 4 * (uint64_t) L + 2 * (uint64_t) L;
     CHECK (k2.runs - k1.runs == per_window && k1.runs - k0.runs == per_window,
         "%" G_GUINT64_FORMAT " runs in a window, not %" G_GUINT64_FORMAT,
         k2.runs - k1.runs, per_window);
-    CHECK (k2.syncs_to_device - k1.syncs_to_device
-        == projections + 2 * attention
+    CHECK (k2.syncs_to_device - k1.syncs_to_device == per_window
         && k2.syncs_from_device - k1.syncs_from_device == per_window,
         "syncs per window: %" G_GUINT64_FORMAT " to, %" G_GUINT64_FORMAT
         " from", k2.syncs_to_device - k1.syncs_to_device,
@@ -391,6 +478,7 @@ int
 main (void)
 {
   test_device ();
+  test_packed_batch ();
   const int enc = test_encoder ();
   if (failures) {
     fprintf (stderr, "%d failures\n", failures);

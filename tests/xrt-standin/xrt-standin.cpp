@@ -193,38 +193,60 @@ public:
     return it == args.end () ? nullptr : it->second.bo.get ();
   }
 
-  /* the kernel's work; false: the command ends in the error state */
+  /* the kernel's work (xrt-standin.h); false: the command ends in the
+   * error state */
   bool execute (xrt_standin_run_record & rec)
   {
     if (rec.opcode != 3)
       return false;
-    bo_impl *insts = buffer (1), *a = buffer (3), *b = buffer (4),
-        *c = buffer (5);
-    const int arg_of[4] = { 1, 3, 4, 5 };
-    bo_impl *const bos[4] = { insts, a, b, c };
-    for (int i = 0; i < 4; i++)
-      if (!bos[i] || bos[i]->group != XRT_STANDIN_GROUP (arg_of[i]))
-        return false;
+    bo_impl *insts = buffer (1);
+    if (!insts || insts->group != XRT_STANDIN_GROUP (1))
+      return false;
     /* the count is of 32-bit words; a count of bytes runs past the end */
-    if (rec.word_count < 4 || rec.word_count * 4 > insts->dev.size ())
+    if (rec.word_count < 6 || rec.word_count * 4 > insts->dev.size ())
       return false;
     const unsigned char *w = insts->dev.data ();
     if (read_le32 (w) != XRT_STANDIN_INSTS_MAGIC)
       return false;
     const int M = (int) read_le32 (w + 4), K = (int) read_le32 (w + 8),
-        N = (int) read_le32 (w + 12);
-    if (M <= 0 || K <= 0 || N <= 0 || M > 65536 || K > 65536 || N > 65536)
+        N = (int) read_le32 (w + 12), batch = (int) read_le32 (w + 16);
+    const size_t b_offset = read_le32 (w + 20);
+    if (M <= 0 || K <= 0 || N <= 0 || M > 65536 || K > 65536 || N > 65536
+        || batch <= 0 || batch > 4096)
       return false;
     rec.M = M;
     rec.K = K;
     rec.N = N;
-    if (a->dev.size () < (size_t) M * K || b->dev.size () < (size_t) K * N
-        || c->dev.size () < (size_t) M * N * 4)
+    rec.batch = batch;
+    rec.b_offset = b_offset;
+    /* A_h at byte h M K, B_h at h K N from where B starts, C_h at element
+     * h M N */
+    const size_t a_step = (size_t) M * K, b_step = (size_t) K * N,
+        c_step = (size_t) M * N;
+    const bool packed = b_offset != 0;
+    const int c_arg = packed ? 4 : 5;
+    bo_impl *a = buffer (3), *b = packed ? a : buffer (4),
+        *c = buffer (c_arg);
+    if (!a || a->group != XRT_STANDIN_GROUP (3) || !b
+        || b->group != XRT_STANDIN_GROUP (packed ? 3 : 4) || !c
+        || c->group != XRT_STANDIN_GROUP (c_arg))
       return false;
-    std::vector<int32_t> out ((size_t) M * N);
-    npu_golden_gemm_s8s32 (out.data (), (const int8_t *) a->dev.data (),
-        (const int8_t *) b->dev.data (), M, K, N);
-    std::memcpy (c->dev.data (), out.data (), out.size () * 4);
+    /* a packed design's kernel has five arguments: a sixth is an error */
+    if (packed && (buffer (5) || b_offset < batch * a_step
+            || b_offset % 4096 != 0))
+      return false;
+    const size_t b_start = packed ? b_offset : 0;
+    if (a->dev.size () < batch * a_step
+        || b->dev.size () < b_start + batch * b_step
+        || c->dev.size () < batch * c_step * 4)
+      return false;
+    std::vector<int32_t> out (c_step);
+    for (int h = 0; h < batch; h++) {
+      npu_golden_gemm_s8s32 (out.data (),
+          (const int8_t *) a->dev.data () + h * a_step,
+          (const int8_t *) b->dev.data () + b_start + h * b_step, M, K, N);
+      std::memcpy (c->dev.data () + h * c_step * 4, out.data (), c_step * 4);
+    }
     return true;
   }
 };
@@ -518,7 +540,9 @@ run::start ()
   for (int i = 0; i < 6; i++) {
     bo_impl *b = handle->buffer (i);
     rec.bo[i] = b ? b->id : -1;
+    rec.group[i] = b ? b->group : 0;
   }
+  rec.syncs_before = s.syncs.size ();
   rec.state = ERT_CMD_STATE_RUNNING;
   s.runs.push_back (rec);
   handle->record = s.runs.size () - 1;
@@ -695,9 +719,11 @@ xrt_standin_set_driver_loaded (int loaded)
 
 extern "C" int
 xrt_standin_write_program (const char *xclbin_path, const char *insts_path,
-    const char *kernel_name, int M, int K, int N, int pad_words,
-    int insts_extra_bytes)
+    const char *kernel_name, int M, int K, int N, int batch, size_t b_offset,
+    int pad_words, int insts_extra_bytes)
 {
+  if (batch < 0 || b_offset > UINT32_MAX)
+    return -1;
   FILE *f = std::fopen (xclbin_path, "w");
   if (!f)
     return -1;
@@ -708,7 +734,8 @@ xrt_standin_write_program (const char *xclbin_path, const char *insts_path,
   if (!f)
     return -1;
   std::vector<uint32_t> words = { XRT_STANDIN_INSTS_MAGIC, (uint32_t) M,
-    (uint32_t) K, (uint32_t) N };
+    (uint32_t) K, (uint32_t) N, (uint32_t) (batch > 0 ? batch : 1),
+    (uint32_t) b_offset };
   for (int i = 0; i < pad_words; i++)
     words.push_back (0xa1100000u + (uint32_t) i);
   int ok = 1;

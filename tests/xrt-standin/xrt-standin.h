@@ -10,16 +10,25 @@
  *           "kernel NAME" (the kernels a hw_context of it offers); its
  *           uuid is a hash of its bytes.
  *   instructions: 32-bit little-endian words, XRT_STANDIN_INSTS_MAGIC,
- *           M, K, N, then any number of padding words (a real sequence is
- *           hundreds of words; the run reads the first four).
+ *           M, K, N, batch, b_offset, then any number of padding words (a
+ *           real sequence is hundreds of words; the run reads the first
+ *           six).
  *
  * Every buffer has a host copy (map()) and a device copy (poison-filled,
  * 0x5a); only sync() copies between them.  A run with opcode 3 reads the
  * instruction buffer's device copy (argument 1, the word count argument 2
- * must not pass its end), A and B from the device copies of arguments 3
- * and 4 and writes C [M][N] int32 (npu_golden_gemm_s8s32) into the device
- * copy of argument 5.  Anything else (a wrong opcode, word count, magic,
- * memory group, a buffer too small) ends the run in ERT_CMD_STATE_ERROR.
+ * must not pass its end) and computes the batch of npu-device.h,
+ * C_h [M][N] int32 = A_h [M][K] x B_h [K][N] (npu_golden_gemm_s8s32), for
+ * h = 0 .. batch-1, each operand's batch back to back, on the device
+ * copies of the bos bound to the kernel arguments:
+ *   b_offset 0: A from argument 3, B from argument 4, C into argument 5;
+ *   b_offset > 0 (packed operands): A from argument 3 and B from the same
+ *           bo at byte b_offset (at least batch * M * K, a multiple of
+ *           4096), C into argument 4; argument 5 must be unbound.
+ * Each bo must be in the memory group of its argument
+ * (XRT_STANDIN_GROUP (argno)).  Anything else (a wrong opcode, word
+ * count, magic, batch or offset, memory group, a buffer too small) ends
+ * the run in ERT_CMD_STATE_ERROR.
  */
 #ifndef XRT_STANDIN_H
 #define XRT_STANDIN_H
@@ -75,9 +84,12 @@ typedef struct {
   uint64_t word_count;          /* argument 2 */
   size_t word_count_bytes;      /* the size the shim passed it with */
   int bo[6];                    /* bo ids bound to arguments 0..5, -1 none */
+  uint32_t group[6];            /* those bos' memory groups, 0 none */
+  size_t syncs_before;          /* sync records logged before the start */
   unsigned timeout_ms;          /* of the wait after the start, 0 none */
   int state;                    /* ert_cmd_state the run ended in */
-  int M, K, N;                  /* read from the instructions, 0 if not */
+  int M, K, N, batch;           /* read from the instructions, 0 if not */
+  size_t b_offset;              /* read from the instructions */
 } xrt_standin_run_record;
 
 /* forgets the log and clears every knob (not the buffers alive) */
@@ -106,12 +118,14 @@ const char *xrt_standin_accel_dir (void);
 void xrt_standin_set_driver_loaded (int loaded);
 
 /* Writes a stand-in program: an xclbin offering @kernel_name and an
- * instruction file for M K N with @pad_words padding words; a
+ * instruction file for @batch (0: 1) GEMMs M K N per run, packed with B at
+ * @b_offset or not (0), with @pad_words padding words; a
  * @insts_extra_bytes of 1..3 leaves the file short of a whole word.
- * Returns 0, or -1 when a file cannot be written. */
+ * Returns 0, or -1 when a file cannot be written or a value does not fit
+ * in its word. */
 int xrt_standin_write_program (const char *xclbin_path,
     const char *insts_path, const char *kernel_name, int M, int K, int N,
-    int pad_words, int insts_extra_bytes);
+    int batch, size_t b_offset, int pad_words, int insts_extra_bytes);
 
 #ifdef __cplusplus
 }

@@ -33,7 +33,7 @@
 
 static whisper_model *ref_model;
 static whisper_encoder *ref_encoder;
-static gint n_mels, n_state;
+static gint n_mels, n_state, n_head;
 
 static const gchar *
 test_model (void)
@@ -57,6 +57,7 @@ model_setup (void)
   fail_unless (ref_encoder != NULL, "encoder: %s", err ? err->message : "?");
   n_mels = ref_model->hp.n_mels;
   n_state = ref_model->hp.n_audio_state;
+  n_head = ref_model->hp.n_audio_head;
 }
 
 static void
@@ -622,7 +623,8 @@ emulated_kernel_dir (char (*names)[32], int *n)
   gchar *dir = g_dir_make_tmp ("whisperencnpu-npu-XXXXXX", NULL);
   npu_program_desc descs[NPU_ENCODER_MAX_PROGRAMS];
   npu_error e = { 0 };
-  *n = npu_encoder_programs (n_mels, n_state, "xdna1", descs, names);
+  *n = npu_encoder_programs (n_mels, n_state, n_head, "xdna1", descs,
+      names);
   fail_unless_equals_int (*n, NPU_ENCODER_MAX_PROGRAMS);
   fail_unless (npu_emu_write_kernel_dir (dir, descs, *n, "xdna1", &e) == 0,
       "%s", e.message);
