@@ -37,7 +37,10 @@ packages="build-essential meson ninja-build pkg-config gettext
 # Test only.
 #   gstreamer1.0-x             textoverlay (libgstpango.so): e2e-overlay
 #   stress-ng                  tests/bench/bench_load.py (busy cores)
-test_packages="gstreamer1.0-x stress-ng"
+#   clang libclang-rt-14-dev   the libFuzzer harnesses (tests/fuzz); gcc's
+#                              ASan/UBSan/TSan come with build-essential
+#   llvm                       llvm-symbolizer: sanitizer reports with lines
+test_packages="gstreamer1.0-x stress-ng clang libclang-rt-14-dev llvm"
 [ "$with_tests" -eq 1 ] && packages="$packages $test_packages"
 
 export DEBIAN_FRONTEND=noninteractive

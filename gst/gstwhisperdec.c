@@ -81,6 +81,7 @@
 #include "gstwhisperdec.h"
 #include "gstwhisperencnpu.h"
 #include "whisper-caps.h"
+#include "whisper-element-common.h"
 #include "whisper.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_whisper_dec_debug);
@@ -114,6 +115,7 @@ enum
   PROP_COMPRESSION_RATIO_THRESHOLD,
   PROP_SKIP_NON_WORDS,
   PROP_COMPUTE_TYPE,
+  PROP_MAX_WINDOW_TIME,
 };
 
 /* Properties are copied into the decoding parameters at every window, so
@@ -401,6 +403,22 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
           "asked of the encoder)", GST_TYPE_WHISPER_COMPUTE_TYPE, d.compute_type,
           PROP_FLAGS));
 
+  /**
+   * GstWhisperDec:max-window-time:
+   *
+   * Wall time (seconds) one window may take before the temperature
+   * fallback stops: no further fallback pass starts, a running one ends
+   * where it is, and the best attempt so far is kept.  The first pass
+   * (temperature 0) always runs to its end, so the cap never costs the
+   * text of a window that pass got right; it bounds what noise or music
+   * can cost on top (docs/decoder.md, "Bounded work").  0 = no cap.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_WINDOW_TIME,
+      g_param_spec_double ("max-window-time", "Maximum window time",
+          "Seconds of decoding per window after which no further "
+          "temperature fallback runs (the first pass always completes; "
+          "0 = no cap)", 0.0, 3600.0, d.max_window_time, PROP_FLAGS));
+
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_whisper_dec_change_state);
 
@@ -558,6 +576,9 @@ gst_whisper_dec_set_property (GObject * object, guint prop_id,
     case PROP_COMPUTE_TYPE:
       self->params.compute_type = g_value_get_enum (value);
       break;
+    case PROP_MAX_WINDOW_TIME:
+      self->params.max_window_time = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -622,6 +643,9 @@ gst_whisper_dec_get_property (GObject * object, guint prop_id,
     case PROP_COMPUTE_TYPE:
       g_value_set_enum (value, self->params.compute_type);
       break;
+    case PROP_MAX_WINDOW_TIME:
+      g_value_set_double (value, self->params.max_window_time);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -658,6 +682,23 @@ gst_whisper_dec_point_params (GstWhisperDec * self)
   p->n_suppress_tokens = self->suppress_ids->len;
 }
 
+/* The engine's abort callback: a flush or a stop is under way. */
+static gboolean
+gst_whisper_dec_cancelled (void *user_data)
+{
+  GstWhisperDec *self = user_data;
+
+  return g_atomic_int_get (&self->cancel) != 0;
+}
+
+/* Make a running decode return promptly (FLUSH_START, PAUSED->READY), or
+ * let decoding run again (FLUSH_STOP, READY->PAUSED). */
+static void
+gst_whisper_dec_set_cancel (GstWhisperDec * self, gboolean cancel)
+{
+  g_atomic_int_set (&self->cancel, cancel ? 1 : 0);
+}
+
 static void
 decode_params_snapshot (GstWhisperDec * self, DecodeParams * dp)
 {
@@ -670,6 +711,8 @@ decode_params_snapshot (GstWhisperDec * self, DecodeParams * dp)
 
   dp->p.language = dp->language;
   dp->p.initial_prompt = dp->initial_prompt;
+  dp->p.abort_callback = gst_whisper_dec_cancelled;
+  dp->p.abort_callback_user_data = self;
   if (dp->p.compute_type == WHISPER_COMPUTE_AUTO)
     dp->p.compute_type = self->caps_compute_type;
   if (dp->suppress->len)
@@ -1012,6 +1055,16 @@ bad_size:
   }
 decode_failed:
   {
+    /* a flush or a stop cut the window short: nothing to push, no error
+     * (the window is decoded again after a seek, or never) */
+    if (g_error_matches (err, WHISPER_ERROR, WHISPER_ERROR_CANCELLED)) {
+      GST_DEBUG_OBJECT (self, "window at frame %" G_GUINT64_FORMAT
+          " cancelled after %" GST_TIME_FORMAT, offset, GST_TIME_ARGS (took));
+      g_clear_error (&err);
+      whisper_window_result_clear (&res);
+      gst_buffer_unref (buf);
+      return GST_FLOW_FLUSHING;
+    }
     /* a bad setting (unknown language, ...) is the user's to fix */
     if (err && err->domain == WHISPER_ERROR
         && err->code == WHISPER_ERROR_ARGUMENT)
@@ -1076,9 +1129,21 @@ gst_whisper_dec_set_caps (GstWhisperDec * self, GstCaps * caps)
     goto mismatch;
 
   if (model != self->model) {
+    DecodeParams dp;
+    gboolean usable;
+
     decoder = whisper_decoder_new (model, &err);
     if (decoder == NULL)
       goto decoder_failed;
+    /* a text context too small for the settings would fail every window:
+     * refuse the model now */
+    decode_params_snapshot (self, &dp);
+    usable = whisper_decoder_check_params (decoder, &dp.p, &err);
+    decode_params_clear (&dp);
+    if (!usable) {
+      whisper_decoder_free (decoder);
+      goto model_unusable;
+    }
     gst_whisper_dec_release_model (self);
     self->model = model;
     self->model_key = g_strdup (key);
@@ -1130,6 +1195,16 @@ mismatch:
             info.n_audio_state, info.n_audio_ctx, info.n_mels));
     if (model != self->model)
       whisper_model_registry_release (model);
+    return FALSE;
+  }
+model_unusable:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        (_("The Whisper model \"%s\" cannot decode with these settings: "
+                "its text context is too small."), key),
+        ("model \"%s\" (%s): %s", key, info.path, err->message));
+    g_clear_error (&err);
+    whisper_model_registry_release (model);
     return FALSE;
   }
 decoder_failed:
@@ -1196,8 +1271,15 @@ gst_whisper_dec_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       if (GST_CLOCK_TIME_IS_VALID (self->input_end))
         gst_whisper_dec_push_gap (self, self->input_end);
       break;
+    case GST_EVENT_FLUSH_START:
+      /* not serialized: the streaming thread may be decoding; make it
+       * return now (FLUSHING, nothing pushed) */
+      gst_whisper_dec_set_cancel (self, TRUE);
+      break;
     case GST_EVENT_FLUSH_STOP:
+      /* serialized: the decode has returned */
       gst_whisper_dec_reset (self);
+      gst_whisper_dec_set_cancel (self, FALSE);
       break;
     case GST_EVENT_TAG:{
       GstTagList *tags;
@@ -1282,7 +1364,13 @@ gst_whisper_dec_change_state (GstElement * element, GstStateChange transition)
   GstStateChangeReturn ret;
 
   switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* before the pads are deactivated, which waits for the streaming
+       * thread: stop the decode it may be in */
+      gst_whisper_dec_set_cancel (self, TRUE);
+      break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
+      gst_whisper_dec_set_cancel (self, FALSE);
       gst_whisper_dec_reset (self);
       /* tags are sticky across flushes, not across streams */
       g_clear_pointer (&self->last_language, g_free);
@@ -1301,6 +1389,7 @@ gst_whisper_dec_change_state (GstElement * element, GstStateChange transition)
       /* streaming has stopped: the pads are deactivated */
       gst_whisper_dec_reset (self);
       gst_whisper_dec_release_model (self);
+      whisper_element_release_memory (element);
       break;
     default:
       break;

@@ -62,6 +62,9 @@ struct _GstWhisperDec
   gchar *last_language;         /* language code of the last tag pushed */
   GstTagList *upstream_tags;    /* last stream tags from upstream */
 
+  /* a flush or a stop asks a running decode to return (atomic) */
+  gint cancel;
+
   /* live latency, protected by the object lock */
   gboolean upstream_live;
   GstClockTime decode_latency;  /* worst window decode time seen */

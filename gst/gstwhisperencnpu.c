@@ -506,6 +506,16 @@ gst_whisper_enc_npu_reset (GstWhisperEncNpu * self)
   g_mutex_unlock (&self->seek_lock);
 }
 
+/* The engine's abort callback: a flush or a stop is under way (the
+ * flag is written under seek_lock, read here without it). */
+static gboolean
+gst_whisper_enc_npu_cancelled (void *user_data)
+{
+  GstWhisperEncNpu *self = user_data;
+
+  return g_atomic_int_get (&self->flushing) != 0;
+}
+
 /* Acquire the model from the registry and make the encoder. */
 static gboolean
 gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
@@ -524,6 +534,9 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
   params.npu_fallback = self->npu_fallback;
   params.int8_attention = self->int8_attention;
   GST_OBJECT_UNLOCK (self);
+  /* a flush or a stop ends a window's encoding within one product */
+  params.abort_callback = gst_whisper_enc_npu_cancelled;
+  params.abort_callback_user_data = self;
 
   if (name == NULL || name[0] == '\0')
     goto no_model;
@@ -584,7 +597,7 @@ gst_whisper_enc_npu_start (GstWhisperEncNpu * self)
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
   gst_whisper_enc_npu_reset (self);
   g_mutex_lock (&self->seek_lock);
-  self->flushing = FALSE;
+  g_atomic_int_set (&self->flushing, FALSE);
   g_mutex_unlock (&self->seek_lock);
 
   g_free (name);
@@ -673,12 +686,13 @@ gst_whisper_enc_npu_stop (GstWhisperEncNpu * self)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Wake up a thread waiting for a seek event; it returns FLUSHING. */
+/* Wake up a thread waiting for a seek event, or stop the window it
+ * encodes (the abort callback); it returns FLUSHING. */
 static void
 gst_whisper_enc_npu_set_flushing (GstWhisperEncNpu * self, gboolean flushing)
 {
   g_mutex_lock (&self->seek_lock);
-  self->flushing = flushing;
+  g_atomic_int_set (&self->flushing, flushing);
   if (flushing)
     g_cond_broadcast (&self->seek_cond);
   g_mutex_unlock (&self->seek_lock);
@@ -713,6 +727,7 @@ gst_whisper_enc_npu_change_state (GstElement * element,
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       gst_whisper_enc_npu_stop (self);
+      whisper_element_release_memory (element);
       break;
     default:
       break;
@@ -861,6 +876,14 @@ gst_whisper_enc_npu_encode (GstWhisperEncNpu * self, const gfloat * frames,
   /* ERRORS */
 encode_failed:
   {
+    /* a flush or a stop: no window, no error */
+    if (g_error_matches (err, WHISPER_ERROR, WHISPER_ERROR_CANCELLED)) {
+      GST_DEBUG_OBJECT (self, "window at frame %" G_GUINT64_FORMAT
+          " cancelled", self->window_start);
+      g_clear_error (&err);
+      gst_buffer_unref (buf);
+      return GST_FLOW_FLUSHING;
+    }
     if (g_error_matches (err, WHISPER_ERROR, WHISPER_ERROR_DEVICE))
       GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
           (_("The NPU failed while encoding.")),

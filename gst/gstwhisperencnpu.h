@@ -68,7 +68,9 @@ struct _GstWhisperEncNpu
   /* pending seek, under seek_lock */
   GMutex seek_lock;
   GCond seek_cond;
-  gboolean flushing;            /* wake up and return FLUSHING */
+  gint flushing;                /* wake up and return FLUSHING; also
+                                   read atomically by the encoder's
+                                   abort callback */
   gboolean seek_expected;       /* a window was pushed, no seek yet */
   gboolean seek_received;       /* seek_frame is valid */
   guint64 seek_frame;

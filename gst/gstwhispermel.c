@@ -438,6 +438,7 @@ gst_whisper_mel_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   GstMapInfo in_map, out_map;
   gsize bps, n_samples, n_frames;
   guint64 n_bad = 0, k0;
+  GstClockTime at;
   GstBuffer *out = NULL;
 
   if (!self->caps_ok || !self->mel)
@@ -490,6 +491,10 @@ gst_whisper_mel_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   if (!self->run_active)
     gst_whisper_mel_start_run (self, pts);
 
+  /* where this buffer sits in the stream: its PTS, or for a buffer
+   * without one the end of what the run has so far (for messages) */
+  at = GST_CLOCK_TIME_IS_VALID (pts) ? pts :
+      gst_whisper_mel_run_expected (self);
   n_frames = whisper_mel_frames_for_push (self->mel, n_samples);
   k0 = whisper_mel_get_n_frames (self->mel);
   if (n_frames > 0) {
@@ -507,16 +512,22 @@ gst_whisper_mel_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   gst_buffer_unmap (buffer, &in_map);
 
   if (n_bad > 0) {
+    /* a buffer without PTS is named by its stream position, never by
+     * GST_CLOCK_TIME_NONE's 99:99:99.999999999 */
+    const gchar *stamp = GST_CLOCK_TIME_IS_VALID (pts) ? "at" :
+        "without timestamp, at stream position";
+
     GST_DEBUG_OBJECT (self, "%" G_GUINT64_FORMAT " NaN/Inf samples in buffer "
-        "at %" GST_TIME_FORMAT " replaced by 0", n_bad, GST_TIME_ARGS (pts));
+        "%s %" GST_TIME_FORMAT " replaced by 0", n_bad, stamp,
+        GST_TIME_ARGS (at));
     if (!self->nonfinite_warned) {
       self->nonfinite_warned = TRUE;
       GST_ELEMENT_WARNING (self, STREAM, DECODE,
           (_("The audio contains NaN or infinite samples; they are replaced "
                   "by silence.")),
-          ("%" G_GUINT64_FORMAT " non-finite samples in the buffer at %"
-              GST_TIME_FORMAT " (warning given once)", n_bad,
-              GST_TIME_ARGS (pts)));
+          ("%" G_GUINT64_FORMAT " non-finite samples in the buffer %s %"
+              GST_TIME_FORMAT " (warning given once)", n_bad, stamp,
+              GST_TIME_ARGS (at)));
     }
   }
   gst_buffer_unref (buffer);

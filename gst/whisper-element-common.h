@@ -20,6 +20,9 @@ G_GNUC_INTERNAL
 gboolean whisper_element_answer_latency_query (GstElement * element,
     GstPad * sinkpad, GstQuery * query, GstClockTime latency);
 
+G_GNUC_INTERNAL
+void whisper_element_release_memory (GstElement * element);
+
 G_END_DECLS
 
 #endif /* __WHISPER_ELEMENT_COMMON_H__ */

@@ -84,7 +84,20 @@ typedef enum {
                                        decoder forward) */
   WHISPER_ERROR_DEVICE,             /* the NPU is absent, unusable, or failed
                                        (the message names what and why) */
+  WHISPER_ERROR_CANCELLED,          /* the abort callback asked to stop: the
+                                       call returned early and its result is
+                                       void (a flush or a stop, not a fault;
+                                       the object stays usable) */
 } WhisperError;
+
+/* Abort callback (whisper.cpp's ggml_abort_callback): polled by a running
+ * encode (before each of its big products: conv2, and per layer the
+ * attention, its output projection, fc1, fc2) or decode (once per token
+ * of every pass, and per layer of the cross-attention keys); TRUE makes
+ * the call return FALSE with WHISPER_ERROR_CANCELLED within one product
+ * or one token.  Called from the thread that runs the call, so it
+ * must be cheap and thread-safe (e.g. g_atomic_int_get of a flag). */
+typedef gboolean (*whisper_abort_callback) (void *user_data);
 
 /* ------------------------------------------------------------------------ */
 /* Models: loading, the shared registry */
@@ -248,6 +261,10 @@ typedef struct {
                                  products (QK^T, PV) in int8 too, as on the
                                  NPU, which always does (the same bits);
                                  FALSE: float32 attention on the CPU */
+  whisper_abort_callback abort_callback;  /* NULL; polled before each big
+                                 product of whisper_encoder_encode_window(),
+                                 kept by whisper_encoder_new() */
+  void *abort_callback_user_data;
 } whisper_encoder_params;
 
 whisper_encoder_params whisper_encoder_default_params (void);
@@ -277,7 +294,9 @@ const char *whisper_encoder_get_device (const whisper_encoder * enc);
 /* Encodes one window: frames [n_frames][M] as whisper_mel gives them,
  * 1 <= n_frames <= 3000; the rest of the 30 s is padded as Whisper pads
  * (silence), then the window is normalised as Whisper does (clamp 8 below
- * its maximum, (x + 4) / 4).  out: [A][C].  FALSE + error on failure. */
+ * its maximum, (x + 4) / 4).  out: [A][C].  FALSE + error on failure;
+ * WHISPER_ERROR_CANCELLED when the abort callback returned TRUE (out is
+ * then undefined). */
 gboolean whisper_encoder_encode_window (whisper_encoder * enc,
     const float *frames, int n_frames, float *out, GError ** error);
 
@@ -339,6 +358,21 @@ typedef struct {
   int n_threads;                    /* 0: all cores; the decoder's threads
                                        are started anew when it changes */
   whisper_compute_type compute_type;   /* AUTO: the text decoder's products */
+  int bounded_work;                 /* 1: the work of a window is bounded
+                                       (docs/decoder.md, "Bounded work"):
+                                       a pass stuck repeating stops, the
+                                       fallback ladder stops on a text
+                                       without a word or a repetition, and
+                                       the tokens of all passes have a
+                                       budget relative to the window's
+                                       audio; 0: openai's unbounded ladder */
+  double max_window_time;           /* 30 s: wall time of a window after
+                                       which no further fallback pass runs
+                                       (a running one stops, the best
+                                       attempt is kept); the first pass
+                                       always runs to its end; <= 0: none */
+  whisper_abort_callback abort_callback;  /* NULL; polled per token */
+  void *abort_callback_user_data;
 } whisper_decode_params;
 
 whisper_decode_params whisper_decode_params_default (void);
@@ -361,6 +395,9 @@ typedef struct {
   int64_t next_frame;               /* absolute frame where the next window starts */
   int no_speech;                    /* window skipped as no speech */
   char *language;                   /* detected or forced language code */
+  int n_passes;                     /* searches run (1 + fallbacks) */
+  int n_steps;                      /* their decoding steps together (new
+                                       tokens per sequence) */
 } whisper_window_result;
 
 typedef struct whisper_decoder whisper_decoder;
@@ -371,7 +408,9 @@ void whisper_decoder_free (whisper_decoder * dec);
 
 /* enc: [A][C] encoder output of the window starting at absolute frame
  * window_start whose first n_real_frames (1 .. 3000) are real audio.
- * result->next_frame is always > window_start.
+ * result->next_frame is always > window_start.  When params->abort_callback
+ * returns TRUE: FALSE with WHISPER_ERROR_CANCELLED (no result; the decoder
+ * stays usable, a flush would whisper_decoder_reset() it).
  * Fills @result (free with whisper_window_result_clear()). */
 gboolean whisper_decoder_decode_window (whisper_decoder * dec,
     const whisper_decode_params * params, const float *enc,
@@ -383,6 +422,15 @@ void whisper_window_result_clear (whisper_window_result * result);
 /* Forget previous text (new stream, flush, a gap in the audio): the next
  * window is decoded as a stream's first. */
 void whisper_decoder_reset (whisper_decoder * dec);
+
+/* Whether the model can decode with @params at all: its text context
+ * (n_text_ctx) must hold the longest prompt these settings can give a
+ * window (start sequence, previous text) and a token to decode.  FALSE +
+ * WHISPER_ERROR_UNSUPPORTED_MODEL (the message gives the numbers) when it
+ * cannot: every window would fail.  Call it before the first window (and
+ * after changing the params); a caller treats a FALSE as a bad model. */
+gboolean whisper_decoder_check_params (const whisper_decoder * dec,
+    const whisper_decode_params * params, GError ** error);
 
 G_END_DECLS
 #endif /* WHISPER_H */

@@ -64,6 +64,8 @@ struct whisper_text_decoder {
     const kernel_s8_matrix *fc1, *fc2;
   } *l8;                       /* [L] with INT8, else NULL */
   const kernel_s8_matrix *tok_emb8;   /* the logits' weights with INT8 */
+  whisper_abort_callback abort_cb;    /* polled by set_audio, or NULL */
+  void *abort_data;
   void *qscratch;              /* matmul_s8_forward's, with INT8 */
 };
 
@@ -309,10 +311,21 @@ whisper_text_decoder_clear_cache (whisper_text_decoder * d)
 }
 
 void
+whisper_text_decoder_set_abort (whisper_text_decoder * d,
+    whisper_abort_callback callback, void *user_data)
+{
+  d->abort_cb = callback;
+  d->abort_data = user_data;
+}
+
+int
 whisper_text_decoder_set_audio (whisper_text_decoder * d, const float *xa)
 {
   const whisper_weights *w = &d->model->w;
+  d->have_audio = 0;
   for (int l = 0; l < d->L; l++) {
+    if (d->abort_cb && d->abort_cb (d->abort_data))
+      return -1;
     const whisper_attn_weights *c = &w->dec[l].cross;
     float *K = d->cross_k + (size_t) l * d->A * d->D;     /* [A][D] */
     float *Vv = d->cross_v + (size_t) l * d->A * d->D;
@@ -324,6 +337,7 @@ whisper_text_decoder_set_audio (whisper_text_decoder * d, const float *xa)
   }
   d->have_audio = 1;
   whisper_text_decoder_clear_cache (d);
+  return 0;
 }
 
 int

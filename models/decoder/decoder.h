@@ -56,9 +56,14 @@ gboolean whisper_text_decoder_has_f16_weights (const whisper_text_decoder *
 
 /* Compute the cross-attention keys and values of every layer from the
  * encoder output xa [A][D] (once per window) and empty the self-attention
- * cache. */
-void whisper_text_decoder_set_audio (whisper_text_decoder * dec,
+ * cache.  Returns 0, or -1 when the abort callback (set_abort) stopped it
+ * between two layers: the decoder then has no audio. */
+int whisper_text_decoder_set_audio (whisper_text_decoder * dec,
     const float *xa);
+
+/* A callback polled between the layers of set_audio (NULL: none). */
+void whisper_text_decoder_set_abort (whisper_text_decoder * dec,
+    whisper_abort_callback callback, void *user_data);
 
 /* Empty the self-attention cache (n_past = 0), keep the audio. */
 void whisper_text_decoder_clear_cache (whisper_text_decoder * dec);

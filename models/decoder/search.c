@@ -173,6 +173,44 @@ whisper_search_result_clear (whisper_search_result * r)
   memset (r, 0, sizeof (*r));
 }
 
+/* ---------------------------------------------------------------------- */
+/* loops: the decoder repeating itself (noise, DC, music) */
+
+#define REPEAT_WINDOW 96        /* text tokens looked at, from the end */
+#define REPEAT_MAX_PERIOD 32    /* longest repeated phrase, in tokens */
+#define REPEAT_MIN_SPAN 32      /* tokens the repetition must cover */
+
+gboolean
+whisper_search_tail_repeats (const int *seq, int len, int ts_begin)
+{
+  int t[REPEAT_WINDOW], n = 0;
+  /* the text tokens, last first (periodicity does not care) */
+  for (int i = len - 1; i >= 0 && n < REPEAT_WINDOW; i--)
+    if (ts_begin < 0 || seq[i] < ts_begin)
+      t[n++] = seq[i];
+  if (n < REPEAT_MIN_SPAN)
+    return FALSE;
+  for (int p = 1; p <= REPEAT_MAX_PERIOD && 3 * p <= n; p++) {
+    int run = 0;
+    while (run + p < n && t[run] == t[run + p])
+      run++;
+    int span = run + p;         /* tokens covered by the repeated phrase */
+    if (span >= REPEAT_MIN_SPAN && span >= 3 * p)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+search_aborted (const whisper_search_opts * o, GError ** error)
+{
+  if (!o->abort_callback || !o->abort_callback (o->abort_callback_user_data))
+    return FALSE;
+  g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_CANCELLED,
+      "decoder: cancelled");
+  return TRUE;
+}
+
 /* score of MaximumLikelihoodRanker, length_penalty None */
 static float
 rank_score (float logprob, int n)
@@ -227,6 +265,10 @@ whisper_search_run (whisper_text_decoder * dec, const whisper_model * model,
   int len = 0;                  /* tokens sampled per sequence so far */
 
   /* ---- the prompt, once (B = 1) ---- */
+  if (search_aborted (o, error)) {
+    ok = FALSE;
+    goto out;
+  }
   whisper_text_decoder_clear_cache (dec);
   if (whisper_text_decoder_forward (dec, prompt, 1, n_prompt) != 0) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_ARGUMENT,
@@ -396,9 +438,35 @@ whisper_search_run (whisper_text_decoder * dec, const whisper_model * model,
         whisper_text_decoder_reorder (dec, source, n);
     }
 
+    res->n_steps = step + 1;
     if (completed || step + 1 >= sample_len
         || whisper_text_decoder_n_past (dec) + 1 > T)
       break;
+
+    /* ---- bounded work: a loop, the time cap, a cancel ---- */
+    if (o->stop_repetition && len >= REPEAT_MIN_SPAN) {
+      /* beam search: the best live beam (the others are variants of it
+       * that differ in their last tokens); sampling: every live sample */
+      gboolean all_loop = TRUE;
+      for (int b = 0; b < (beam ? 1 : n) && all_loop; b++) {
+        if (!beam && done[b])
+          continue;             /* finished: not decoding on */
+        all_loop = whisper_search_tail_repeats (seq + (size_t) b *
+            (sample_len + 1), len, model->tok.timestamp_begin);
+      }
+      if (all_loop) {
+        res->looped = 1;
+        break;
+      }
+    }
+    if (o->deadline > 0 && g_get_monotonic_time () > o->deadline) {
+      res->timed_out = 1;
+      break;
+    }
+    if (search_aborted (o, error)) {
+      ok = FALSE;
+      goto out;
+    }
 
     /* ---- one forward step for every sequence ---- */
     if (whisper_text_decoder_forward (dec, next, n, 1) != 0) {

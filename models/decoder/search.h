@@ -35,6 +35,12 @@ typedef struct {
   int n_suppress_tokens;
   int timestamps;                /* ApplyTimestampRules (not without_timestamps) */
   int max_initial_timestamp_index;  /* 50 (1.0 s / 0.02 s); < 0: no cap */
+  int stop_repetition;           /* stop once every live sequence ends in a
+                                    loop (whisper_search_tail_repeats) */
+  gint64 deadline;               /* g_get_monotonic_time() after which the
+                                    pass stops where it is; 0: none */
+  whisper_abort_callback abort_callback;  /* polled per step, or NULL */
+  void *abort_callback_user_data;
 } whisper_search_opts;
 
 typedef struct {
@@ -45,13 +51,17 @@ typedef struct {
   float avg_logprob;             /* sum_logprob / (n_tokens + 1) as openai */
   float no_speech_prob;          /* softmax at the SOT position; 0 if the
                                     model has no no-speech token */
+  int n_steps;                   /* decoding steps run (tokens per sequence) */
+  int looped;                    /* stopped: every sequence was repeating */
+  int timed_out;                 /* stopped at opts->deadline */
 } whisper_search_result;
 
 /* Decodes one window.  The decoder must already have the window's audio
  * (whisper_text_decoder_set_audio).  prompt: [n_prompt] initial tokens
  * (sot_prev + prompt text, SOT sequence [, no_timestamps]); sot_index: the
  * position of <|startoftranscript|> in it.  Returns FALSE + error on a
- * decoder failure. */
+ * decoder failure, or WHISPER_ERROR_CANCELLED when the abort callback
+ * returned TRUE. */
 gboolean whisper_search_run (whisper_text_decoder * dec,
     const whisper_model * model, const whisper_search_opts * opts,
     const int *prompt, int n_prompt, int sot_index, whisper_rng * rng,
@@ -64,6 +74,12 @@ void whisper_search_result_clear (whisper_search_result * result);
 void whisper_apply_logit_filters (const whisper_model * model,
     const whisper_search_opts * opts, const int *sampled, int n_sampled,
     float *logits);
+
+/* TRUE when the text tokens at the end of seq [len] (timestamps >=
+ * ts_begin skipped) repeat one phrase of at most 32 tokens at least three
+ * times over at least 32 tokens: a decoder stuck in a loop ("- - - ...",
+ * "Thank you. Thank you. ...").  Exposed for tests. */
+gboolean whisper_search_tail_repeats (const int *seq, int len, int ts_begin);
 
 /* log_softmax of logits [n] into out [n] (may alias). */
 void whisper_log_softmax (const float *logits, float *out, int n);

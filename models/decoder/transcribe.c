@@ -20,6 +20,16 @@
 #define INPUT_STRIDE 2                  /* mel frames per timestamp step (20 ms) */
 #define PROMPT_RESET_ON_TEMPERATURE 0.5f /* transcribe() default */
 
+/* Bounded work (docs/decoder.md, "Bounded work"): the new tokens of one
+ * pass, BUDGET_BASE + BUDGET_PER_SECOND per second of the window's audio
+ * (fast speech is about 3 words, 4-5 tokens a second, timestamps
+ * included), at most openai's n_text_ctx / 2; all the passes of a window
+ * together BUDGET_PASSES_X2 / 2 times that. */
+#define BUDGET_BASE 32
+#define BUDGET_PER_SECOND 8
+#define BUDGET_PASSES_X2 3
+#define BUDGET_MIN_PASS 16              /* fewer tokens left: no further pass */
+
 struct whisper_decoder {
   const whisper_model *model;
   whisper_tokenizer *tok;
@@ -42,6 +52,10 @@ whisper_decode_params
 whisper_decode_params_default (void)
 {
   whisper_decode_params p = {
+    .bounded_work = 1,
+    .max_window_time = 30.0,
+    .abort_callback = NULL,
+    .abort_callback_user_data = NULL,
     .beam_size = 5,
     .best_of = 5,
     .temperatures = { 0.0f, 0.2f, 0.4f, 0.6f, 0.8f, 1.0f },
@@ -125,6 +139,54 @@ whisper_decoder_reset (whisper_decoder * d)
   g_array_set_size (d->prev_tokens, 0);
   d->started = FALSE;
   d->detected_lang = -1;
+}
+
+/* The longest prompt whisper_decoder_decode_window() can build with @p:
+ * [sot_prev] + at most T/2 - 1 tokens of previous text (there is previous
+ * text with condition_on_previous_text or an initial prompt) + the SOT
+ * sequence (sot [language task] [no_timestamps]), counted as it is built
+ * there. */
+static int
+max_prompt_length (const whisper_decoder * d, const whisper_decode_params * p,
+    int *n_prev, int *n_sot)
+{
+  const whisper_model *m = d->model;
+  const whisper_special_tokens *st = &m->tok;
+  const int T = m->hp.n_text_ctx;
+  const gboolean has_prev = p->condition_on_previous_text
+      || (p->initial_prompt && p->initial_prompt[0]);
+
+  *n_sot = 1;
+  if (m->is_multilingual && st->lang_first >= 0 && st->n_langs > 0) {
+    int task = p->task == WHISPER_TASK_TRANSLATE ? st->translate :
+        st->transcribe;
+    *n_sot += 1 + (task >= 0);
+  }
+  if (p->without_timestamps && st->no_timestamps >= 0)
+    *n_sot += 1;
+  *n_prev = has_prev && st->sot_prev >= 0 && T / 2 - 1 > 0 ? T / 2 : 0;
+  return *n_prev + *n_sot;
+}
+
+gboolean
+whisper_decoder_check_params (const whisper_decoder * d,
+    const whisper_decode_params * p, GError ** error)
+{
+  const int T = d->model->hp.n_text_ctx;
+  int n_prev, n_sot;
+  const int n_prompt = max_prompt_length (d, p, &n_prev, &n_sot);
+
+  /* whisper_search_run() needs the prompt and one token to decode in the
+   * context */
+  if (n_prompt + 1 > T) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
+        "decoder: the model's text context of %d positions cannot hold the "
+        "longest prompt of these settings (%d tokens: %d of previous text, "
+        "%d of the start sequence) and one token to decode; it needs at "
+        "least %d", T, n_prompt, n_prev, n_sot, n_prompt + 1);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 void
@@ -317,7 +379,13 @@ whisper_decoder_decode_window (whisper_decoder * d,
     d->text = nt;
     d->text_threads = p->n_threads;
   }
-  whisper_text_decoder_set_audio (d->text, enc);
+  whisper_text_decoder_set_abort (d->text, p->abort_callback,
+      p->abort_callback_user_data);
+  if (whisper_text_decoder_set_audio (d->text, enc) != 0) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_CANCELLED,
+        "decoder: cancelled");
+    return FALSE;
+  }
 
   /* ---- language and task: the SOT sequence ---- */
   int sot_seq[4], n_sot = 0;
@@ -412,29 +480,56 @@ whisper_decoder_decode_window (whisper_decoder * d,
     .timestamps = !p->without_timestamps,
     .max_initial_timestamp_index = max_initial >= 0 ?
         (int) lrintf (max_initial / 0.02f) : -1,
+    .stop_repetition = p->bounded_work,
+    .abort_callback = p->abort_callback,
+    .abort_callback_user_data = p->abort_callback_user_data,
   };
+  /* bounded work: tokens of a pass relative to the audio, a budget for
+   * all passes, a wall-time cap on the fallback passes */
+  const int pass_len = p->bounded_work ? MIN (T / 2, BUDGET_BASE
+      + BUDGET_PER_SECOND * segment_size / WHISPER_FRAMES_PER_SECOND) : T / 2;
+  int budget = p->bounded_work ? BUDGET_PASSES_X2 * pass_len / 2 : G_MAXINT;
+  const gint64 deadline = p->max_window_time > 0 ? g_get_monotonic_time ()
+      + (gint64) (p->max_window_time * G_USEC_PER_SEC) : 0;
+  gboolean prev_hopeless = FALSE;
   float best_temp = 0.0f, best_cr = 0.0f;
   gboolean have_best = FALSE, best_below_cr = FALSE;
   int n_temps = CLAMP (p->n_temperatures, 1, 8);
   float temp = 0.0f, cr = 0.0f;
   gboolean all_failed = TRUE;
+  gboolean ladder_cut = FALSE;  /* bounded work ended the ladder early */
   whisper_search_result r = { 0 };
   for (int ti = 0; ti < n_temps; ti++) {
+    so.sample_len = MIN (pass_len, budget);
+    if (ti > 0) {
+      /* a fallback pass: only within the budget and the time cap */
+      if (so.sample_len < BUDGET_MIN_PASS
+          || (deadline > 0 && g_get_monotonic_time () > deadline)) {
+        ladder_cut = TRUE;
+        break;
+      }
+      so.deadline = deadline;
+    }
     temp = p->n_temperatures > 0 ? p->temperatures[ti] : 0.0f;
     so.temperature = temp;
     if (!whisper_search_run (d->text, m, &so, prompt, n_prompt, sot_index,
             &d->rng, &r, error))
       goto out;
+    budget -= r.n_steps;
+    result->n_passes++;
+    result->n_steps += r.n_steps;
     char *text = whisper_tokenizer_decode (d->tok, r.tokens, r.n_tokens);
     char *stripped = strip_dup (text);
     cr = compression_ratio (stripped);
+    gboolean word = has_word (stripped);
     g_free (stripped);
     g_free (text);
 
     gboolean needs_fallback = FALSE;
     gboolean below_cr = TRUE;
-    if (cr_threshold > 0 && cr > cr_threshold) {
-      needs_fallback = TRUE;    /* too repetitive */
+    if ((cr_threshold > 0 && cr > cr_threshold) || r.looped) {
+      needs_fallback = TRUE;    /* too repetitive (or stopped in a loop,
+                                   which its full length would be) */
       below_cr = FALSE;
     }
     if (r.avg_logprob < lp_threshold)
@@ -446,6 +541,7 @@ whisper_decoder_decode_window (whisper_decoder * d,
     /* if every temperature fails, keep the attempt with the best average
      * logprob among those below the compression threshold (or among all):
      * faster-whisper's choice; openai keeps the last attempt */
+    const gboolean r_looped = r.looped;
     gboolean better = !have_best || (below_cr && !best_below_cr)
         || (below_cr == best_below_cr && r.avg_logprob > best.avg_logprob);
     if (!needs_fallback || better) {
@@ -463,11 +559,25 @@ whisper_decoder_decode_window (whisper_decoder * d,
       all_failed = FALSE;
       break;
     }
+    /* bounded work: two failed attempts in a row that are hopeless (a
+     * loop, or no letter or digit: nothing skip_non_words would keep)
+     * end the ladder; one alone does not, since speech the first pass
+     * looped on is usually right at the next temperature */
+    gboolean hopeless = r_looped || !word;
+    if (p->bounded_work && hopeless && prev_hopeless) {
+      ladder_cut = TRUE;
+      break;
+    }
+    prev_hopeless = hopeless;
   }
   /* all failed: the kept attempt reports the last temperature tried, so
    * that the prompt is reset after it (faster-whisper) */
   if (!all_failed)
     temp = best_temp;
+  /* the prompt is reset as if the whole ladder had failed: a ladder cut
+   * short must not leave a loop's text as the next window's prompt */
+  const float prompt_temp = all_failed && ladder_cut && p->n_temperatures > 0 ?
+      MAX (temp, p->temperatures[n_temps - 1]) : temp;
   cr = best_cr;
 
   /* ---- no-speech skip (transcribe.py) ---- */
@@ -534,7 +644,8 @@ whisper_decoder_decode_window (whisper_decoder * d,
     whisper_segment *s = &g_array_index (segs, whisper_segment, i);
     g_array_append_vals (d->prev_tokens, s->tokens, s->n_tokens);
   }
-  if (!p->condition_on_previous_text || temp > PROMPT_RESET_ON_TEMPERATURE)
+  if (!p->condition_on_previous_text
+      || prompt_temp > PROMPT_RESET_ON_TEMPERATURE)
     g_array_set_size (d->prev_tokens, 0);
 
   if (p->skip_non_words)

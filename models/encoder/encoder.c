@@ -36,6 +36,8 @@ struct whisper_encoder {
   encoder_npu *npu;         /* backend NPU, else NULL */
   gboolean npu_fallback;
   char *backend_reason;     /* whisper_encoder_get_backend_reason() */
+  whisper_abort_callback abort_cb;    /* polled per layer, or NULL */
+  void *abort_data;
   /* conv1 in int8 as [C][M*K] with INT8, else NULL.  conv2 stays float32:
    * in int8 it took tiny.en's minimum encoder cosine from 0.99912 to
    * 0.99792 (docs/quantization.md) */
@@ -254,6 +256,8 @@ whisper_encoder_new (const whisper_model * model,
   enc->backend = backend;
   enc->compute_type = ct;
   enc->npu_fallback = params->npu_fallback;
+  enc->abort_cb = params->abort_callback;
+  enc->abort_data = params->abort_callback_user_data;
   enc->int8_attention = ct == WHISPER_COMPUTE_INT8
       && (backend == WHISPER_BACKEND_NPU || params->int8_attention);
   enc->backend_reason = g_strdup (reason);
@@ -443,6 +447,19 @@ project (whisper_encoder * enc, float *out, const float *inp, const float *w,
     matmul_forward (out, inp, w, bias, enc->A, IC, OC, enc->pool);
 }
 
+/* TRUE (and the error set) when the caller's abort callback asks to stop:
+ * polled before each of the big products (conv2, the attention block, its
+ * output projection, fc1, fc2), so a stop waits for one of them at most. */
+static gboolean
+encoder_aborted (const whisper_encoder * enc, GError ** error)
+{
+  if (!enc->abort_cb || !enc->abort_cb (enc->abort_data))
+    return FALSE;
+  g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_CANCELLED,
+      "encoder: cancelled");
+  return TRUE;
+}
+
 /* One window.  frames: [F][M], time-major (or mel_cm [M][F], transposed
  * here).  FALSE + error only when the NPU fails (the CPU cannot). */
 static gboolean
@@ -479,6 +496,8 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
         F, M, C, CONV_K, 1, 1, pool);                   /* [F][C] */
   }
   gelu_forward (enc->x1, enc->x1, (size_t) F * C, pool);
+  if (encoder_aborted (enc, error))
+    return FALSE;
   conv1d_forward (enc->x, enc->cols, enc->x1, w->conv2_w, w->conv2_b,
       F, C, C, CONV_K, 2, 1, pool);                     /* [A][C] */
   gelu_forward (enc->x, enc->x, (size_t) A * C, pool);
@@ -489,6 +508,8 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
   for (int l = 0; l < enc->L; l++) {
     const whisper_encoder_layer *b = &w->enc[l];
     const encoder_layer_s8 no_s8 = { 0 }, *b8 = enc->s8 ? &enc->s8[l] : &no_s8;
+    if (encoder_aborted (enc, error))
+      return FALSE;
 
     /* x = x + attn(attn_ln(x)) */
     layernorm_forward (enc->ln, enc->x, b->attn_ln_w, b->attn_ln_b, A, C,
@@ -517,6 +538,8 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
       attention_forward (enc->att, enc->scores, enc->q, enc->k, enc->v, C,
           A, C, H, pool);
     lap (enc, &t0, &pr->attention);
+    if (encoder_aborted (enc, error))
+      return FALSE;
     if (npu) {
       if (!encoder_npu_project (npu, l, ENCODER_NPU_OUT, enc->x, enc->att,
               b->attn.o_b, 1, error))
@@ -528,6 +551,8 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
     lap (enc, &t0, &pr->attn_out);
 
     /* x = x + fc2(gelu(fc1(mlp_ln(x)))) */
+    if (encoder_aborted (enc, error))
+      return FALSE;
     layernorm_forward (enc->ln, enc->x, b->mlp_ln_w, b->mlp_ln_b, A, C,
         LN_EPS);
     lap (enc, &t0, &pr->layernorm);
@@ -542,6 +567,8 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
     lap (enc, &t0, &pr->fc1);
     gelu_forward (enc->h, enc->h, (size_t) A * 4 * C, pool);
     lap (enc, &t0, &pr->gelu);
+    if (encoder_aborted (enc, error))
+      return FALSE;
     if (npu) {
       if (!encoder_npu_project (npu, l, ENCODER_NPU_FC2, enc->x, enc->h,
               b->fc2_b, 1, error))
@@ -568,9 +595,13 @@ encoder_forward (whisper_encoder * enc, const float *frames, float *out,
     const float *mel_cm, GError ** error)
 {
   GError *local = NULL;
+  if (encoder_aborted (enc, error))
+    return FALSE;
   if (encoder_forward_once (enc, frames, out, mel_cm, &local))
     return TRUE;
-  if (!enc->npu || !enc->npu_fallback) {
+  /* a cancel is no NPU failure */
+  if (!enc->npu || !enc->npu_fallback
+      || g_error_matches (local, WHISPER_ERROR, WHISPER_ERROR_CANCELLED)) {
     g_propagate_error (error, local);
     return FALSE;
   }

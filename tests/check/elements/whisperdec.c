@@ -1017,6 +1017,122 @@ GST_START_TEST (test_multilingual_unknown_language)
 
 GST_END_TEST;
 
+static void remove_dir (const gchar * path);
+
+/* A multilingual model with a text context of @n_text_ctx positions,
+ * written under a new temporary directory (*tmp_dir, for remove_dir). */
+static gchar *
+small_context_model (gint n_text_ctx, gchar ** tmp_dir)
+{
+  whisper_synth_params p = whisper_synth_params_default ();
+  GError *err = NULL;
+  whisper_model *m;
+  gchar *path;
+
+  *tmp_dir = g_dir_make_tmp ("whisperdec-ctx-XXXXXX", &err);
+  fail_unless (*tmp_dir != NULL);
+  p.n_langs = 3;
+  p.n_text_ctx = n_text_ctx;
+  m = whisper_model_synthetic (&p, &err);
+  fail_unless (m != NULL, "%s", err ? err->message : "");
+  path = g_build_filename (*tmp_dir, "ct2", NULL);
+  fail_unless (whisper_model_save_ct2 (m, path, WHISPER_SAVE_F32, &err),
+      "%s", err ? err->message : "");
+  whisper_model_free (m);
+  return path;
+}
+
+/* Push @n windows of that model through whisperdec with @props; TRUE when
+ * every one decoded, else the model was refused at the caps: one
+ * STREAM/FORMAT error naming the text context, no buffer decoded. */
+static gboolean
+small_context_run (const gchar * path, const gchar * props, gint n)
+{
+  gchar *launch = g_strdup_printf ("whisperdec beam-size=1 "
+      "temperature-fallback=false skip-non-words=false %s", props);
+  GstHarness *h = gst_harness_new_parse (launch);
+  GstBus *bus = harness_bus (h);
+  GstMessage *msg;
+  GError *err = NULL;
+  gboolean decoded = TRUE;
+  gint i;
+
+  gst_harness_set_src_caps (h, encoded_caps (path, model->hp.n_audio_state,
+          model->hp.n_audio_ctx, model->hp.n_mels));
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  if (msg) {
+    gchar *dbg = NULL;
+
+    gst_message_parse_error (msg, &err, &dbg);
+    GST_INFO ("refused: %s (%s)", err->message, dbg);
+    fail_unless (err->domain == GST_STREAM_ERROR, "%s",
+        g_quark_to_string (err->domain));
+    fail_unless_equals_int (err->code, GST_STREAM_ERROR_FORMAT);
+    fail_unless (strstr (err->message, "text context") != NULL);
+    fail_unless (dbg != NULL && strstr (dbg, "text context") != NULL);
+    g_clear_error (&err);
+    g_free (dbg);
+    gst_message_unref (msg);
+    /* the sticky caps go again with the buffer: refused again, the same
+     * error; nothing decoded */
+    fail_unless (gst_harness_push (h, window_buffer (0, 3000, 0, 5))
+        != GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_buffers_received (h), 0);
+    while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
+      gst_message_parse_error (msg, &err, NULL);
+      fail_unless (g_error_matches (err, GST_STREAM_ERROR,
+              GST_STREAM_ERROR_FORMAT), "%s", err->message);
+      g_clear_error (&err);
+      gst_message_unref (msg);
+    }
+    decoded = FALSE;
+  } else {
+    for (i = 0; i < n; i++)
+      fail_unless_equals_int (gst_harness_push (h, window_buffer (3000 * i,
+                  3000, i * 30 * GST_SECOND, 5 + i)), GST_FLOW_OK);
+    fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) == NULL);
+  }
+  harness_teardown_bus (h, bus);
+  g_free (launch);
+  return decoded;
+}
+
+/* A text context too small for the settings is a bad model, refused at
+ * the caps (STREAM/FORMAT), not a LIBRARY/SETTINGS error at every window.
+ * 3 positions hold no multilingual start sequence (sot, language, task)
+ * and a token; 6 hold it, but not with previous text (sot_prev + T/2 - 1
+ * tokens): refused by default, usable without it; 16 always. */
+GST_START_TEST (test_text_context_too_small)
+{
+  gchar *dir3, *dir6, *dir16;
+  gchar *m3 = small_context_model (3, &dir3);
+  gchar *m6 = small_context_model (6, &dir6);
+  gchar *m16 = small_context_model (16, &dir16);
+
+  fail_if (small_context_run (m3, "", 2));
+  fail_if (small_context_run (m3, "condition-on-previous-text=false", 2));
+  fail_if (small_context_run (m6, "", 2));
+  fail_if (small_context_run (m6, "initial-prompt=\"Some words.\"", 2));
+  fail_unless (small_context_run (m6, "condition-on-previous-text=false",
+          3));
+  fail_unless (small_context_run (m16, "", 3));
+
+  remove_dir (m3);
+  remove_dir (m6);
+  remove_dir (m16);
+  remove_dir (dir3);
+  remove_dir (dir6);
+  remove_dir (dir16);
+  g_free (m3);
+  g_free (m6);
+  g_free (m16);
+  g_free (dir3);
+  g_free (dir6);
+  g_free (dir16);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------ */
 /* properties */
 
@@ -1184,6 +1300,7 @@ whisperdec_suite (void)
   tcase_add_test (tc, test_multilingual_detect);
   tcase_add_test (tc, test_multilingual_forced_and_translate);
   tcase_add_test (tc, test_multilingual_unknown_language);
+  tcase_add_test (tc, test_text_context_too_small);
   return s;
 }
 

@@ -648,6 +648,46 @@ GST_START_TEST (test_nonfinite)
 
 GST_END_TEST;
 
+/* NaN in a buffer without PTS: the warning names the stream position the
+ * buffer was placed at (after 4000 samples: 0.25 s), not
+ * GST_CLOCK_TIME_NONE printed as a time (99:99:99.999999999) */
+GST_START_TEST (test_nonfinite_no_pts)
+{
+  const gsize n = 8000;
+  float *x = make_signal (n, 24);
+  GstHarness *h = new_harness ("whispermel", F32_CAPS);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  x[4100] = NAN;
+  gst_element_set_bus (h->element, bus);
+  gst_harness_push (h, f32_buffer (x, 4000, GST_CLOCK_TIME_NONE));
+  gst_harness_push (h, f32_buffer (x + 4000, 4000, GST_CLOCK_TIME_NONE));
+  gst_harness_push_event (h, gst_event_new_eos ());
+  pull_all (h, NULL, 80);
+
+  msg = pop_message (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &err, &debug);
+  fail_unless (debug != NULL);
+  GST_INFO ("warning debug: %s", debug);
+  fail_if (strstr (debug, "99:99:99") != NULL, "%s", debug);
+  fail_unless (strstr (debug, "without timestamp") != NULL, "%s", debug);
+  fail_unless (strstr (debug, "0:00:00.250000000") != NULL, "%s", debug);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  g_free (x);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------ */
 /* events: flush, segment, discont, gap */
 
@@ -1038,6 +1078,7 @@ whispermel_suite (void)
   tcase_add_test (tc, test_short_streams);
   tcase_add_test (tc, test_empty_buffers);
   tcase_add_test (tc, test_nonfinite);
+  tcase_add_test (tc, test_nonfinite_no_pts);
   tcase_add_test (tc, test_flush_reset);
   tcase_add_test (tc, test_segment_reset);
   tcase_add_test (tc, test_timestamp_gap_restarts);
