@@ -75,26 +75,17 @@ whisper_element_answer_latency_query (GstElement * element, GstPad * sinkpad,
 
 /* Give the heap memory an element freed at stop back to the system.
  *
- * The encoder's and decoder's buffers (tens of MB with a real model) are
- * allocated on the streaming thread that starts them, from the glibc arena
- * that thread is attached to, and freed there at stop; glibc keeps the
- * freed pages in that arena.  A restarted pipeline gets new streaming
- * threads (GLib keeps only two idle ones), which may sit on other arenas
- * (up to 8 per core), so without this every arena ends up holding a copy
- * of the buffers: RSS grew by 20 % from cycle 10 to 100 with the synthetic
- * model and queues (tests/check/pipelines/lifecycle.c), from 27 to 162 MB
- * over 100 cycles with a real model (issue 13).
- *
- * Trimming halves the footprint (34 instead of 69 MB after those 100
- * cycles); each arena still keeps a few MB that live chunks pin, so the
- * RSS flattens only once glibc's arena limit is reached.
+ * The engine maps its large buffers itself (kernel_alloc), so they are
+ * gone at free; what is left in glibc's arenas after a stop is GStreamer's
+ * and GLib's (buffers, adapters, events) on the streaming threads that
+ * ended, and a restarted pipeline's new threads sit on other arenas.
+ * Trimming returns those free pages: with it RSS grew by 4 % from cycle 10
+ * to 100 of tests/check/pipelines/lifecycle.c, by 7 % without
+ * (docs/architecture.md, "Threads and memory").
  *
  * malloc_trim() only returns pages that are already free and changes no
- * allocator setting of the application that loaded us, unlike
- * mallopt (M_ARENA_MAX), which would bound the arenas of every thread of
- * the host process for good; an application that wants that sets
- * MALLOC_ARENA_MAX itself.  It costs a walk over the heap, once per stop.
- * Without glibc, nothing. */
+ * allocator setting of the application that loaded us (mallopt would).
+ * It costs a walk over the heap, once per stop.  Without glibc, nothing. */
 void
 whisper_element_release_memory (GstElement * element)
 {

@@ -99,7 +99,7 @@ kernel_attention_s8_free (kernel_attention_s8 * a)
   }
   free (a->k);
   free (a->v);
-  free (a->scratch);
+  kernel_free (a->scratch);
   free (a);
 }
 
@@ -130,12 +130,9 @@ kernel_attention_s8_new (int T, int C, int H, int n_threads)
       goto fail;
   a->scratch_per_thread = scratch_layout (NULL, a->bq, T, a->hs, a->ld_p,
       NULL);
-  if (posix_memalign (&a->scratch, 64,
-          a->scratch_per_thread * a->n_threads)) {
-    a->scratch = NULL;
+  if (!(a->scratch = kernel_alloc_zero (a->scratch_per_thread
+              * a->n_threads)))
     goto fail;
-  }
-  memset (a->scratch, 0, a->scratch_per_thread * a->n_threads);
   return a;
 fail:
   kernel_attention_s8_free (a);

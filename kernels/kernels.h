@@ -37,6 +37,16 @@ extern "C" {
 const char *kernels_cpu_path (void);
 
 /* ---------------------------------------------------------------------------
+ * Memory for weights and working buffers: 64-byte aligned, NULL when out of
+ * memory; blocks from 128 KiB on are mapped and unmapped directly, so that
+ * a freed encoder or model gives its pages back to the system whichever
+ * thread allocated it (memory.c says why).  kernel_alloc_zero zero-fills.
+ * Free with kernel_free only (NULL is ignored). */
+void *kernel_alloc (size_t bytes);
+void *kernel_alloc_zero (size_t bytes);
+void kernel_free (void *p);
+
+/* ---------------------------------------------------------------------------
  * matmul: out = inp W^T + bias (a PyTorch nn.Linear), through cblas_sgemm,
  * rows split over the pool's threads (from 64 rows on).
  *   out  [T][OC]     inp [T][IC]

@@ -55,17 +55,12 @@ kernel_s8_matrix_new (int OC, int IC)
   m->IC = IC;
   m->OCp = (OC + KERNEL_S8_PANEL - 1) / KERNEL_S8_PANEL * KERNEL_S8_PANEL;
   m->ICp = (IC + 3) / 4 * 4;
-  void *w = NULL, *s = NULL;
-  if (posix_memalign (&w, 64, (size_t) m->OCp * m->ICp)
-      || posix_memalign (&s, 64, (size_t) m->OCp * sizeof (float))) {
-    free (w);
-    free (m);
+  m->w = kernel_alloc_zero ((size_t) m->OCp * m->ICp);
+  m->scale = kernel_alloc_zero ((size_t) m->OCp * sizeof (float));
+  if (!m->w || !m->scale) {
+    kernel_s8_matrix_free (m);
     return NULL;
   }
-  m->w = w;
-  m->scale = s;
-  memset (m->w, 0, (size_t) m->OCp * m->ICp);
-  memset (m->scale, 0, (size_t) m->OCp * sizeof (float));
   return m;
 }
 
@@ -74,8 +69,8 @@ kernel_s8_matrix_free (kernel_s8_matrix * m)
 {
   if (!m)
     return;
-  free (m->w);
-  free (m->scale);
+  kernel_free (m->w);
+  kernel_free (m->scale);
   free (m);
 }
 

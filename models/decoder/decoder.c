@@ -99,8 +99,7 @@ decoder_get_s8 (whisper_text_decoder * d, GError ** error)
   /* the widest product input: the cross K/V (A rows) or the MLP (F) */
   const size_t a = matmul_s8_scratch_size (d->A, d->D);
   const size_t f = matmul_s8_scratch_size (d->max_rows, d->F);
-  if (posix_memalign (&d->qscratch, 64, a > f ? a : f)) {
-    d->qscratch = NULL;
+  if (!(d->qscratch = kernel_alloc (a > f ? a : f))) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
         "decoder: out of memory for the int8 scratch");
     return FALSE;
@@ -210,14 +209,14 @@ whisper_text_decoder_new (const whisper_model * model, int max_batch,
   size_t total = 0;
   for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
     total += (sizes[i] + 15) & ~(size_t) 15;      /* 64-byte aligned slices */
-  d->memory = g_try_malloc (total * sizeof (float) + 64);
+  d->memory = kernel_alloc (total * sizeof (float));
   if (!d->memory) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
         "decoder: out of memory for the KV cache (batch %d)", max_batch);
     whisper_text_decoder_free (d);
     return NULL;
   }
-  float *p = (float *) (((uintptr_t) d->memory + 63) & ~(uintptr_t) 63);
+  float *p = d->memory;
   for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++) {
     *ptrs[i] = p;
     p += (sizes[i] + 15) & ~(size_t) 15;
@@ -266,10 +265,10 @@ whisper_text_decoder_free (whisper_text_decoder * d)
   if (!d)
     return;
   kernel_pool_free (d->pool);
-  g_free (d->memory);
+  kernel_free (d->memory);
   g_free (d->l16);
   g_free (d->l8);
-  free (d->qscratch);
+  kernel_free (d->qscratch);
   g_free (d);
 }
 

@@ -129,8 +129,7 @@ encoder_get_s8 (whisper_encoder * enc, GError ** error)
   size_t size = matmul_s8_scratch_size (enc->F, enc->M * CONV_K);
   if (matmul_s8_scratch_size (enc->A, 4 * enc->C) > size)
     size = matmul_s8_scratch_size (enc->A, 4 * enc->C);
-  if (posix_memalign (&enc->qscratch, 64, size)) {
-    enc->qscratch = NULL;
+  if (!(enc->qscratch = kernel_alloc (size))) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
         "cannot allocate %zu KiB of encoder int8 scratch", size >> 10);
     return FALSE;
@@ -293,7 +292,7 @@ whisper_encoder_new (const whisper_model * model,
   size_t total = 0;
   for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
     total += (sizes[i] + 15) & ~(size_t) 15;      /* 64-byte aligned slices */
-  enc->memory = g_try_malloc (total * sizeof (float) + 64);
+  enc->memory = kernel_alloc (total * sizeof (float));
   if (!enc->memory) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
         "cannot allocate %zu MiB of encoder activations",
@@ -301,7 +300,7 @@ whisper_encoder_new (const whisper_model * model,
     whisper_encoder_free (enc);
     return NULL;
   }
-  float *p = (float *) (((uintptr_t) enc->memory + 63) & ~(uintptr_t) 63);
+  float *p = enc->memory;
   for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++) {
     *ptrs[i] = p;
     p += (sizes[i] + 15) & ~(size_t) 15;
@@ -327,10 +326,10 @@ whisper_encoder_free (whisper_encoder * enc)
     return;
   encoder_npu_free (enc->npu);
   kernel_pool_free (enc->pool);
-  g_free (enc->memory);
+  kernel_free (enc->memory);
   g_free (enc->s8);
   g_free (enc->backend_reason);
-  free (enc->qscratch);
+  kernel_free (enc->qscratch);
   kernel_attention_s8_free (enc->att_s8);
   g_free (enc);
 }

@@ -362,7 +362,7 @@ whisper_model_alloc_f32 (whisper_model * model, int *n_slots, GError ** error)
    * 64-bit; still guard it for 32-bit hosts. */
   void *mem = NULL;
   if (total > SIZE_MAX / sizeof (float)
-      || posix_memalign (&mem, 64, total ? total * sizeof (float) : 64)) {
+      || !(mem = kernel_alloc (total * sizeof (float)))) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_IO,
         "cannot allocate %zu floats for the weights", total);
     g_free (slots);
@@ -605,7 +605,7 @@ tensor_as (const whisper_model * model, whisper_tensor * t, const char *name,
     return NULL;                /* only exact conversions */
   if (!t->f32) {
     void *mem = NULL;
-    if (posix_memalign (&mem, 64, t->n ? t->n * sizeof (float) : 64)) {
+    if (!(mem = kernel_alloc (t->n * sizeof (float)))) {
       g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
           "%s: cannot allocate %zu bytes for '%s' in float32",
           model->path ? model->path : "model", t->n * sizeof (float), name);
@@ -1123,9 +1123,9 @@ whisper_model_free (whisper_model * model)
 {
   if (!model)
     return;
-  free (model->storage);
+  kernel_free (model->storage);
   for (int i = 0; i < model->n_tensors; i++) {
-    free (model->tensors[i].f32);
+    kernel_free (model->tensors[i].f32);
     kernel_s8_matrix_free (model->tensors[i].s8);
   }
   g_free (model->tensors);

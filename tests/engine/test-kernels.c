@@ -559,6 +559,64 @@ test_matvec_split (void)
   free (y16_0), free (ref);
 }
 
+/* kernel_alloc: 64-byte aligned below and above the size it maps from,
+ * zero-filled by kernel_alloc_zero, writable to the last byte, and the
+ * mapped blocks really returned at free (the resident set drops). */
+static long
+resident_kb (void)
+{
+  long kb = -1;
+  FILE *f = fopen ("/proc/self/status", "r");
+  char line[128];
+  while (f && fgets (line, sizeof line, f))
+    if (sscanf (line, "VmRSS: %ld", &kb) == 1)
+      break;
+  if (f)
+    fclose (f);
+  return kb;
+}
+
+static void
+test_alloc (void)
+{
+  const size_t sizes[] = { 0, 1, 100, (128 << 10) - 64, 128 << 10,
+    (1 << 20) + 3, 64 << 20
+  };
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    char what[80];
+    unsigned char *p = kernel_alloc_zero (sizes[i]);
+    int zero = 1;
+    for (size_t j = 0; p && j < sizes[i]; j++)
+      zero &= p[j] == 0;
+    snprintf (what, sizeof what, "kernel_alloc_zero %zu: aligned, zero",
+        sizes[i]);
+    check_true (what, p && (uintptr_t) p % 64 == 0 && zero);
+    if (p && sizes[i])
+      memset (p, 0x5a, sizes[i]);
+    kernel_free (p);
+    void *q = kernel_alloc (sizes[i]);
+    snprintf (what, sizeof what, "kernel_alloc %zu: aligned", sizes[i]);
+    check_true (what, q && (uintptr_t) q % 64 == 0);
+    kernel_free (q);
+  }
+  kernel_free (NULL);
+
+  /* 64 MiB touched, then freed: gone from the resident set (a heap block
+   * of that size could stay, see memory.c) */
+  long before = resident_kb ();
+  unsigned char *big = kernel_alloc (64 << 20);
+  if (big)
+    memset (big, 1, 64 << 20);
+  long touched = resident_kb ();
+  kernel_free (big);
+  long after = resident_kb ();
+  printf ("kernel_alloc 64 MiB: RSS %ld -> %ld -> %ld kB\n", before, touched,
+      after);
+  if (before >= 0)
+    check_true ("kernel_alloc 64 MiB: returned at free",
+        touched - before > 60000 && touched - after > 60000);
+}
+
 int
 main (void)
 {
@@ -579,6 +637,7 @@ main (void)
   test_conv1d ();
   test_attention ();
   test_transpose ();
+  test_alloc ();
   for (int p = 1; p < N_POOLS; p++)
     kernel_pool_free (pools[p]);
   printf ("%d passed, %d failed\n", n_passed, n_failed);
