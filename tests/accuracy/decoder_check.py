@@ -53,6 +53,29 @@ def run_tool(*args):
     return r.stdout.decode("utf-8")
 
 
+def tokenize(model, requests):
+    """Many encodes ("e", text) and decodes ("d", ids) with one model load
+    (decoder-tool tokenize): the ids or the text of each, in order."""
+    lines = []
+    for kind, arg in requests:
+        if kind == "e":
+            lines.append("e " + arg.encode("utf-8").hex())
+        else:
+            lines.append(" ".join(["d"] + [str(i) for i in arg]))
+    r = subprocess.run([tool(), "tokenize", model], capture_output=True,
+                       input=("\n".join(lines) + "\n").encode())
+    if r.returncode != 0:
+        sys.exit("decoder-tool tokenize failed: %s"
+                 % r.stderr.decode(errors="replace"))
+    out = r.stdout.decode("ascii").split("\n")[:len(requests)]
+    if len(out) != len(requests):
+        sys.exit("decoder-tool tokenize: %d answers to %d requests"
+                 % (len(out), len(requests)))
+    return [[int(x) for x in o.split()] if kind == "e"
+            else bytes.fromhex(o).decode("utf-8")
+            for (kind, _), o in zip(requests, out)]
+
+
 def words(text):
     return re.sub(r"[^a-z' ]", " ", text.lower()).split()
 
@@ -86,26 +109,29 @@ def check_tokenizer(model):
         "2024-01-01 10,000.5 ٣٤٥ Ⅷ ½ ²³", "漢字かなカナ한국어 中文,English",
         "👨\u200d👩\u200d👧 👍🏽 🇫🇷!!", "e\u0301 cafe\u0301", "...?!  --",
     ]
-    for t in texts:
-        want = hf.encode(t, add_special_tokens=False).ids
-        got = [int(x) for x in run_tool("encode", model, t).split()]
+    wants = [hf.encode(t, add_special_tokens=False).ids for t in texts]
+    special_text = " <|en|> is plain text here"
+    split_char = hf.encode(" 日本語", add_special_tokens=False).ids
+    requests = [("e", t) for t in texts] + [("d", w) for w in wants] + [
+        ("e", special_text), ("d", split_char)]
+    answers = tokenize(model, requests)
+    got_ids, backs = answers[:len(texts)], answers[len(texts):2 * len(texts)]
+    special_ids, split_back = answers[-2:]
+    for t, want, got, back in zip(texts, wants, got_ids, backs):
         if got != want:
             fails += 1
             print("FAIL encode %r:\n  ours %s\n  hf   %s" % (t, got, want))
-        back = run_tool("decode", model, *[str(i) for i in want])
         if back != t:
             fails += 1
             print("FAIL decode %r -> %r" % (t, back))
     # special-token text in a prompt stays plain text (tiktoken would refuse
     # it, Hugging Face would make it the special token)
-    t = " <|en|> is plain text here"
-    ids = run_tool("encode", model, t).split()
-    if any(int(i) >= tok_eot(hf) for i in ids) or run_tool("decode", model, *ids) != t:
+    if (any(i >= tok_eot(hf) for i in special_ids)
+            or tokenize(model, [("d", special_ids)])[0] != special_text):
         fails += 1
         print("FAIL special-token text in a prompt")
     # a character split across tokens decodes to the same text
-    ids = hf.encode(" 日本語", add_special_tokens=False).ids
-    if run_tool("decode", model, *[str(i) for i in ids]) != " 日本語":
+    if split_back != " 日本語":
         fails += 1
         print("FAIL multi-token character")
 

@@ -4,6 +4,11 @@
  *   decoder-tool encode MODEL TEXT      token ids of TEXT, one line
  *   decoder-tool decode MODEL ID...     text of the ids (hex-escaped bytes
  *                                       are not used: raw UTF-8 on stdout)
+ *   decoder-tool tokenize MODEL         many of the two above with one
+ *                                       model load: stdin lines "e HEX"
+ *                                       (encode the UTF-8 bytes HEX) or
+ *                                       "d ID..." (decode); one stdout line
+ *                                       each: the ids, or the text as HEX
  *   decoder-tool specials MODEL         special token ids, "name id" lines,
  *                                       then "suppress id..." (the resolved
  *                                       default suppress list)
@@ -72,6 +77,62 @@ load (const char *path)
   return model;
 }
 
+/* "tokenize": requests from @in, answers to @out (see the top). 0, or 1
+ * on a malformed request or an encode error. */
+static int
+tokenize_lines (whisper_tokenizer * tok, FILE * in, FILE * out)
+{
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  int ret = 0;
+  while (ret == 0 && (len = getline (&line, &cap, in)) > 0) {
+    line[strcspn (line, "\n")] = '\0';
+    if (line[0] == 'e' && line[1] == ' ') {
+      gsize n_bytes = strlen (line + 2) / 2;
+      char *text = g_malloc (n_bytes + 1);
+      for (gsize i = 0; i < n_bytes; i++)
+        text[i] = g_ascii_xdigit_value (line[2 + 2 * i]) << 4
+            | g_ascii_xdigit_value (line[3 + 2 * i]);
+      text[n_bytes] = '\0';
+      GError *err = NULL;
+      int n;
+      int *ids = whisper_tokenizer_encode (tok, text, &n, &err);
+      if (!ids) {
+        fprintf (stderr, "encode: %s\n", err->message);
+        g_error_free (err);
+        ret = 1;
+      }
+      for (int i = 0; ids && i < n; i++)
+        fprintf (out, "%s%d", i ? " " : "", ids[i]);
+      fputc ('\n', out);
+      g_free (ids);
+      g_free (text);
+    } else if (line[0] == 'd' && (line[1] == ' ' || line[1] == '\0')) {
+      gchar **fields = g_strsplit_set (line + 1, " ", -1);
+      GArray *ids = g_array_new (FALSE, FALSE, sizeof (int));
+      for (gchar ** f = fields; *f; f++)
+        if (**f) {
+          int id = atoi (*f);
+          g_array_append_val (ids, id);
+        }
+      char *text = whisper_tokenizer_decode (tok, (int *) ids->data,
+          ids->len);
+      for (const unsigned char *c = (const unsigned char *) text; *c; c++)
+        fprintf (out, "%02x", *c);
+      fputc ('\n', out);
+      g_free (text);
+      g_array_free (ids, TRUE);
+      g_strfreev (fields);
+    } else {
+      fprintf (stderr, "tokenize: bad request '%s'\n", line);
+      ret = 1;
+    }
+  }
+  free (line);
+  return ret;
+}
+
 static int
 cmd_tokenizer (int argc, char **argv)
 {
@@ -85,7 +146,9 @@ cmd_tokenizer (int argc, char **argv)
     return 1;
   }
   int ret = 0;
-  if (!strcmp (argv[1], "encode") && argc >= 4) {
+  if (!strcmp (argv[1], "tokenize")) {
+    ret = tokenize_lines (tok, stdin, stdout);
+  } else if (!strcmp (argv[1], "encode") && argc >= 4) {
     int n;
     int *ids = whisper_tokenizer_encode (tok, argv[3], &n, &err);
     if (!ids) {
