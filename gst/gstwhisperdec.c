@@ -427,7 +427,7 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "Whisper decoder", "Codec/Decoder/Audio/Text",
       "Decodes Whisper encoder output into timed text segments",
-      "gst-whisper-npu contributors");
+      WHISPER_ELEMENT_AUTHOR);
 
   gst_type_mark_as_plugin_api (GST_TYPE_WHISPER_DEC_TASK, 0);
 }

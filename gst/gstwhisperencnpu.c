@@ -330,7 +330,7 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "Whisper encoder", "Filter/Converter/Audio",
       "Runs the Whisper audio encoder on 30 s windows of log-mel frames",
-      "gst-whisper-npu authors");
+      WHISPER_ELEMENT_AUTHOR);
 
   gst_type_mark_as_plugin_api (GST_TYPE_WHISPER_BACKEND, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WHISPER_COMPUTE_TYPE, 0);

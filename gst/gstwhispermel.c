@@ -204,7 +204,7 @@ gst_whisper_mel_class_init (GstWhisperMelClass * klass)
       "Whisper log-mel spectrogram", "Filter/Converter/Audio",
       "Computes Whisper's log-mel spectrogram (16 kHz mono audio to "
       "100 frames/s of log10 mel energies)",
-      "gst-whisper-npu developers");
+      WHISPER_ELEMENT_AUTHOR);
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_whisper_mel_change_state);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Pad query helpers shared by the whisper elements.
+/* Helpers shared by the whisper elements: metadata, queries, memory.
  *
  * This library is free software; you can redistribute it and/or
  * modify it under the terms of the GNU Library General Public
@@ -12,6 +12,9 @@
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
+
+/* The author of every element, as gst-inspect-1.0 shows it. */
+#define WHISPER_ELEMENT_AUTHOR "gst-whisper-npu developers"
 
 G_GNUC_INTERNAL
 gboolean whisper_element_answer_caps_query (GstQuery * query, GstCaps * caps);

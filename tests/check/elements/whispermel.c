@@ -184,6 +184,35 @@ pop_message (GstBus * bus, GstMessageType type)
 /* ------------------------------------------------------------------------ */
 /* caps */
 
+/* What gst-inspect-1.0 shows: one author for the three elements, and no
+ * made-up origin. */
+GST_START_TEST (test_plugin_metadata)
+{
+  const gchar *names[] = { "whispermel", "whisperencnpu", "whisperdec" };
+  const gchar *author = NULL;
+  GstPlugin *plugin = gst_registry_find_plugin (gst_registry_get (),
+      "whispernpu");
+
+  fail_unless (plugin != NULL);
+  fail_if (strstr (gst_plugin_get_origin (plugin), "example") != NULL,
+      "origin %s", gst_plugin_get_origin (plugin));
+  gst_object_unref (plugin);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    GstElementFactory *f = gst_element_factory_find (names[i]);
+    const gchar *a;
+
+    fail_unless (f != NULL, "%s", names[i]);
+    a = gst_element_factory_get_metadata (f, GST_ELEMENT_METADATA_AUTHOR);
+    fail_unless (a != NULL && *a, "%s has no author", names[i]);
+    if (author == NULL)
+      author = a;
+    fail_unless_equals_string (a, author);
+    gst_object_unref (f);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_caps_accepted)
 {
   const gchar *caps_list[] = { F32_CAPS, S16_CAPS };
@@ -1062,6 +1091,7 @@ whispermel_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_plugin_metadata);
   tcase_add_test (tc, test_caps_accepted);
   tcase_add_test (tc, test_caps_n_mels_128);
   tcase_add_test (tc, test_n_mels_invalid_ignored);
