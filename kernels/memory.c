@@ -21,7 +21,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__unix__) || defined(__APPLE__)
+/* Not under AddressSanitizer: it puts redzones around heap blocks only, so
+ * there every block comes from the heap, where overflows are caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define KERNEL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KERNEL_ASAN 1
+#endif
+#endif
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(KERNEL_ASAN)
 #include <sys/mman.h>
 #define KERNEL_HAVE_MMAP 1
 #endif

@@ -106,7 +106,8 @@ def main():
     if not a.no_stop:
         check = os.path.join(os.path.dirname(a.tool), "check-interrupt")
         env = dict(os.environ, GST_CHECKS="test_stop_mid_decode",
-                   WHISPER_STOP_REPEAT=str(a.stop_repeat), CK_FORK="no")
+                   WHISPER_STOP_REPEAT=str(a.stop_repeat), CK_FORK="no",
+                   WHISPER_SHARED_DIR=speech_ref.shared_dir())
         if "GST_PLUGIN_PATH" not in env:      # run outside meson
             env["GST_PLUGIN_PATH"] = os.path.join(
                 os.path.dirname(os.path.abspath(a.tool)), "..", "gst")

@@ -17,7 +17,7 @@
 #         clang and libFuzzer
 #
 # The whole suite under ASan + UBSan is one command as well (not run here:
-# hours with the slow unwinder, docs/testing.md):
+# about an hour on 2 cores, docs/testing.md):
 #   meson setup build-asan -Db_sanitize=address,undefined && meson test -C build-asan
 # WHISPER_SANITIZE_BUILD_PREFIX (default: build-) names the directories.
 set -eu
