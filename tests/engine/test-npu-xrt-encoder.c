@@ -18,11 +18,11 @@
 #include "npu-emu.h"
 #include "npu-shapes.h"
 #include "speech-frames.h"
+#include "test-dir.h"
 #include "whisper.h"
 
 #include <dlfcn.h>
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -131,17 +131,7 @@ main (int argc, char **argv)
       "identical to the CPU int8 encoder", k1.runs - k0.runs);
   whisper_encoder_free (npu);
   whisper_encoder_free (cpu);
-  /* the kernel directory: flat, only the files written above */
-  GDir *kd = g_dir_open (dir, 0, NULL);
-  for (const char *f; kd && (f = g_dir_read_name (kd));) {
-    char *path = g_build_filename (dir, f, NULL);
-    g_remove (path);
-    g_free (path);
-  }
-  if (kd)
-    g_dir_close (kd);
-  g_rmdir (dir);
-  g_free (dir);
+  test_dir_remove (dir);
   g_free (cpu_out);
   g_free (npu_out);
   g_free (frames);

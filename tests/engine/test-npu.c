@@ -18,6 +18,7 @@
 #include "npu-load.h"
 #include "npu-shapes.h"
 #include "speech-frames.h"
+#include "test-dir.h"
 #include "whisper.h"
 
 #include <glib.h>
@@ -50,22 +51,6 @@ write_dir (const npu_program_desc * descs, int n)
   CHECK (npu_emu_write_kernel_dir (dir, descs, n, "xdna1", &e) == 0, "%s",
       e.message);
   return dir;
-}
-
-static void
-remove_dir (char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name (d))) {
-    char *p = g_build_filename (dir, name, NULL);
-    g_unlink (p);
-    g_free (p);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (dir);
-  g_free (dir);
 }
 
 static npu_program_desc
@@ -213,7 +198,7 @@ test_device (void)
         "%s: status %s", runs[i].opts, npu_status_name (e.status));
     ops->close (dev);
   }
-  remove_dir (dir);
+  test_dir_remove (dir);
 
   /* $WHISPER_NPU_DEVICE */
   void *module;
@@ -253,7 +238,7 @@ test_packed_batch (void)
   npu_program *p = dev ? ops->load_program (dev, &d, &e) : NULL;
   CHECK (p != NULL, "load %s: %s", d.name, e.message);
   if (!p) {
-    remove_dir (dir);
+    test_dir_remove (dir);
     return;
   }
   const size_t a_per = (size_t) M * K, b_per = (size_t) K * N,
@@ -316,7 +301,7 @@ test_packed_batch (void)
         bad_offsets[i]);
   }
   ops->close (dev);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -469,7 +454,7 @@ test_encoder (void)
   g_free (cpu_out);
   g_free (npu_out);
   g_free (frames);
-  remove_dir (dir);
+  test_dir_remove (dir);
   whisper_model_free (m);
   return 0;
 }
