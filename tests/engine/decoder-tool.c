@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decoder-tool: drive the decoder engine from scripts (tests/accuracy/decoder_check.py).
  *
- *   decoder-tool encode MODEL TEXT      token ids of TEXT, one line
- *   decoder-tool decode MODEL ID...     text of the ids (hex-escaped bytes
- *                                       are not used: raw UTF-8 on stdout)
- *   decoder-tool tokenize MODEL         many of the two above with one
- *                                       model load: stdin lines "e HEX"
- *                                       (encode the UTF-8 bytes HEX) or
- *                                       "d ID..." (decode); one stdout line
- *                                       each: the ids, or the text as HEX
+ *   decoder-tool tokenize MODEL         encodes and decodes, one model
+ *                                       load: stdin lines "e HEX" (the
+ *                                       token ids of the UTF-8 bytes HEX)
+ *                                       or "d ID..." (the text of the ids);
+ *                                       one stdout line each: the ids, or
+ *                                       the text as HEX
  *   decoder-tool specials MODEL         special token ids, "name id" lines,
  *                                       then "suppress id..." (the resolved
  *                                       default suppress list)
@@ -148,27 +146,6 @@ cmd_tokenizer (int argc, char **argv)
   int ret = 0;
   if (!strcmp (argv[1], "tokenize")) {
     ret = tokenize_lines (tok, stdin, stdout);
-  } else if (!strcmp (argv[1], "encode") && argc >= 4) {
-    int n;
-    int *ids = whisper_tokenizer_encode (tok, argv[3], &n, &err);
-    if (!ids) {
-      fprintf (stderr, "%s\n", err->message);
-      ret = 1;
-    } else {
-      for (int i = 0; i < n; i++)
-        printf ("%s%d", i ? " " : "", ids[i]);
-      printf ("\n");
-    }
-    g_free (ids);
-  } else if (!strcmp (argv[1], "decode")) {
-    int n = argc - 3;
-    int *ids = g_new (int, MAX (n, 1));
-    for (int i = 0; i < n; i++)
-      ids[i] = atoi (argv[3 + i]);
-    char *text = whisper_tokenizer_decode (tok, ids, n);
-    fputs (text, stdout);
-    g_free (text);
-    g_free (ids);
   } else if (!strcmp (argv[1], "specials")) {
     const whisper_special_tokens *st = &model->tok;
     printf ("eot %d\nsot %d\ntranslate %d\ntranscribe %d\nsot_lm %d\n"
