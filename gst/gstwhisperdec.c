@@ -394,8 +394,9 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
    * The arithmetic of the decoder's matrix products (see
    * #GstWhisperEncNpu:compute-type).  `auto` decodes with the type the
    * encoder was asked for (the "compute-type" field of its caps; its
-   * `auto` is resolved by the decoder for its own products); `float32` or
-   * `int8` override it.
+   * `auto` is resolved by the decoder for its own products; `bfloat16`
+   * decodes in float32: docs/quantization.md); `float32` or `int8`
+   * override it.
    */
   g_object_class_install_property (gobject_class, PROP_COMPUTE_TYPE,
       g_param_spec_enum ("compute-type", "Compute type",

@@ -154,6 +154,8 @@ gst_whisper_compute_type_get_type (void)
     {WHISPER_COMPUTE_AUTO, "The fastest type whose accuracy holds", "auto"},
     {WHISPER_COMPUTE_FLOAT32, "float32 throughout", "float32"},
     {WHISPER_COMPUTE_INT8, "int8 projections, float32 elsewhere", "int8"},
+    {WHISPER_COMPUTE_BFLOAT16, "bfloat16 projections, float32 elsewhere",
+        "bfloat16"},
     {0, NULL, NULL},
   };
 
@@ -296,12 +298,13 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
    * GstWhisperEncNpu:compute-type:
    *
    * The arithmetic of the matrix products, named as faster-whisper and
-   * CTranslate2 name them: `float32`, or `int8` (the projection weights in
-   * int8, activations quantised per row, float32 elsewhere; see
-   * docs/quantization.md).  `auto` takes, for the encoder, the fastest type
-   * whose accuracy was measured to hold (today float32: see
-   * docs/quantization.md) and says which in
-   * #GstWhisperEncNpu:compute-type-in-use.  The src caps carry the type
+   * CTranslate2 name them: `float32`, `int8` (the projection weights in
+   * int8, activations quantised per row, float32 elsewhere) or `bfloat16`
+   * (the projections' weights and inputs in bfloat16, float32 sums; the
+   * decoder stays float32); see docs/quantization.md.  `auto` takes, for
+   * the encoder, the fastest type whose accuracy was measured to hold:
+   * bfloat16 on CPUs with AVX-512 BF16, float32 on others, int8 on the
+   * NPU; #GstWhisperEncNpu:compute-type-in-use says which.  The src caps carry the type
    * asked for: whisperdec decodes with it (resolving `auto` for its own
    * products) unless its own compute-type says otherwise.
    */
@@ -314,8 +317,8 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
   /**
    * GstWhisperEncNpu:compute-type-in-use:
    *
-   * The compute type chosen when the element went to PAUSED (`float32` or
-   * `int8`), or NULL while the element is in NULL or READY.
+   * The compute type chosen when the element went to PAUSED (`float32`,
+   * `bfloat16` or `int8`), or NULL while the element is in NULL or READY.
    */
   g_object_class_install_property (gobject_class, PROP_COMPUTE_TYPE_IN_USE,
       g_param_spec_string ("compute-type-in-use", "Compute type in use",

@@ -18,7 +18,8 @@
  *    OFFSET_END = OFFSET + number of real (non-padding) frames (<= 3000).
  *    Caps field "model" is the registry key of the loaded model (the
  *    resolved path): whisperdec acquires the same shared model with it.
- *    Caps field "compute-type" (string: "auto", "float32", "int8") is the
+ *    Caps field "compute-type" (string: "auto", "float32", "int8",
+ *    "bfloat16") is the
  *    compute type the encoder was asked for: whisperdec decodes with it
  *    (resolving "auto" for the decoder) unless its own compute-type
  *    property is set.
@@ -46,7 +47,7 @@
   WHISPER_ENCODED_MEDIA_TYPE ", " \
   "n-state = (int) [ 1, MAX ], n-ctx = (int) [ 1, MAX ], n-mels = (int) { 80, 128 }"
 /* negotiated caps also carry: model = (string) <registry key>,
- * compute-type = (string) auto | float32 | int8 */
+ * compute-type = (string) auto | float32 | int8 | bfloat16 */
 
 #define WHISPER_SEEK_EVENT "whisper-seek"
 #define WHISPER_SEEK_QUERY "whisper-seek-driver"

@@ -3,10 +3,12 @@
  * chosen once per process (kernel-isa.h, docs/kernels.md, CPU dispatch).
  *
  * The AVX2 copy (AVX2 + FMA + F16C) runs when the build has it
- * (KERNELS_HAVE_AVX2: x86-64 without -Dcpu-baseline=true), cpuid reports
- * the three features (with the OS saving the YMM registers) and
- * WHISPER_CPU_BASELINE is unset, empty or "0"; otherwise the portable
- * copy. */
+ * (KERNELS_HAVE_AVX2: x86-64 without -Dcpu-baseline=true) and cpuid
+ * reports the three features (with the OS saving the YMM registers); the
+ * AVX-512 table (the AVX2 one with the int8 and bfloat16 products from the
+ * AVX-512 copy) when cpuid also reports AVX-512 F, BW, VL, VNNI and BF16.
+ * WHISPER_CPU_PATH=portable|avx2 caps the choice (WHISPER_CPU_BASELINE=1
+ * is the same as portable). */
 #include "kernel-isa.h"
 #include "kernel-f16.h"
 
@@ -18,6 +20,24 @@
 static const kernel_table *table;
 static const char *table_name;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+#ifdef KERNELS_HAVE_AVX512
+static kernel_table table_avx512;
+#endif
+
+/* 0 portable, 1 avx2, 2 avx512: the highest copy the environment allows */
+static int
+path_cap (void)
+{
+  const char *env = getenv ("WHISPER_CPU_BASELINE");
+  if (env && *env && strcmp (env, "0") != 0)
+    return 0;
+  env = getenv ("WHISPER_CPU_PATH");
+  if (env && strcmp (env, "portable") == 0)
+    return 0;
+  if (env && strcmp (env, "avx2") == 0)
+    return 1;
+  return 2;
+}
 
 static void
 table_select (void)
@@ -27,16 +47,29 @@ table_select (void)
   openblas_set_num_threads (1);
   table = &kernel_table_portable;
   table_name = "portable";
-  const char *env = getenv ("WHISPER_CPU_BASELINE");
-  if (env && *env && strcmp (env, "0") != 0)
-    return;
+  const int cap = path_cap ();
+  (void) cap;
 #ifdef KERNELS_HAVE_AVX2
   __builtin_cpu_init ();
-  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
-      && __builtin_cpu_supports ("f16c")) {
-    table = &kernel_table_avx2;
-    table_name = "avx2";
-  }
+  if (cap < 1 || !__builtin_cpu_supports ("avx2")
+      || !__builtin_cpu_supports ("fma") || !__builtin_cpu_supports ("f16c"))
+    return;
+  table = &kernel_table_avx2;
+  table_name = "avx2";
+#ifdef KERNELS_HAVE_AVX512
+  if (cap < 2 || !__builtin_cpu_supports ("avx512f")
+      || !__builtin_cpu_supports ("avx512bw")
+      || !__builtin_cpu_supports ("avx512vl")
+      || !__builtin_cpu_supports ("avx512vnni")
+      || !__builtin_cpu_supports ("avx512bf16"))
+    return;
+  table_avx512 = kernel_table_avx2;
+  table_avx512.gemm_s8_forward = gemm_s8_forward_avx512;
+  table_avx512.bf16_from_f32_forward = bf16_from_f32_forward_avx512;
+  table_avx512.gemm_bf16_forward = gemm_bf16_forward_avx512;
+  table = &table_avx512;
+  table_name = "avx512";
+#endif
 #endif
 }
 
@@ -58,6 +91,13 @@ kernels_cpu_path (void)
 {
   K ();
   return table_name;
+}
+
+int
+kernels_bf16_native (void)
+{
+  K ();
+  return strcmp (table_name, "avx512") == 0;
 }
 
 void
@@ -139,5 +179,20 @@ kernel_gemm_s8 (float *out, int ld_out, const int8_t * qa, int ld_qa,
     int p0, int np, int accumulate)
 {
   K ()->gemm_s8_forward (out, ld_out, qa, ld_qa, sa, w, bias, R, p0, np,
+      accumulate);
+}
+
+void
+bf16_from_f32_forward (uint16_t * out, const float *inp, size_t N)
+{
+  K ()->bf16_from_f32_forward (out, inp, N);
+}
+
+void
+kernel_gemm_bf16 (float *out, int ld_out, const uint16_t * qa, int ld_qa,
+    const kernel_bf16_matrix * w, const float *bias, int R, int p0, int np,
+    int accumulate)
+{
+  K ()->gemm_bf16_forward (out, ld_out, qa, ld_qa, w, bias, R, p0, np,
       accumulate);
 }

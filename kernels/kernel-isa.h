@@ -6,14 +6,18 @@
  * -mavx2 -mfma -mf16c (kernels/meson.build).  KFN(name) gives each copy its
  * own symbol names (name_portable, name_avx2); table.c collects them in one
  * kernel_table per copy and dispatch.c picks a table once, from cpuid (see
- * docs/kernels.md, CPU dispatch).  Inside a copy, kernels call each other
+ * docs/kernels.md, CPU dispatch).  The AVX-512 copy (name_avx512) holds
+ * only the kernels that have an AVX-512 form (kernels_avx512_sources in
+ * kernels/meson.build); dispatch.c builds its table from the AVX2 one.  Inside a copy, kernels call each other
  * by their KFN names, so a call never goes back through the dispatch. */
 #ifndef WHISPER_KERNEL_ISA_H
 #define WHISPER_KERNEL_ISA_H
 
 #include "kernels.h"
 
-#ifdef KERNEL_ISA_AVX2
+#if defined KERNEL_ISA_AVX512
+#define KFN(name) name##_avx512
+#elif defined KERNEL_ISA_AVX2
 #define KFN(name) name##_avx2
 #else
 #define KFN(name) name##_portable
@@ -45,12 +49,23 @@ typedef struct {
   void (*gemm_s8_forward) (float *out, int ld_out, const int8_t * qa,
       int ld_qa, const float *sa, const kernel_s8_matrix * w,
       const float *bias, int R, int p0, int np, int accumulate);
+  void (*bf16_from_f32_forward) (uint16_t * out, const float *inp,
+      size_t N);
+  void (*gemm_bf16_forward) (float *out, int ld_out, const uint16_t * qa,
+      int ld_qa, const kernel_bf16_matrix * w, const float *bias, int R,
+      int p0, int np, int accumulate);
 } kernel_table;
 
 /* out [R][ld_out] (+)= the int8 product of rows qa [R][ld_qa] (scales sa)
  * with panels p0 .. p0 + np - 1 of w, dequantised (gemm-s8.c) */
 void kernel_gemm_s8 (float *out, int ld_out, const int8_t * qa, int ld_qa,
     const float *sa, const kernel_s8_matrix * w, const float *bias, int R,
+    int p0, int np, int accumulate);
+
+/* out [R][ld_out] (+)= the bfloat16 product of rows qa [R][ld_qa] with
+ * panels p0 .. p0 + np - 1 of w, plus the bias (gemm-bf16.c) */
+void kernel_gemm_bf16 (float *out, int ld_out, const uint16_t * qa,
+    int ld_qa, const kernel_bf16_matrix * w, const float *bias, int R,
     int p0, int np, int accumulate);
 
 /* Chooses the table and sets OpenBLAS to one thread, once per process;
@@ -60,6 +75,16 @@ void kernels_init (void);
 extern const kernel_table kernel_table_portable;
 #ifdef KERNELS_HAVE_AVX2
 extern const kernel_table kernel_table_avx2;
+#endif
+#ifdef KERNELS_HAVE_AVX512
+void gemm_s8_forward_avx512 (float *out, int ld_out, const int8_t * qa,
+    int ld_qa, const float *sa, const kernel_s8_matrix * w,
+    const float *bias, int R, int p0, int np, int accumulate);
+void bf16_from_f32_forward_avx512 (uint16_t * out, const float *inp,
+    size_t N);
+void gemm_bf16_forward_avx512 (float *out, int ld_out, const uint16_t * qa,
+    int ld_qa, const kernel_bf16_matrix * w, const float *bias, int R,
+    int p0, int np, int accumulate);
 #endif
 
 /* the prototypes of this copy */
@@ -89,5 +114,10 @@ void KFN (attention_cross_forward) (float *out, float *scores,
 void KFN (gemm_s8_forward) (float *out, int ld_out, const int8_t * qa,
     int ld_qa, const float *sa, const kernel_s8_matrix * w,
     const float *bias, int R, int p0, int np, int accumulate);
+void KFN (bf16_from_f32_forward) (uint16_t * out, const float *inp,
+    size_t N);
+void KFN (gemm_bf16_forward) (float *out, int ld_out, const uint16_t * qa,
+    int ld_qa, const kernel_bf16_matrix * w, const float *bias, int R,
+    int p0, int np, int accumulate);
 
 #endif

@@ -26,6 +26,28 @@ kmath_round_even (float x)
   return (x + magic) - magic;           /* no -ffast-math: not folded */
 }
 
+/* float32 -> bfloat16, rounded to nearest with ties to even (integer
+ * arithmetic, so every copy and the vector loops agree); NaN -> quiet NaN
+ * of the same sign */
+static inline uint16_t
+kernel_bf16_from_f32 (float x)
+{
+  uint32_t u;
+  memcpy (&u, &x, 4);
+  const uint32_t nan = (u & 0x7fffffffu) > 0x7f800000u;
+  const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  return (uint16_t) (nan ? (u >> 16) | 0x40u : r);
+}
+
+static inline float
+kernel_bf16_to_f32 (uint16_t h)
+{
+  const uint32_t u = (uint32_t) h << 16;
+  float x;
+  memcpy (&x, &u, 4);
+  return x;
+}
+
 /* exp(x): Cody-Waite range reduction x = n ln2 + r, |r| <= ln2/2, then a
  * degree-7 polynomial for e^r (the classic Cephes expf coefficients), then
  * scale by 2^n built in the exponent bits.  x is clamped to [-88, 88]:

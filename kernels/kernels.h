@@ -158,6 +158,59 @@ void matmul_s8_forward (float *out, int ld_out, void *scratch,
     const float *bias, int T, int accumulate, kernel_pool * pool);
 
 /* ---------------------------------------------------------------------------
+ * bfloat16 (docs/quantization.md, bfloat16): weights and activations
+ * rounded to bfloat16 (the top 16 bits of a float32, rounded to nearest
+ * with ties to even; NaN stays NaN), products summed in float32.
+ *
+ * kernel_bf16_from_f32 (kernel-math.h) is the rounding; bf16_from_f32_forward
+ * rounds an array with it. */
+void bf16_from_f32_forward (uint16_t * out, const float *inp, size_t N);
+
+/* A weight W [OC][IC] in bfloat16, packed for the kernels: panels of 16
+ * rows, in each panel pairs of input channels, [OCp / 16][ICp / 2][16][2]
+ * (one 64-byte group: an AVX-512 BF16 operand); padded with zeros. */
+#define KERNEL_BF16_PANEL 16
+typedef struct {
+  int OC, IC;
+  int OCp, ICp;       /* multiples of 16 and 2 */
+  uint16_t *w;        /* [OCp / 16][ICp / 2][16][2] */
+} kernel_bf16_matrix;
+
+kernel_bf16_matrix *kernel_bf16_matrix_new (int OC, int IC);      /* zeros */
+void kernel_bf16_matrix_free (kernel_bf16_matrix * m);
+/* row oc, rounded from row [IC] */
+void kernel_bf16_matrix_set_row (kernel_bf16_matrix * m, int oc,
+    const float *row);
+
+/* out [T][ld_out] (+)= bf16 (inp [T][ld_inp]) W^T + bias, summed in
+ * float32; bias [OC] or NULL; accumulate: out += ...
+ *   scratch: matmul_bf16_scratch_size (T, IC) bytes
+ * kernels_bf16_native: 1 when the dispatched copy has the AVX-512 BF16
+ * product (vdpbf16ps), 0 when it computes the same in float32 FMAs
+ * (several times slower than float32's sgemm). */
+size_t matmul_bf16_scratch_size (int T, int IC);
+void matmul_bf16_forward (float *out, int ld_out, void *scratch,
+    const float *inp, int ld_inp, const kernel_bf16_matrix * w,
+    const float *bias, int T, int accumulate, kernel_pool * pool);
+int kernels_bf16_native (void);
+
+/* The encoder's self-attention with a bfloat16 PV product
+ * (attention-bf16.c):
+ *   S = Q_h K_h^T / sqrt (hs) in float32, E = exp (S - rowmax S),
+ *   out_h = (bf16 (E) bf16 (V_h)) / sum E, the sum in float32.
+ * q, k, v [T][ld_qkv] (heads side by side in the first C columns), out
+ * [T][C].  kernel_attention_bf16 holds the packed V_h and the threads'
+ * scratch for T positions, C channels, H heads and up to n_threads
+ * threads. */
+typedef struct kernel_attention_bf16 kernel_attention_bf16;
+kernel_attention_bf16 *kernel_attention_bf16_new (int T, int C, int H,
+    int n_threads);
+void kernel_attention_bf16_free (kernel_attention_bf16 * a);
+void attention_bf16_forward (float *out, kernel_attention_bf16 * a,
+    const float *q, const float *k, const float *v, int ld_qkv,
+    kernel_pool * pool);
+
+/* ---------------------------------------------------------------------------
  * f32 <-> f16 (IEEE half).
  *   f16_to_f32_forward: out [N] = inp [N] halves in host byte order, any
  *     alignment; exact

@@ -14,4 +14,6 @@ const kernel_table KFN (kernel_table) = {
   .attention_causal_forward = KFN (attention_causal_forward),
   .attention_cross_forward = KFN (attention_cross_forward),
   .gemm_s8_forward = KFN (gemm_s8_forward),
+  .bf16_from_f32_forward = KFN (bf16_from_f32_forward),
+  .gemm_bf16_forward = KFN (gemm_bf16_forward),
 };

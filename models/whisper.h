@@ -223,7 +223,8 @@ void whisper_speech_gate_free (whisper_speech_gate * gate);
 /* Where the encoder runs.  AUTO is resolved by whisper_encoder_new(). */
 typedef enum {
   WHISPER_BACKEND_AUTO = 0,   /* the NPU when usable, else the CPU */
-  WHISPER_BACKEND_CPU = 1,    /* CPU (float32 or int8: compute_type) */
+  WHISPER_BACKEND_CPU = 1,    /* CPU (float32, bfloat16 or int8:
+                                 compute_type) */
   WHISPER_BACKEND_NPU = 2,    /* AMD Ryzen AI NPU through XRT (int8;
                                  docs/npu.md) */
 } whisper_backend;
@@ -231,16 +232,19 @@ typedef enum {
 /* The arithmetic of the matrix products (names as CTranslate2 users know
  * them).  INT8: the projection weights in int8 (per output channel),
  * activations quantised per row when used, int32 sums, float32 elsewhere
- * (docs/quantization.md).  AUTO is resolved by whisper_encoder_new() and
+ * (docs/quantization.md).  BFLOAT16: the encoder's projection weights and
+ * their inputs rounded to bfloat16, float32 sums, float32 elsewhere; the
+ * text decoder computes it in float32.  AUTO is resolved by whisper_encoder_new() and
  * by the decoder, each for its own products: the fastest type whose
  * accuracy was measured to hold (docs/quantization.md, AUTO). */
 typedef enum {
   WHISPER_COMPUTE_AUTO = 0,
   WHISPER_COMPUTE_FLOAT32 = 1,
   WHISPER_COMPUTE_INT8 = 2,
+  WHISPER_COMPUTE_BFLOAT16 = 3,
 } whisper_compute_type;
 
-/* "auto", "float32", "int8" */
+/* "auto", "float32", "int8", "bfloat16" */
 const char *whisper_compute_type_name (whisper_compute_type type);
 /* The type named @name (as whisper_compute_type_name() spells it); FALSE
  * for an unknown name. */

@@ -127,8 +127,11 @@ whisper_compute_type
 whisper_text_decoder_resolve_compute_type (whisper_compute_type type)
 {
   /* AUTO: float32.  int8 is faster for the decoder's products but misses
-   * the per-subset WER bound by a few words (docs/quantization.md) */
-  return type == WHISPER_COMPUTE_AUTO ? WHISPER_COMPUTE_FLOAT32 : type;
+   * the per-subset WER bound by a few words (docs/quantization.md).
+   * BFLOAT16 is the encoder's: the decoder's products read float16 or
+   * int8 weights one token at a time, where bfloat16 gains nothing */
+  return type == WHISPER_COMPUTE_AUTO || type == WHISPER_COMPUTE_BFLOAT16 ?
+      WHISPER_COMPUTE_FLOAT32 : type;
 }
 
 whisper_text_decoder *

@@ -8,6 +8,7 @@ static const char *const names[] = {
   [WHISPER_COMPUTE_AUTO] = "auto",
   [WHISPER_COMPUTE_FLOAT32] = "float32",
   [WHISPER_COMPUTE_INT8] = "int8",
+  [WHISPER_COMPUTE_BFLOAT16] = "bfloat16",
 };
 
 const char *

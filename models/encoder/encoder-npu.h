@@ -20,6 +20,11 @@ typedef struct {
   const kernel_s8_matrix *q, *k, *v, *o, *fc1, *fc2;
 } encoder_layer_s8;
 
+/* The same in bfloat16 (compute type BFLOAT16, CPU only) */
+typedef struct {
+  const kernel_bf16_matrix *q, *k, *v, *o, *fc1, *fc2;
+} encoder_layer_bf16;
+
 typedef struct encoder_npu encoder_npu;
 
 typedef enum {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Whisper's audio encoder forward pass on the CPU: float32, or with the
- * projections in int8 (compute type INT8, docs/quantization.md).
+ * projections in int8 (compute type INT8) or bfloat16 (BFLOAT16;
+ * docs/quantization.md).
  *
  * The architecture (openai-whisper model.py, AudioEncoder):
  *   x = gelu(conv1(mel))                 [3000][C], kernel 3, pad 1
@@ -43,6 +44,10 @@ struct whisper_encoder {
    * 0.99792 (docs/quantization.md) */
   const kernel_s8_matrix *conv1_s8;
   void *qscratch;           /* matmul_s8_forward's, with INT8 */
+  encoder_layer_bf16 *bf16; /* [L] with BFLOAT16, else NULL */
+  void *bscratch;           /* matmul_bf16_forward's, with BFLOAT16 */
+  kernel_attention_bf16 *att_bf16;  /* with BFLOAT16, else NULL */
+  const kernel_bf16_matrix *conv1_bf16, *conv2_bf16;  /* the same */
   /* self-attention's products in int8 too: always on the NPU (and in its
    * CPU fallback, for the same bits), on the CPU when asked for (slower
    * than float32 attention with the AVX2 GEMM: docs/quantization.md) */
@@ -145,6 +150,61 @@ encoder_get_s8 (whisper_encoder * enc, GError ** error)
   return TRUE;
 }
 
+/* The bfloat16 projections of every block and of the two convolutions
+ * (as [C][IC*K] products of their im2col rows), their scratch and the
+ * bfloat16 attention (compute type BFLOAT16). */
+static gboolean
+encoder_get_bf16 (whisper_encoder * enc, GError ** error)
+{
+  static const char *const names[6] = { "attn.query", "attn.key",
+    "attn.value", "attn.out", "mlp.0", "mlp.2"
+  };
+  enc->bf16 = g_new0 (encoder_layer_bf16, enc->L);
+  for (int l = 0; l < enc->L; l++) {
+    const kernel_bf16_matrix **dst[6] = { &enc->bf16[l].q, &enc->bf16[l].k,
+      &enc->bf16[l].v, &enc->bf16[l].o, &enc->bf16[l].fc1, &enc->bf16[l].fc2
+    };
+    for (int i = 0; i < 6; i++) {
+      char name[72];
+      g_snprintf (name, sizeof name, "encoder.blocks.%d.%s.weight", l,
+          names[i]);
+      if (!(*dst[i] = whisper_model_weight_bf16 (enc->model, name, error)))
+        return FALSE;
+    }
+  }
+  if (!(enc->conv1_bf16 = whisper_model_weight_bf16 (enc->model,
+              "encoder.conv1.weight", error))
+      || !(enc->conv2_bf16 = whisper_model_weight_bf16 (enc->model,
+              "encoder.conv2.weight", error)))
+    return FALSE;
+  /* the largest product: conv1 (F rows), conv2 or fc2 (A rows) */
+  size_t size = matmul_bf16_scratch_size (enc->A, 4 * enc->C);
+  if (matmul_bf16_scratch_size (enc->F, enc->M * CONV_K) > size)
+    size = matmul_bf16_scratch_size (enc->F, enc->M * CONV_K);
+  if (matmul_bf16_scratch_size (enc->A, enc->C * CONV_K) > size)
+    size = matmul_bf16_scratch_size (enc->A, enc->C * CONV_K);
+  if (!(enc->bscratch = kernel_alloc (size))
+      || !(enc->att_bf16 = kernel_attention_bf16_new (enc->A, enc->C, enc->H,
+              kernel_pool_n_threads (enc->pool)))) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
+        "cannot allocate the encoder's bfloat16 scratch and attention "
+        "(%d heads of %d positions)", enc->H, enc->A);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* What AUTO is on the CPU: bfloat16 where the CPU multiplies bfloat16
+ * natively (AVX-512 BF16) and the model comes from a file, else float32.
+ * int8 is faster still but misses base's 0.999 cosine bound; bfloat16
+ * holds 0.9999 on tiny.en and base (docs/quantization.md, AUTO). */
+static whisper_compute_type
+cpu_auto_type (const whisper_model * model)
+{
+  return kernels_bf16_native () && model->tensors ?
+      WHISPER_COMPUTE_BFLOAT16 : WHISPER_COMPUTE_FLOAT32;
+}
+
 /* Backend NPU: the device, the int8 weights on it, its self-test.  When
  * that fails and the NPU was @required, FALSE + @error; for AUTO the CPU
  * takes over with the type @requested resolves to there and float32
@@ -176,12 +236,14 @@ encoder_start_npu (whisper_encoder * enc, gboolean required,
   if (!enc->int8_attention)
     g_clear_pointer (&enc->att_s8, kernel_attention_s8_free);
   if (requested != WHISPER_COMPUTE_INT8) {
-    enc->compute_type = WHISPER_COMPUTE_FLOAT32;
+    enc->compute_type = requested == WHISPER_COMPUTE_AUTO ?
+        cpu_auto_type (enc->model) : requested;
     g_clear_pointer (&enc->s8, g_free);
     enc->conv1_s8 = NULL;
-    g_clear_pointer (&enc->qscratch, free);
-    return whisper_model_need_f32 (enc->model, WHISPER_WEIGHTS_ENCODER,
-        error);
+    g_clear_pointer (&enc->qscratch, kernel_free);
+    return whisper_model_need_f32 (enc->model,
+        enc->compute_type == WHISPER_COMPUTE_BFLOAT16 ?
+        WHISPER_WEIGHTS_ENCODER_OTHER : WHISPER_WEIGHTS_ENCODER, error);
   }
   return TRUE;
 }
@@ -195,31 +257,36 @@ whisper_encoder_new (const whisper_model * model,
   if (!params)
     params = &defaults;
   /* The backend first: the NPU computes in int8 only.  AUTO tries the
-   * NPU unless float32 was asked for. */
+   * NPU unless float32 or bfloat16 was asked for. */
   whisper_backend backend = params->backend;
   const char *reason = NULL;
-  if (backend == WHISPER_BACKEND_NPU
-      && params->compute_type == WHISPER_COMPUTE_FLOAT32) {
+  const gboolean float_asked = params->compute_type == WHISPER_COMPUTE_FLOAT32
+      || params->compute_type == WHISPER_COMPUTE_BFLOAT16;
+  if (backend == WHISPER_BACKEND_NPU && float_asked) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_ARGUMENT,
-        "the NPU computes in int8: compute type float32 needs the CPU "
-        "backend");
+        "the NPU computes in int8: compute type %s needs the CPU backend",
+        whisper_compute_type_name (params->compute_type));
     return NULL;
   }
   if (backend == WHISPER_BACKEND_AUTO) {
     if (params->compute_type == WHISPER_COMPUTE_FLOAT32)
       reason = "compute type float32 was asked for; the NPU computes in int8";
+    else if (params->compute_type == WHISPER_COMPUTE_BFLOAT16)
+      reason = "compute type bfloat16 was asked for; the NPU computes in "
+          "int8";
     else if (!model->tensors)
       reason = "the NPU needs a model loaded from a file";
     backend = reason ? WHISPER_BACKEND_CPU : WHISPER_BACKEND_NPU;
   }
-  /* On the CPU, AUTO is float32: the AVX2 int8 GEMM is no faster than
-   * sgemm on the encoder's shapes, and base's int8 encoder output misses
-   * the 0.999 cosine bound (docs/quantization.md) */
-  whisper_compute_type ct = backend == WHISPER_BACKEND_NPU
-      || params->compute_type == WHISPER_COMPUTE_INT8 ?
-      WHISPER_COMPUTE_INT8 : WHISPER_COMPUTE_FLOAT32;
-  if (!whisper_model_need_f32 (model, ct == WHISPER_COMPUTE_INT8 ?
-          WHISPER_WEIGHTS_ENCODER_OTHER : WHISPER_WEIGHTS_ENCODER, error))
+  /* On the CPU, AUTO is cpu_auto_type (); the NPU computes int8 (and
+   * when it cannot start, encoder_start_npu resolves AUTO again) */
+  whisper_compute_type ct = params->compute_type;
+  if (backend == WHISPER_BACKEND_NPU)
+    ct = WHISPER_COMPUTE_INT8;
+  else if (ct == WHISPER_COMPUTE_AUTO)
+    ct = cpu_auto_type (model);
+  if (!whisper_model_need_f32 (model, ct == WHISPER_COMPUTE_FLOAT32 ?
+          WHISPER_WEIGHTS_ENCODER : WHISPER_WEIGHTS_ENCODER_OTHER, error))
     return NULL;
   const whisper_hparams *hp = &model->hp;
   const whisper_weights *w = &model->w;
@@ -236,10 +303,10 @@ whisper_encoder_new (const whisper_model * model,
         hp->n_audio_layer, WHISPER_WINDOW_FRAMES / 2);
     return NULL;
   }
-  if (ct == WHISPER_COMPUTE_INT8 && !model->tensors) {
+  if (ct != WHISPER_COMPUTE_FLOAT32 && !model->tensors) {
     g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
-        "%s: int8 needs a model loaded from a file", model->path ?
-        model->path : "model");
+        "%s: %s needs a model loaded from a file", model->path ?
+        model->path : "model", whisper_compute_type_name (ct));
     return NULL;
   }
   if (!w->conv1_w || !w->conv1_b || !w->conv2_w || !w->conv2_b
@@ -316,6 +383,11 @@ whisper_encoder_new (const whisper_model * model,
     whisper_encoder_free (enc);
     return NULL;
   }
+  if (enc->compute_type == WHISPER_COMPUTE_BFLOAT16
+      && !encoder_get_bf16 (enc, error)) {
+    whisper_encoder_free (enc);
+    return NULL;
+  }
   return enc;
 }
 
@@ -330,6 +402,9 @@ whisper_encoder_free (whisper_encoder * enc)
   g_free (enc->s8);
   g_free (enc->backend_reason);
   kernel_free (enc->qscratch);
+  g_free (enc->bf16);
+  kernel_free (enc->bscratch);
+  kernel_attention_bf16_free (enc->att_bf16);
   kernel_attention_s8_free (enc->att_s8);
   g_free (enc);
 }
@@ -430,15 +505,18 @@ lap (const whisper_encoder * enc, gint64 * t0, double *acc)
   *t0 = t1;
 }
 
-/* out [A][OC] (+)= inp [A][IC] W^T + bias, W in float32 (w) or int8 (w8,
- * when not NULL) */
+/* out [A][OC] (+)= inp [A][IC] W^T + bias, W in float32 (w), int8 (w8,
+ * when not NULL) or bfloat16 (wb, when not NULL) */
 static void
 project (whisper_encoder * enc, float *out, const float *inp, const float *w,
-    const kernel_s8_matrix * w8, const float *bias, int IC, int OC,
-    int accumulate)
+    const kernel_s8_matrix * w8, const kernel_bf16_matrix * wb,
+    const float *bias, int IC, int OC, int accumulate)
 {
   if (w8)
     matmul_s8_forward (out, OC, enc->qscratch, inp, IC, w8, bias, enc->A,
+        accumulate, enc->pool);
+  else if (wb)
+    matmul_bf16_forward (out, OC, enc->bscratch, inp, IC, wb, bias, enc->A,
         accumulate, enc->pool);
   else if (accumulate)
     matmul_add_forward (out, inp, w, bias, enc->A, IC, OC, enc->pool);
@@ -490,6 +568,10 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
       matmul_s8_forward (enc->x1, C, enc->qscratch, enc->cols, M * CONV_K,
           enc->conv1_s8, w->conv1_b, F, 0, pool);       /* [F][C] */
     }
+  } else if (enc->conv1_bf16) {
+    conv1d_im2col_forward (enc->cols, frames, F, M, CONV_K, 1, 1, pool);
+    matmul_bf16_forward (enc->x1, C, enc->bscratch, enc->cols, M * CONV_K,
+        enc->conv1_bf16, w->conv1_b, F, 0, pool);       /* [F][C] */
   } else {
     conv1d_forward (enc->x1, enc->cols, frames, w->conv1_w, w->conv1_b,
         F, M, C, CONV_K, 1, 1, pool);                   /* [F][C] */
@@ -497,8 +579,14 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
   gelu_forward (enc->x1, enc->x1, (size_t) F * C, pool);
   if (encoder_aborted (enc, error))
     return FALSE;
-  conv1d_forward (enc->x, enc->cols, enc->x1, w->conv2_w, w->conv2_b,
-      F, C, C, CONV_K, 2, 1, pool);                     /* [A][C] */
+  if (enc->conv2_bf16) {
+    conv1d_im2col_forward (enc->cols, enc->x1, F, C, CONV_K, 2, 1, pool);
+    matmul_bf16_forward (enc->x, C, enc->bscratch, enc->cols, C * CONV_K,
+        enc->conv2_bf16, w->conv2_b, A, 0, pool);       /* [A][C] */
+  } else {
+    conv1d_forward (enc->x, enc->cols, enc->x1, w->conv2_w, w->conv2_b,
+        F, C, C, CONV_K, 2, 1, pool);                   /* [A][C] */
+  }
   gelu_forward (enc->x, enc->x, (size_t) A * C, pool);
   residual_forward (enc->x, enc->x, w->enc_pos, (size_t) A * C);
   lap (enc, &t0, &pr->conv);
@@ -507,6 +595,8 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
   for (int l = 0; l < enc->L; l++) {
     const whisper_encoder_layer *b = &w->enc[l];
     const encoder_layer_s8 no_s8 = { 0 }, *b8 = enc->s8 ? &enc->s8[l] : &no_s8;
+    const encoder_layer_bf16 no_bf16 = { 0 }, *bb = enc->bf16 ?
+        &enc->bf16[l] : &no_bf16;
     if (encoder_aborted (enc, error))
       return FALSE;
 
@@ -519,10 +609,10 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
               b->attn.q_b, b->attn.v_b, error))
         return FALSE;
     } else {
-      project (enc, enc->q, enc->ln, b->attn.q_w, b8->q, b->attn.q_b, C, C,
+      project (enc, enc->q, enc->ln, b->attn.q_w, b8->q, bb->q, b->attn.q_b, C, C,
           0);
-      project (enc, enc->k, enc->ln, b->attn.k_w, b8->k, NULL, C, C, 0);
-      project (enc, enc->v, enc->ln, b->attn.v_w, b8->v, b->attn.v_b, C, C,
+      project (enc, enc->k, enc->ln, b->attn.k_w, b8->k, bb->k, NULL, C, C, 0);
+      project (enc, enc->v, enc->ln, b->attn.v_w, b8->v, bb->v, b->attn.v_b, C, C,
           0);
     }
     lap (enc, &t0, &pr->qkv);
@@ -533,6 +623,9 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
     } else if (enc->att_s8)
       attention_s8_forward (enc->att, enc->att_s8, enc->q, enc->k, enc->v,
           C, pool);
+    else if (enc->att_bf16)
+      attention_bf16_forward (enc->att, enc->att_bf16, enc->q, enc->k,
+          enc->v, C, pool);
     else
       attention_forward (enc->att, enc->scores, enc->q, enc->k, enc->v, C,
           A, C, H, pool);
@@ -544,7 +637,7 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
               b->attn.o_b, 1, error))
         return FALSE;
     } else {
-      project (enc, enc->x, enc->att, b->attn.o_w, b8->o, b->attn.o_b, C, C,
+      project (enc, enc->x, enc->att, b->attn.o_w, b8->o, bb->o, b->attn.o_b, C, C,
           1);
     }
     lap (enc, &t0, &pr->attn_out);
@@ -560,7 +653,7 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
               b->fc1_b, 0, error))
         return FALSE;
     } else {
-      project (enc, enc->h, enc->ln, b->fc1_w, b8->fc1, b->fc1_b, C, 4 * C,
+      project (enc, enc->h, enc->ln, b->fc1_w, b8->fc1, bb->fc1, b->fc1_b, C, 4 * C,
           0);
     }
     lap (enc, &t0, &pr->fc1);
@@ -573,7 +666,7 @@ encoder_forward_once (whisper_encoder * enc, const float *frames, float *out,
               b->fc2_b, 1, error))
         return FALSE;
     } else {
-      project (enc, enc->x, enc->h, b->fc2_w, b8->fc2, b->fc2_b, 4 * C, C,
+      project (enc, enc->x, enc->h, b->fc2_w, b8->fc2, bb->fc2, b->fc2_b, 4 * C, C,
           1);
     }
     lap (enc, &t0, &pr->fc2);

@@ -702,6 +702,50 @@ whisper_model_weight_s8 (const whisper_model * model, const char *name,
   return m;
 }
 
+/* The bfloat16 form of @t (whisper_model_weight_bf16); convert_lock held. */
+static kernel_bf16_matrix *
+tensor_as_bf16 (const whisper_model * model, const whisper_tensor * t,
+    GError ** error)
+{
+  const int OC = (int) t->ne[0], IC = (int) t->row_len;
+  kernel_bf16_matrix *m = kernel_bf16_matrix_new (OC, IC);
+  float *row = g_try_malloc (sizeof (float) * IC);
+  if (!m || !row) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_NO_MEMORY,
+        "%s: cannot allocate '%s' in bfloat16", model->path ? model->path :
+        "model", t->name);
+    kernel_bf16_matrix_free (m);
+    g_free (row);
+    return NULL;
+  }
+  for (int o = 0; o < OC; o++) {
+    tensor_row_to_f32 (row, t, o);
+    kernel_bf16_matrix_set_row (m, o, row);
+  }
+  g_free (row);
+  return m;
+}
+
+const kernel_bf16_matrix *
+whisper_model_weight_bf16 (const whisper_model * model, const char *name,
+    GError ** error)
+{
+  whisper_tensor *t = (whisper_tensor *) whisper_model_tensor (model, name);
+  if (!t || t->n_dims < 2 || t->ne[0] <= 0 || t->row_len == 0) {
+    g_set_error (error, WHISPER_ERROR, WHISPER_ERROR_UNSUPPORTED_MODEL,
+        "%s: no weight matrix '%s' to read in bfloat16", model->path ?
+        model->path : "model", name);
+    return NULL;
+  }
+  g_mutex_lock (&convert_lock);
+  if (!t->bf16 && (t->bf16 = tensor_as_bf16 (model, t, error)) && !t->f32
+      && !t->s8)
+    release_file_pages (model, t);
+  kernel_bf16_matrix *m = t->bf16;
+  g_mutex_unlock (&convert_lock);
+  return m;
+}
+
 gboolean
 whisper_model_need_f32 (const whisper_model * cmodel, unsigned parts,
     GError ** error)
@@ -1127,6 +1171,7 @@ whisper_model_free (whisper_model * model)
   for (int i = 0; i < model->n_tensors; i++) {
     kernel_free (model->tensors[i].f32);
     kernel_s8_matrix_free (model->tensors[i].s8);
+    kernel_bf16_matrix_free (model->tensors[i].bf16);
   }
   g_free (model->tensors);
   if (model->maps)

@@ -63,6 +63,7 @@ typedef struct {
   size_t row_len;             /* elements per row */
   float *f32;                 /* float32 copy made on request, or NULL */
   kernel_s8_matrix *s8;       /* int8 form made on request, or NULL */
+  kernel_bf16_matrix *bf16;   /* bfloat16 form made on request, or NULL */
 } whisper_tensor;
 
 /* Which weights a forward pass asks for (whisper_model_need_f32).  The
@@ -221,6 +222,13 @@ const void *whisper_model_weight (const whisper_model * model,
  * a model built by hand, or out of memory (then @error is set). */
 const kernel_s8_matrix *whisper_model_weight_s8 (const whisper_model * model,
     const char *name, GError ** error);
+
+/* The weight @name [OC][IC] (a convolution's as [OC][IC*K]) in bfloat16
+ * (kernels.h, kernel_bf16_matrix), rounded from its values (a CTranslate2
+ * int8 file's dequantised ones), made once and kept with the model.  NULL
+ * for a model built by hand, or out of memory (then @error is set). */
+const kernel_bf16_matrix *whisper_model_weight_bf16 (const whisper_model *
+    model, const char *name, GError ** error);
 
 G_END_DECLS
 #endif /* WHISPER_MODEL_H */

@@ -98,6 +98,8 @@ TOKEN_IDENTITY_MIN = 0.90  # fraction of ls-* utterances
 # than the bound: sphinx4 has 1 word, as the reference spells the digits)
 # and on all short items together
 WER_BOUND_INT8 = 0.5       # percentage points
+# bfloat16 (and auto, which is bfloat16 or float32 on the CPU): 0.2 points
+WER_BOUND_REDUCED = {"int8": WER_BOUND_INT8, "bfloat16": 0.2, "auto": 0.2}
 INT8_MIN_WORDS = 100
 
 
@@ -938,12 +940,14 @@ def main(argv=None):
     ap.add_argument("--ours-only", action="store_true",
                     help="our pipeline only, against the references")
     ap.add_argument("--quiet", action="store_true", help="no per-item log")
-    ap.add_argument("--compute-type", choices=["float32", "int8", "auto"],
+    ap.add_argument("--compute-type",
+                    choices=["float32", "int8", "bfloat16", "auto"],
                     default="float32",
                     help="whisperencnpu compute-type (whisperdec follows "
-                    "it); int8 and auto also run our float32 and compare "
-                    "with it: WER within %.1f points on every subset of "
-                    ">= %d words" % (WER_BOUND_INT8, INT8_MIN_WORDS))
+                    "it); the others also run our float32 and compare "
+                    "with it: WER within 0.5 points (int8) or 0.2 points "
+                    "(bfloat16, auto) on every subset of >= %d words"
+                    % INT8_MIN_WORDS)
     args = ap.parse_args(argv)
 
     models = args.model or ["tiny.en"]
@@ -954,9 +958,10 @@ def main(argv=None):
     variants = [v for v in FW_VARIANTS if v in variants]
     crit_name = "fw" if args.criteria == "stock" else "fw-" + args.criteria
     # a reduced compute type is judged against our own float32
-    int8 = args.compute_type in ("int8", "auto")
-    if int8:
+    reduced = args.compute_type in WER_BOUND_REDUCED
+    if reduced:
         crit_name = "ours-float32"
+        bound_reduced = WER_BOUND_REDUCED[args.compute_type]
     items = select_items(read_manifest(), args.subset, args.limit,
                          set(args.id) if args.id else None)
     if not items:
@@ -982,7 +987,7 @@ def main(argv=None):
             pipe = OurPipeline(build_dir, mpath, args.threads,
                                compute_type=args.compute_type)
             pipe_f32 = OurPipeline(build_dir, mpath, args.threads,
-                                   compute_type="float32") if int8 else None
+                                   compute_type="float32") if reduced else None
             if not pipe.available:
                 print("our elements are not available from %s/gst "
                       "(whispermel, whisperencnpu, whisperdec)" % build_dir,
@@ -1030,8 +1035,8 @@ def main(argv=None):
                                      basis, LABELS[name], round(frac * n_ls), n_ls,
                                      100 * frac,
                                      " (criterion: >= %.0f %%)" % (100 * TOKEN_IDENTITY_MIN)
-                                     if name == crit_name and not int8 else ""))
-                if name == crit_name and not int8 and frac < TOKEN_IDENTITY_MIN:
+                                     if name == crit_name and not reduced else ""))
+                if name == crit_name and not reduced and frac < TOKEN_IDENTITY_MIN:
                     failures.append("%s beam %d: %s identical to %s on %.1f %% of "
                                     "LibriSpeech utterances (< %.0f %%)" % (
                                         model, beam, basis, LABELS[name], 100 * frac,
@@ -1047,8 +1052,8 @@ def main(argv=None):
                 if key not in r:
                     continue
                 bound = WER_BOUND_LONGFORM if r["subset"] == "longform" else WER_BOUND
-                if int8:
-                    bound = WER_BOUND_INT8
+                if reduced:
+                    bound = bound_reduced
                     if r["words"] < INT8_MIN_WORDS:
                         out_lines.append("NOTE: %s beam %d %s: %d reference "
                                          "words, too few for a %.1f-point bound"
@@ -1066,15 +1071,15 @@ def main(argv=None):
                                      "%s by %.2f points" % (
                                          model, beam, r["subset"], LABELS[crit_name],
                                          -r[key]))
-            if int8 and ours and short:
+            if reduced and ours and short:
                 words = sum(r["words"] for r in short)
                 tot = {n: 100.0 * sum(r[n]["errors"] for r in short) / max(1, words)
                        for n in ("ours", crit_name)}
-                if tot["ours"] - tot[crit_name] > WER_BOUND_INT8 + 1e-9:
+                if tot["ours"] - tot[crit_name] > bound_reduced + 1e-9:
                     failures.append("%s beam %d all except longform: WER %.2f vs "
                                     "%s %.2f (> %.1f points)" % (
                                         model, beam, tot["ours"], LABELS[crit_name],
-                                        tot[crit_name], WER_BOUND_INT8))
+                                        tot[crit_name], bound_reduced))
             if ours:
                 errs = [(i, ours[i]["error"]) for i in ours if ours[i].get("error")]
                 pipeline_errors += len(errs)
@@ -1094,10 +1099,10 @@ def main(argv=None):
     if failures:
         out_lines.append("FAIL (criteria against %s):" % LABELS[crit_name])
         out_lines.extend("- " + f for f in failures)
-    elif int8 and not args.fw_only:
-        out_lines.append("PASS: int8 within %.1f points of our float32 on "
+    elif reduced and not args.fw_only:
+        out_lines.append("PASS: %s within %.1f points of our float32 on "
                          "every subset of >= %d words and on all short items"
-                         % (WER_BOUND_INT8, INT8_MIN_WORDS))
+                         % (args.compute_type, bound_reduced, INT8_MIN_WORDS))
     elif not args.fw_only and not args.ours_only:
         out_lines.append("PASS: every subset within %.1f points (long-form %.1f) "
                          "of %s, LibriSpeech identity >= %.0f %%" % (

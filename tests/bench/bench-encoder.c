@@ -181,6 +181,7 @@ main (int argc, char **argv)
       openblas_get_config (), openblas_get_corename ());
   printf ("sgemm ceiling 1500x1536x384: %.1f GFLOP/s  (60%% = %.1f)\n",
       ceiling, 0.6 * ceiling);
+  printf ("kernels: %s copy\n", kernels_cpu_path ());
 
   int n_ran = 0;
   if (random) {

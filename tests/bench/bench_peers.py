@@ -9,8 +9,9 @@ Prints, for the same machine and moment:
     faster-whisper's FeatureExtractor (numpy, 1 thread, 10 minutes of audio),
     as multiples of real time;
   - encoder: ms per 30 s window for tiny.en and base, ours (tests/bench-encoder,
-    float32, with the sgemm ceiling it measures) and CTranslate2's Whisper
-    encoder (what faster-whisper runs) in float32 and int8, same threads.
+    float32, bfloat16 and int8, with the sgemm ceiling it measures) and
+    CTranslate2's Whisper encoder (what faster-whisper runs) in float32 and
+    int8, same threads.
 Models missing from the models directory are skipped.  Registered as
 `meson test --benchmark --suite peers`.
 """
@@ -85,26 +86,50 @@ def main():
     print(f"| faster-whisper FeatureExtractor (numpy, 10 min of audio) | {fw:.0f} |")
 
     print(f"\n## encoder, ms per 30 s window ({args.threads} threads; best / median of {args.runs})\n")
-    out = run([os.path.join(args.build_dir, "tests", "bench-encoder"),
-               "--threads", str(args.threads), "--runs", str(args.runs)])
+    types = ("float32", "bfloat16", "int8")
+    cmd = [os.path.join(args.build_dir, "tests", "bench-encoder"),
+           "--threads", str(args.threads), "--runs", str(args.runs)]
+    for ct in types:
+        cmd += ["--compute-type", ct]
+    out = run(cmd)
     ceiling = re.search(r"sgemm ceiling .*?: ([0-9.]+) GFLOP/s", out)
-    ours = {m.group(1): (float(m.group(2)), float(m.group(3)), m.group(4))
-            for m in re.finditer(r"^(\S+)\s+C=.*?best ([0-9.]+) ms\s+median ([0-9.]+) ms\s+"
-                                 r"([0-9.]+ GFLOP/s \(best\) = [0-9]+% of ceiling)", out, re.M)}
+    path_line = re.search(r"^kernels: (\S+)", out, re.M)
+    # bench-encoder prints "MODEL TYPE", then the result line of that run
+    ours, current = {}, None
+    for line in out.splitlines():
+        head = re.match(r"^(\S+)\s+(%s)$" % "|".join(types), line)
+        if head:
+            current = head.group(2)
+            continue
+        m = re.match(r"^(\S+)\s+C=.*?best ([0-9.]+) ms\s+median ([0-9.]+) ms\s+"
+                     r"([0-9.]+) GFLOP/s", line)
+        if m and current:
+            ours[(m.group(1), current)] = (float(m.group(2)), float(m.group(3)),
+                                           float(m.group(4)))
     if ceiling:
-        print(f"OpenBLAS sgemm ceiling measured in this run: {ceiling.group(1)} GFLOP/s\n")
-    print("| model | ours float32 | CTranslate2 float32 | CTranslate2 int8 | ours vs ceiling |")
-    print("| --- | ---: | ---: | ---: | --- |")
+        print(f"OpenBLAS sgemm ceiling measured in this run: {ceiling.group(1)} GFLOP/s")
+    if path_line:
+        print(f"our CPU kernels: {path_line.group(1)} copy")
+    print()
+    print("| model | ours float32 | ours bfloat16 | ours int8 | CTranslate2 float32 "
+          "| CTranslate2 int8 | ours bfloat16 vs CT2 int8 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in ("tiny.en", "base"):
         path = os.path.join(models_dir(), name)
-        if name not in ours or not os.path.isdir(path):
-            print(f"| {name} | (not installed) | | | |")
+        if (name, "float32") not in ours or not os.path.isdir(path):
+            print(f"| {name} | (not installed) | | | | | |")
             continue
         f32 = bench_ct2_encoder(path, "float32", args.threads, args.runs)
         i8 = bench_ct2_encoder(path, "int8", args.threads, args.runs)
-        b, m, frac = ours[name]
-        print(f"| {name} | {b:.0f} / {m:.0f} | {f32[0]:.0f} / {f32[1]:.0f} | "
-              f"{i8[0]:.0f} / {i8[1]:.0f} | {frac} |")
+        cells = []
+        for ct in types:
+            b, m, gf = ours.get((name, ct), (float("nan"),) * 3)
+            cells.append(f"{b:.0f} / {m:.0f} ({gf:.0f} GFLOP/s)")
+        speedup = i8[0] / ours[(name, "bfloat16")][0] \
+            if (name, "bfloat16") in ours else float("nan")
+        print(f"| {name} | " + " | ".join(cells) +
+              f" | {f32[0]:.0f} / {f32[1]:.0f} | {i8[0]:.0f} / {i8[1]:.0f} | "
+              f"{speedup:.2f}x |")
     return 0
 
 

@@ -9,8 +9,8 @@
  * (M = the model's n_mels), already normalised; each OUT receives raw
  * float32 [1500][C].  Prints the model's dimensions on stdout.  Exit 0 on
  * success, 1 on any error (with a message on stderr).  The compute type
- * (auto, float32, int8) defaults to float32: the accuracy test compares
- * with CTranslate2's float32 encoder.  The backend (auto, cpu, npu)
+ * (auto, float32, int8, bfloat16) defaults to float32: the accuracy test
+ * compares with CTranslate2's float32 encoder.  The backend (auto, cpu, npu)
  * defaults to cpu; npu takes its device from $WHISPER_NPU_DEVICE and its
  * programs from DIR (tests/npu/npu_encoder_identity.py).
  * --int8-attention: whisper_encoder_params.int8_attention.

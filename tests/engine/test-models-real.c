@@ -22,6 +22,7 @@
 #include "model-write.h"
 #include "mel.h"
 #include "encoder.h"
+#include "kernels.h"
 
 static int failures;
 
@@ -155,6 +156,15 @@ check_encoder (const whisper_model * a, const whisper_model * b)
   whisper_encoder *ea = whisper_encoder_new (a, NULL, &error);
   CHECK (ea != NULL, "encoder: %s", error ? error->message : "");
   whisper_encoder *eb = ea ? whisper_encoder_new (b, NULL, &error) : NULL;
+  /* AUTO on the CPU: bfloat16 where the CPU has AVX-512 BF16, else
+   * float32 (docs/quantization.md, AUTO) */
+  const whisper_compute_type want = kernels_bf16_native () ?
+      WHISPER_COMPUTE_BFLOAT16 : WHISPER_COMPUTE_FLOAT32;
+  if (ea)
+    CHECK (whisper_encoder_get_compute_type (ea) == want,
+        "encoder AUTO resolved to %s, not %s on the %s kernels",
+        whisper_compute_type_name (whisper_encoder_get_compute_type (ea)),
+        whisper_compute_type_name (want), kernels_cpu_path ());
   if (ea && eb) {
     CHECK (whisper_encoder_run (ea, mel, oa) == 0, "encoder run");
     CHECK (whisper_encoder_run (eb, mel, ob) == 0, "encoder run");
@@ -167,6 +177,38 @@ check_encoder (const whisper_model * a, const whisper_model * b)
     whisper_encoder_free (ea);
   if (eb)
     whisper_encoder_free (eb);
+  /* every format loads into every compute type: the same bits in int8
+   * and bfloat16 from either file */
+  const whisper_compute_type reduced[] = { WHISPER_COMPUTE_INT8,
+    WHISPER_COMPUTE_BFLOAT16
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (reduced); i++) {
+    whisper_encoder_params p = whisper_encoder_default_params ();
+    p.backend = WHISPER_BACKEND_CPU;
+    p.compute_type = reduced[i];
+    const char *name = whisper_compute_type_name (reduced[i]);
+    ea = whisper_encoder_new (a, &p, &error);
+    CHECK (ea != NULL, "%s encoder: %s", name, error ? error->message : "");
+    g_clear_error (&error);
+    eb = ea ? whisper_encoder_new (b, &p, &error) : NULL;
+    CHECK (!ea || eb != NULL, "%s encoder: %s", name,
+        error ? error->message : "");
+    g_clear_error (&error);
+    if (ea && eb) {
+      CHECK (whisper_encoder_run (ea, mel, oa) == 0, "encoder run");
+      CHECK (whisper_encoder_run (eb, mel, ob) == 0, "encoder run");
+      CHECK (memcmp (oa, ob, (size_t) A * C * 4) == 0,
+          "%s encoder output differs between the CTranslate2 and ggml "
+          "models", name);
+      printf ("%s encoder output bit-identical (CTranslate2 vs ggml f16): "
+          "%s\n", name, memcmp (oa, ob, (size_t) A * C * 4) == 0 ? "yes" :
+          "NO");
+    }
+    if (ea)
+      whisper_encoder_free (ea);
+    if (eb)
+      whisper_encoder_free (eb);
+  }
   g_free (mel);
   g_free (oa);
   g_free (ob);

@@ -5,7 +5,7 @@ speech and real weights.
 
 For every Nth dev-set clip of $WHISPER_SHARED_DIR/testdata/speech (default
 every 8th), decoded with GStreamer to 16 kHz mono, the first 30 s window
-(as tests/accuracy/int8_encoder_accuracy.py makes it) is encoded by
+(as tests/accuracy/encoder_precision_accuracy.py makes it) is encoded by
 tests/encode-mel twice: --backend cpu --compute-type int8, and --backend npu
 with WHISPER_NPU_DEVICE=emulated and a kernel directory that
 whisper-npu-check --write-emulated-kernels writes.  Pass: every output is
@@ -32,7 +32,7 @@ except ImportError:
 
 from encoder_accuracy import log_mel_window  # noqa: E402
 from gst_requirements import DECODE_TEST_AUDIO, require_elements  # noqa: E402
-from int8_encoder_accuracy import manifest_clips, model_n_mels  # noqa: E402
+from encoder_precision_accuracy import manifest_clips, model_n_mels  # noqa: E402
 from speech_ref import decode_audio, models_dir, shared_dir  # noqa: E402
 
 

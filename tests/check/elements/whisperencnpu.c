@@ -420,7 +420,9 @@ GST_END_TEST;
  * named in compute-type-in-use; the src caps carry the type asked for */
 GST_START_TEST (test_compute_type)
 {
-  static const gchar *const asked[] = { "auto", "float32", "int8" };
+  static const gchar *const asked[] = { "auto", "float32", "int8",
+    "bfloat16"
+  };
 
   for (guint i = 0; i < G_N_ELEMENTS (asked); i++) {
     GstElement *enc = gst_element_factory_make ("whisperencnpu", NULL);
@@ -456,6 +458,7 @@ GST_START_TEST (test_compute_type)
       fail_unless_equals_string (in_use, asked[i]);
     } else {
       fail_unless (g_str_equal (in_use, "float32")
+          || g_str_equal (in_use, "bfloat16")
           || g_str_equal (in_use, "int8"), "auto resolved to %s", in_use);
     }
     while ((ev = gst_harness_pull_event (h)) != NULL
