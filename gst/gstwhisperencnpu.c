@@ -268,7 +268,8 @@ gst_whisper_enc_npu_class_init (GstWhisperEncNpuClass * klass)
    * With compute-type int8 on the CPU, compute the self-attention's
    * products (QK^T, PV) in int8 too, as the NPU always does: the CPU then
    * gives the NPU's output bit for bit.  FALSE: float32 attention on the
-   * CPU, which is faster with the AVX2 int8 kernels (docs/quantization.md).
+   * CPU, which is faster on every CPU measured, with AVX2 or AVX-512 VNNI
+   * int8 kernels (docs/quantization.md).
    */
   g_object_class_install_property (gobject_class, PROP_INT8_ATTENTION,
       g_param_spec_boolean ("int8-attention", "int8 attention",

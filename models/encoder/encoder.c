@@ -50,7 +50,8 @@ struct whisper_encoder {
   const kernel_bf16_matrix *conv1_bf16, *conv2_bf16;  /* the same */
   /* self-attention's products in int8 too: always on the NPU (and in its
    * CPU fallback, for the same bits), on the CPU when asked for (slower
-   * than float32 attention with the AVX2 GEMM: docs/quantization.md) */
+   * than float32 attention with the AVX2 and the VNNI GEMM:
+   * docs/quantization.md) */
   gboolean int8_attention;
   kernel_attention_s8 *att_s8;  /* with int8_attention, else NULL */
   int M, F, A, C, H, L;

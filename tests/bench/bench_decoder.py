@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Decoder speed: our decoder (tests/decoder-tool window) vs CTranslate2
-(faster-whisper's engine) float32 on the same encoder output (jfk, first
-window), greedy and beam 5, tiny.en and base.
+(faster-whisper's engine), each in float32 and int8, on the same encoder
+output (jfk, first window), greedy and beam 5, tiny.en and base.
 
 Both sides run with the same number of threads (argv[1] or
 $DECODER_BENCH_THREADS, default 1) and decode the window REPEAT times
@@ -28,11 +28,12 @@ import decoder_check as dc  # noqa: E402
 REPEAT = int(os.environ.get("DECODER_BENCH_REPEAT", "6"))
 
 
-def bench_ours(model, enc, frames, beam, threads, multilingual):
+def bench_ours(model, enc, frames, beam, threads, multilingual, ct):
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
     args = [dc.tool(), "window", model, enc, "--beam", str(beam), "--frames",
             str(frames), "--temperature", "0", "--no-condition",
-            "--repeat", str(REPEAT), "--threads", str(threads)]
+            "--repeat", str(REPEAT), "--threads", str(threads),
+            "--compute-type", ct]
     if multilingual:
         args += ["--language", "en"]
     r = subprocess.run(args, capture_output=True, env=env, check=True)
@@ -43,10 +44,10 @@ def bench_ours(model, enc, frames, beam, threads, multilingual):
     return float(m.group(1)), float(m.group(2)), sum(len(s[3]) for s in segs)
 
 
-def bench_ct2(model, enc_path, beam, threads, multilingual):
+def bench_ct2(model, enc_path, beam, threads, multilingual, ct):
     import ctranslate2
     enc = np.fromfile(enc_path, dtype=np.float32).reshape(1, 1500, -1)
-    m = ctranslate2.models.Whisper(model, compute_type="float32",
+    m = ctranslate2.models.Whisper(model, compute_type=ct,
                                    intra_threads=threads)
     sv = ctranslate2.StorageView.from_array(enc)
     prompt = [50258, 50259, 50359] if multilingual else [50257]
@@ -73,19 +74,21 @@ def main():
             multilingual = not name.endswith(".en")
             _, enc, frames = dc.jfk_encoder_output(model, tmp)
             for beam in (1, 5):
-                ow, oc, on = bench_ours(model, enc, frames, beam, threads,
-                                        multilingual)
-                cw, cc, cn = bench_ct2(model, enc, beam, threads, multilingual)
-                rows.append((name, beam, on, ow, oc, cn, cw, cc))
-    print("decoder, jfk window, float32, %d thread(s), %d runs each" %
+                for ct in ("float32", "int8"):
+                    ow, oc, on = bench_ours(model, enc, frames, beam, threads,
+                                            multilingual, ct)
+                    cw, cc, cn = bench_ct2(model, enc, beam, threads,
+                                           multilingual, ct)
+                    rows.append((name, beam, ct, on, ow, oc, cn, cw, cc))
+    print("decoder, jfk window, %d thread(s), %d runs each" %
           (threads, REPEAT))
-    print("| model | beam | ours tokens | ours ms/window wall | ours CPU ms | "
+    print("| model | beam | type | ours tokens | ours ms/window wall | ours CPU ms | "
           "ours CPU ms/token | CT2 tokens | CT2 ms/window wall | CT2 CPU ms | "
           "CT2 CPU ms/token |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for name, beam, on, ow, oc, cn, cw, cc in rows:
-        print("| %s | %d | %d | %.0f | %.0f | %.2f | %d | %.0f | %.0f | %.2f |"
-              % (name, beam, on, ow, oc, oc / (on + 1), cn, cw, cc,
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, beam, ct, on, ow, oc, cn, cw, cc in rows:
+        print("| %s | %d | %s | %d | %.0f | %.0f | %.2f | %d | %.0f | %.0f | %.2f |"
+              % (name, beam, ct, on, ow, oc, oc / (on + 1), cn, cw, cc,
                  cc / (cn + 1)))
     return 0
 
