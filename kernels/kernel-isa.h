@@ -68,6 +68,21 @@ void kernel_gemm_bf16 (float *out, int ld_out, const uint16_t * qa,
     int ld_qa, const kernel_bf16_matrix * w, const float *bias, int R,
     int p0, int np, int accumulate);
 
+/* Panels per task of a packed-panel GEMM with n_row_blocks row blocks on
+ * n_threads threads: the panels are cut into groups only when there are
+ * too few row blocks for every thread to take several tasks (uneven
+ * cores; the decoder's one row block) (matmul-s8.c, matmul-bf16.c). */
+static inline int
+kernel_panels_per_task (int n_row_blocks, int n_panels, int n_threads)
+{
+  int groups = 1;
+  if (n_row_blocks < 4 * n_threads) {
+    groups = (4 * n_threads + n_row_blocks - 1) / n_row_blocks;
+    groups = groups > n_panels ? n_panels : groups;
+  }
+  return (n_panels + groups - 1) / groups;
+}
+
 /* Chooses the table and sets OpenBLAS to one thread, once per process;
  * every public kernel runs it (BLAS users call it explicitly). */
 void kernels_init (void);

@@ -90,14 +90,8 @@ matmul_s8_forward (float *out, int ld_out, void *scratch, const float *inp,
   kernel_pool_run (pool, j.n_row_blocks, quantize_task, &j);
 
   const int n_panels = w->OCp / KERNEL_S8_PANEL;
-  const int nt = kernel_pool_n_threads (pool);
-  /* enough tasks for every thread to take several (uneven cores) */
-  int groups = 1;
-  if (j.n_row_blocks < 4 * nt) {
-    groups = (4 * nt + j.n_row_blocks - 1) / j.n_row_blocks;
-    groups = groups > n_panels ? n_panels : groups;
-  }
-  j.panels_per_group = (n_panels + groups - 1) / groups;
+  j.panels_per_group = kernel_panels_per_task (j.n_row_blocks, n_panels,
+      kernel_pool_n_threads (pool));
   j.n_col_groups = (n_panels + j.panels_per_group - 1) / j.panels_per_group;
   kernel_pool_run (pool, j.n_row_blocks * j.n_col_groups, gemm_task, &j);
 }

@@ -107,14 +107,22 @@ whisper_backend_name (whisper_backend backend)
   return "unknown";
 }
 
+/* The six projection weights of block l, in the order of encoder_layer_s8
+ * and encoder_layer_bf16 */
+static void
+block_weight_name (char *name, size_t size, int l, int i)
+{
+  static const char *const names[6] = { "attn.query", "attn.key",
+    "attn.value", "attn.out", "mlp.0", "mlp.2"
+  };
+  g_snprintf (name, size, "encoder.blocks.%d.%s.weight", l, names[i]);
+}
+
 /* The int8 projections of every block, and the scratch of their
  * products (compute type INT8). */
 static gboolean
 encoder_get_s8 (whisper_encoder * enc, GError ** error)
 {
-  static const char *const names[6] = { "attn.query", "attn.key",
-    "attn.value", "attn.out", "mlp.0", "mlp.2"
-  };
   enc->s8 = g_new0 (encoder_layer_s8, enc->L);
   for (int l = 0; l < enc->L; l++) {
     const kernel_s8_matrix **dst[6] = { &enc->s8[l].q, &enc->s8[l].k,
@@ -122,8 +130,7 @@ encoder_get_s8 (whisper_encoder * enc, GError ** error)
     };
     for (int i = 0; i < 6; i++) {
       char name[72];
-      g_snprintf (name, sizeof name, "encoder.blocks.%d.%s.weight", l,
-          names[i]);
+      block_weight_name (name, sizeof name, l, i);
       if (!(*dst[i] = whisper_model_weight_s8 (enc->model, name, error)))
         return FALSE;
     }
@@ -157,9 +164,6 @@ encoder_get_s8 (whisper_encoder * enc, GError ** error)
 static gboolean
 encoder_get_bf16 (whisper_encoder * enc, GError ** error)
 {
-  static const char *const names[6] = { "attn.query", "attn.key",
-    "attn.value", "attn.out", "mlp.0", "mlp.2"
-  };
   enc->bf16 = g_new0 (encoder_layer_bf16, enc->L);
   for (int l = 0; l < enc->L; l++) {
     const kernel_bf16_matrix **dst[6] = { &enc->bf16[l].q, &enc->bf16[l].k,
@@ -167,8 +171,7 @@ encoder_get_bf16 (whisper_encoder * enc, GError ** error)
     };
     for (int i = 0; i < 6; i++) {
       char name[72];
-      g_snprintf (name, sizeof name, "encoder.blocks.%d.%s.weight", l,
-          names[i]);
+      block_weight_name (name, sizeof name, l, i);
       if (!(*dst[i] = whisper_model_weight_bf16 (enc->model, name, error)))
         return FALSE;
     }
