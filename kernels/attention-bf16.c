@@ -40,19 +40,13 @@ typedef struct {
 } worker_scratch;
 
 static size_t
-align64 (size_t n)
-{
-  return (n + 63) / 64 * 64;
-}
-
-static size_t
 scratch_layout (char *base, const kernel_attention_bf16 * a,
     worker_scratch * w)
 {
   size_t off = 0;
 #define TAKE(field, type, n) do { \
     if (base) w->field = (type *) (base + off); \
-    off += align64 ((size_t) (n) * sizeof (type)); } while (0)
+    off += kernel_align64 ((size_t) (n) * sizeof (type)); } while (0)
   TAKE (s, float, (size_t) a->bq * a->T);
   TAKE (norm, float, a->bq);
   TAKE (o, float, (size_t) a->bq * a->hs);

@@ -46,12 +46,6 @@ typedef struct {
   int8_t *q8, *p, *k8, *v8;
 } worker_scratch;
 
-static size_t
-align64 (size_t n)
-{
-  return (n + 63) / 64 * 64;
-}
-
 /* lays out (or, with base NULL, sizes) one thread's scratch */
 static size_t
 scratch_layout (char *base, int bq, int T, int hs, int ld_p,
@@ -60,7 +54,7 @@ scratch_layout (char *base, int bq, int T, int hs, int ld_p,
   size_t off = 0;
 #define TAKE(field, type, n) do { \
     if (base) w->field = (type *) (base + off); \
-    off += align64 ((size_t) (n) * sizeof (type)); } while (0)
+    off += kernel_align64 ((size_t) (n) * sizeof (type)); } while (0)
   TAKE (s, float, (size_t) bq * T);
   TAKE (norm, float, bq);
   TAKE (s_q, float, bq);

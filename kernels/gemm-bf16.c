@@ -8,9 +8,10 @@
  * bits), so the only roundings are the float32 additions.  The AVX-512
  * copy uses vdpbf16ps: per float32 lane, acc += a[2i+1] w[2i+1], then
  * acc += a[2i] w[2i] (Intel's definition; denormal inputs and outputs
- * flushed to zero).  The other copies add in that order with plain float32
- * arithmetic; they agree with it except on denormals, and are kept for
- * CPUs without AVX-512 BF16 (several times slower than sgemm there). */
+ * flushed to zero); its small tile keeps two partial sums.  The other
+ * copies add in input order with plain float32 arithmetic, so the copies
+ * agree to float32 rounding, not bit for bit.  They are kept for CPUs
+ * without AVX-512 BF16 (several times slower than sgemm there). */
 #include "kernel-isa.h"
 #include "kernel-math.h"
 
@@ -29,14 +30,14 @@ KFN (bf16_from_f32_forward) (uint16_t * out, const float *inp, size_t N)
     out[i] = kernel_bf16_from_f32 (inp[i]);
 }
 
-/* out rows (+)= acc rows + bias, nc <= 16 outputs */
+/* out rows (+)= acc [mr][16] rows + bias, nc <= 16 outputs */
 static inline void
-store_rows (float *out, int ld_out, const float *acc, int ld_acc,
-    const float *bias, int mr, int nc, int accumulate)
+store_rows (float *out, int ld_out, const float *acc, const float *bias,
+    int mr, int nc, int accumulate)
 {
   for (int r = 0; r < mr; r++) {
     float *o = out + (size_t) r * ld_out;
-    const float *a = acc + (size_t) r * ld_acc;
+    const float *a = acc + (size_t) r * NR;
     for (int c = 0; c < nc; c++) {
       const float y = bias ? a[c] + bias[c] : a[c];
       o[c] = accumulate ? o[c] + y : y;
@@ -197,7 +198,7 @@ KFN (gemm_bf16_forward) (float *out, int ld_out, const uint16_t * qa,
         tile_small_avx512 (acc, qa + (size_t) r * ld_qa, ld_qa,
             panel + i * ld_panel, w->ICp, mr);
         store_rows (out + (size_t) r * ld_out + c0 + i * NR, ld_out, acc,
-            NR, bias ? bias + c0 + i * NR : NULL, mr,
+            bias ? bias + c0 + i * NR : NULL, mr,
             nc - i * NR < NR ? nc - i * NR : NR, accumulate);
       }
     }
@@ -215,7 +216,7 @@ KFN (gemm_bf16_forward) (float *out, int ld_out, const uint16_t * qa,
 #else
       tile_c (acc, qa + (size_t) r * ld_qa, ld_qa, panel, w->ICp, mr);
 #endif
-      store_rows (out + (size_t) r * ld_out + c0, ld_out, acc, NR,
+      store_rows (out + (size_t) r * ld_out + c0, ld_out, acc,
           bias ? bias + c0 : NULL, mr, nc, accumulate);
     }
   }

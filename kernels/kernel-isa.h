@@ -68,19 +68,62 @@ void kernel_gemm_bf16 (float *out, int ld_out, const uint16_t * qa,
     int ld_qa, const kernel_bf16_matrix * w, const float *bias, int R,
     int p0, int np, int accumulate);
 
-/* Panels per task of a packed-panel GEMM with n_row_blocks row blocks on
- * n_threads threads: the panels are cut into groups only when there are
- * too few row blocks for every thread to take several tasks (uneven
- * cores; the decoder's one row block) (matmul-s8.c, matmul-bf16.c). */
-static inline int
-kernel_panels_per_task (int n_row_blocks, int n_panels, int n_threads)
+/* The tasks of a packed-panel GEMM (matmul-s8.c, matmul-bf16.c): blocks
+ * of KERNEL_GEMM_ROW_BLOCK rows times groups of panels.  The panels are
+ * cut into groups only when there are too few row blocks for every
+ * thread to take several tasks (uneven cores; the decoder's one row
+ * block). */
+#define KERNEL_GEMM_ROW_BLOCK 64
+typedef struct {
+  int T, n_panels;
+  int n_row_blocks, n_col_groups, panels_per_group;
+} kernel_gemm_split;
+
+static inline kernel_gemm_split
+kernel_gemm_split_make (int T, int n_panels, int n_threads)
 {
+  kernel_gemm_split s = { .T = T, .n_panels = n_panels,
+    .n_row_blocks = (T + KERNEL_GEMM_ROW_BLOCK - 1) / KERNEL_GEMM_ROW_BLOCK,
+  };
   int groups = 1;
-  if (n_row_blocks < 4 * n_threads) {
-    groups = (4 * n_threads + n_row_blocks - 1) / n_row_blocks;
+  if (s.n_row_blocks < 4 * n_threads) {
+    groups = (4 * n_threads + s.n_row_blocks - 1) / s.n_row_blocks;
     groups = groups > n_panels ? n_panels : groups;
   }
-  return (n_panels + groups - 1) / groups;
+  s.panels_per_group = (n_panels + groups - 1) / groups;
+  s.n_col_groups = (n_panels + s.panels_per_group - 1) / s.panels_per_group;
+  return s;
+}
+
+/* row block b's rows: r0 (returned) .. *r1 - 1 */
+static inline int
+kernel_gemm_split_rows (const kernel_gemm_split * s, int b, int *r1)
+{
+  const int r0 = b * KERNEL_GEMM_ROW_BLOCK;
+  *r1 = r0 + KERNEL_GEMM_ROW_BLOCK < s->T ? r0 + KERNEL_GEMM_ROW_BLOCK : s->T;
+  return r0;
+}
+
+/* task's rows r0 .. r0 + nr - 1 and panels p0 .. p0 + np - 1; FALSE for
+ * an empty task */
+static inline int
+kernel_gemm_split_task (const kernel_gemm_split * s, int task, int *r0,
+    int *nr, int *p0, int *np)
+{
+  *r0 = task / s->n_col_groups * KERNEL_GEMM_ROW_BLOCK;
+  *nr = s->T - *r0 < KERNEL_GEMM_ROW_BLOCK ? s->T - *r0 :
+      KERNEL_GEMM_ROW_BLOCK;
+  *p0 = task % s->n_col_groups * s->panels_per_group;
+  *np = s->n_panels - *p0 < s->panels_per_group ? s->n_panels - *p0 :
+      s->panels_per_group;
+  return *np > 0;
+}
+
+/* n rounded up to a multiple of 64 (bytes: one cache line) */
+static inline size_t
+kernel_align64 (size_t n)
+{
+  return (n + 63) / 64 * 64;
 }
 
 /* Chooses the table and sets OpenBLAS to one thread, once per process;

@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define ROW_BLOCK 64
 
 kernel_bf16_matrix *
 kernel_bf16_matrix_new (int OC, int IC)
@@ -72,7 +71,7 @@ typedef struct {
   const kernel_bf16_matrix *w;
   const float *bias;
   int T, accumulate;
-  int n_col_groups, panels_per_group;
+  kernel_gemm_split split;
 } bf16_job;
 
 static void
@@ -80,8 +79,9 @@ round_task (void *ctx, int task, int worker)
 {
   const bf16_job *j = ctx;
   (void) worker;
-  const int r1 = (task + 1) * ROW_BLOCK < j->T ? (task + 1) * ROW_BLOCK : j->T;
-  for (int r = task * ROW_BLOCK; r < r1; r++) {
+  int r1;
+  const int r0 = kernel_gemm_split_rows (&j->split, task, &r1);
+  for (int r = r0; r < r1; r++) {
     uint16_t *q = j->qa + (size_t) r * j->ld_qa;
     bf16_from_f32_forward (q, j->inp + (size_t) r * j->ld_inp, j->w->IC);
     for (int k = j->w->IC; k < j->ld_qa; k++)
@@ -94,14 +94,8 @@ gemm_task (void *ctx, int task, int worker)
 {
   const bf16_job *j = ctx;
   (void) worker;
-  const int rb = task / j->n_col_groups, cg = task % j->n_col_groups;
-  const int r0 = rb * ROW_BLOCK;
-  const int nr = j->T - r0 < ROW_BLOCK ? j->T - r0 : ROW_BLOCK;
-  const int n_panels = j->w->OCp / KERNEL_BF16_PANEL;
-  const int p0 = cg * j->panels_per_group;
-  const int np = n_panels - p0 < j->panels_per_group ? n_panels - p0 :
-      j->panels_per_group;
-  if (np <= 0)
+  int r0, nr, p0, np;
+  if (!kernel_gemm_split_task (&j->split, task, &r0, &nr, &p0, &np))
     return;
   kernel_gemm_bf16 (j->out + (size_t) r0 * j->ld_out, j->ld_out,
       j->qa + (size_t) r0 * j->ld_qa, j->ld_qa, j->w, j->bias, nr, p0, np,
@@ -124,12 +118,9 @@ matmul_bf16_forward (float *out, int ld_out, void *scratch, const float *inp,
     .ld_qa = (w->IC + 31) / 32 * 32,
     .w = w, .bias = bias, .T = T, .accumulate = accumulate,
   };
-  const int n_row_blocks = (T + ROW_BLOCK - 1) / ROW_BLOCK;
-  kernel_pool_run (pool, n_row_blocks, round_task, &j);
-
-  const int n_panels = w->OCp / KERNEL_BF16_PANEL;
-  j.panels_per_group = kernel_panels_per_task (n_row_blocks, n_panels,
+  j.split = kernel_gemm_split_make (T, w->OCp / KERNEL_BF16_PANEL,
       kernel_pool_n_threads (pool));
-  j.n_col_groups = (n_panels + j.panels_per_group - 1) / j.panels_per_group;
-  kernel_pool_run (pool, n_row_blocks * j.n_col_groups, gemm_task, &j);
+  kernel_pool_run (pool, j.split.n_row_blocks, round_task, &j);
+  kernel_pool_run (pool, j.split.n_row_blocks * j.split.n_col_groups,
+      gemm_task, &j);
 }

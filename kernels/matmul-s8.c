@@ -2,17 +2,16 @@
 /* matmul_s8_forward: an nn.Linear with int8 weights (kernels.h).
  *
  * Two pool runs: the rows are quantised (quantize_row_s8, blocks of rows
- * per task), then tiles of (row block x panel group) are multiplied by the
- * dispatched gemm_s8_forward.  A row block (ROW_BLOCK rows of int8
- * activations, 96 KiB at IC = 1536) stays in L2 while the task walks its
- * panels; a panel (16 outputs x IC) stays in L1 while the block's rows
- * pass it.  With a few rows (the decoder: one per beam) there is one row
+ * per task), then tiles of (row block x panel group, kernel_gemm_split)
+ * are multiplied by the dispatched gemm_s8_forward.  A row block (64 rows
+ * of int8 activations, 96 KiB at IC = 1536) stays in L2 while the task
+ * walks its panels; a panel (16 outputs x IC) stays in L1 while the
+ * block's rows pass it.  With a few rows (the decoder: one per beam) there is one row
  * block and the panels are split over the threads instead. */
 #include "kernel-isa.h"
 
 #include <stdint.h>
 
-#define ROW_BLOCK 64
 
 size_t
 matmul_s8_scratch_size (int T, int IC)
@@ -32,7 +31,7 @@ typedef struct {
   const kernel_s8_matrix *w;
   const float *bias;
   int T, accumulate;
-  int n_row_blocks, n_col_groups, panels_per_group;
+  kernel_gemm_split split;
 } s8_job;
 
 static void
@@ -40,8 +39,9 @@ quantize_task (void *ctx, int task, int worker)
 {
   const s8_job *j = ctx;
   (void) worker;
-  const int r1 = (task + 1) * ROW_BLOCK < j->T ? (task + 1) * ROW_BLOCK : j->T;
-  for (int r = task * ROW_BLOCK; r < r1; r++)
+  int r1;
+  const int r0 = kernel_gemm_split_rows (&j->split, task, &r1);
+  for (int r = r0; r < r1; r++)
     j->sa[r] = quantize_row_s8 (j->qa + (size_t) r * j->ld_qa,
         j->inp + (size_t) r * j->ld_inp, j->w->IC);
 }
@@ -51,14 +51,8 @@ gemm_task (void *ctx, int task, int worker)
 {
   const s8_job *j = ctx;
   (void) worker;
-  const int rb = task / j->n_col_groups, cg = task % j->n_col_groups;
-  const int r0 = rb * ROW_BLOCK;
-  const int nr = j->T - r0 < ROW_BLOCK ? j->T - r0 : ROW_BLOCK;
-  const int n_panels = j->w->OCp / KERNEL_S8_PANEL;
-  const int p0 = cg * j->panels_per_group;
-  int np = n_panels - p0 < j->panels_per_group ? n_panels - p0 :
-      j->panels_per_group;
-  if (np <= 0)
+  int r0, nr, p0, np;
+  if (!kernel_gemm_split_task (&j->split, task, &r0, &nr, &p0, &np))
     return;
   kernel_gemm_s8 (j->out + (size_t) r0 * j->ld_out, j->ld_out,
       j->qa + (size_t) r0 * j->ld_qa, j->ld_qa, j->sa + r0, j->w, j->bias,
@@ -86,12 +80,9 @@ matmul_s8_forward (float *out, int ld_out, void *scratch, const float *inp,
   for (int r = 0; r < T; r++)
     for (int k = w->IC; k < w->ICp; k++)
       qa[(size_t) r * ld_qa + k] = 0;
-  j.n_row_blocks = (T + ROW_BLOCK - 1) / ROW_BLOCK;
-  kernel_pool_run (pool, j.n_row_blocks, quantize_task, &j);
-
-  const int n_panels = w->OCp / KERNEL_S8_PANEL;
-  j.panels_per_group = kernel_panels_per_task (j.n_row_blocks, n_panels,
+  j.split = kernel_gemm_split_make (T, w->OCp / KERNEL_S8_PANEL,
       kernel_pool_n_threads (pool));
-  j.n_col_groups = (n_panels + j.panels_per_group - 1) / j.panels_per_group;
-  kernel_pool_run (pool, j.n_row_blocks * j.n_col_groups, gemm_task, &j);
+  kernel_pool_run (pool, j.split.n_row_blocks, quantize_task, &j);
+  kernel_pool_run (pool, j.split.n_row_blocks * j.split.n_col_groups,
+      gemm_task, &j);
 }
