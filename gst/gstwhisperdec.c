@@ -53,6 +53,15 @@
  * * `temperature` (double): the sampling temperature that produced it
  * * `compression-ratio` (double): zlib compression ratio of the window text
  * * `window-start` (#GstClockTime): start time of the window it came from
+ * * with word timestamps (#GstWhisperDec:word-timestamps, or
+ *   #GstWhisperDec:output `words`), one entry per word in each of:
+ *   `words` (list of strings, trimmed), `word-starts` and `word-ends`
+ *   (lists of #GstClockTime), `word-probabilities` (list of doubles)
+ *
+ * With #GstWhisperDec:output `words` each word is its own text buffer
+ * (PTS and duration from its timestamps), as roll-up captions and word
+ * highlighting want; the `whisper-segment` message and event still come
+ * once per segment, before its first word.
  *
  * Latency: the element holds no data back; in a non-live pipeline it adds
  * nothing to the latency the encoder reports (its 30 s window).  With a
@@ -116,6 +125,8 @@ enum
   PROP_SKIP_NON_WORDS,
   PROP_COMPUTE_TYPE,
   PROP_MAX_WINDOW_TIME,
+  PROP_WORD_TIMESTAMPS,
+  PROP_OUTPUT,
 };
 
 /* Properties are copied into the decoding parameters at every window, so
@@ -169,6 +180,25 @@ gst_whisper_dec_task_get_type (void)
 
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstWhisperDecTask", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_whisper_dec_output_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_WHISPER_DEC_OUTPUT_SEGMENTS, "One text buffer per segment",
+        "segments"},
+    {GST_WHISPER_DEC_OUTPUT_WORDS, "One text buffer per word (word "
+          "timestamps)", "words"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstWhisperDecOutput", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -420,6 +450,34 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
           "temperature fallback runs (the first pass always completes; "
           "0 = no cap)", 0.0, 3600.0, d.max_window_time, PROP_FLAGS));
 
+  /**
+   * GstWhisperDec:word-timestamps:
+   *
+   * Time every word from the cross-attention of the model's alignment
+   * heads (openai-whisper's `word_timestamps=True`): the words go into
+   * the `whisper-segment` message and event, segment times follow their
+   * first and last word, and the next window starts after the last word.
+   * Off by default, as in openai-whisper and faster-whisper: it costs one
+   * more decoder pass per window (docs/decoder.md, "Word timestamps").
+   * #GstWhisperDec:output `words` turns it on.
+   */
+  g_object_class_install_property (gobject_class, PROP_WORD_TIMESTAMPS,
+      g_param_spec_boolean ("word-timestamps", "Word timestamps",
+          "Time each word (cross-attention alignment, as openai-whisper's "
+          "word_timestamps)", FALSE, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:output:
+   *
+   * What a text buffer holds: a whole segment, or one word (timed by the
+   * word timestamps, which this turns on).
+   */
+  g_object_class_install_property (gobject_class, PROP_OUTPUT,
+      g_param_spec_enum ("output", "Output",
+          "What one text buffer holds: a segment or a word",
+          GST_TYPE_WHISPER_DEC_OUTPUT, GST_WHISPER_DEC_OUTPUT_SEGMENTS,
+          PROP_FLAGS));
+
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_whisper_dec_change_state);
 
@@ -431,6 +489,7 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
       WHISPER_ELEMENT_AUTHOR);
 
   gst_type_mark_as_plugin_api (GST_TYPE_WHISPER_DEC_TASK, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WHISPER_DEC_OUTPUT, 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -580,6 +639,12 @@ gst_whisper_dec_set_property (GObject * object, guint prop_id,
     case PROP_MAX_WINDOW_TIME:
       self->params.max_window_time = g_value_get_double (value);
       break;
+    case PROP_WORD_TIMESTAMPS:
+      self->word_timestamps = g_value_get_boolean (value);
+      break;
+    case PROP_OUTPUT:
+      self->output = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -647,6 +712,12 @@ gst_whisper_dec_get_property (GObject * object, guint prop_id,
     case PROP_MAX_WINDOW_TIME:
       g_value_set_double (value, self->params.max_window_time);
       break;
+    case PROP_WORD_TIMESTAMPS:
+      g_value_set_boolean (value, self->word_timestamps);
+      break;
+    case PROP_OUTPUT:
+      g_value_set_enum (value, self->output);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -676,6 +747,8 @@ gst_whisper_dec_point_params (GstWhisperDec * self)
 
   p->language = self->language;
   p->initial_prompt = self->initial_prompt;
+  p->word_timestamps = self->word_timestamps
+      || self->output == GST_WHISPER_DEC_OUTPUT_WORDS;
   /* "-1" (the default list) is the engine's; "" is non-NULL and empty:
    * suppress nothing */
   p->suppress_tokens = self->suppress_ids->len ?
@@ -770,14 +843,141 @@ gst_whisper_dec_push_language (GstWhisperDec * self, const gchar * language)
   gst_pad_push_event (self->srcpad, gst_event_new_tag (tags));
 }
 
+/* The timeline span of frames [t0, t1] of the window at @pts (frames
+ * offset .. offset_end), clamped to the window's real audio and to never
+ * start before what was pushed last. */
+static void
+gst_whisper_dec_span (GstWhisperDec * self, gint64 t0, gint64 t1,
+    GstClockTime pts, guint64 offset, guint64 offset_end,
+    GstClockTime * start, GstClockTime * end)
+{
+  t0 = CLAMP (t0, (gint64) offset, (gint64) offset_end);
+  t1 = CLAMP (t1, t0, (gint64) offset_end);
+  *start = pts + (t0 - offset) * WHISPER_FRAME_DURATION;
+  *end = pts + (t1 - offset) * WHISPER_FRAME_DURATION;
+  if (GST_CLOCK_TIME_IS_VALID (self->last_end) && *start < self->last_end) {
+    GST_DEBUG_OBJECT (self, "text starts %" GST_TIME_FORMAT
+        " before the previous end %" GST_TIME_FORMAT ": clamped",
+        GST_TIME_ARGS (*start), GST_TIME_ARGS (self->last_end));
+    *start = self->last_end;
+  }
+  if (*end < *start)
+    *end = *start;
+}
+
+static GstFlowReturn
+gst_whisper_dec_push_text (GstWhisperDec * self, const gchar * text,
+    GstClockTime start, GstClockTime end)
+{
+  GstBuffer *buf;
+  GstFlowReturn ret = gst_whisper_dec_push_gap (self, start);
+
+  if (ret != GST_FLOW_OK)
+    return ret;
+  buf = gst_buffer_new_memdup (text, strlen (text));
+  GST_BUFFER_PTS (buf) = start;
+  GST_BUFFER_DURATION (buf) = end - start;
+  if (self->discont) {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+  self->last_end = end;
+  return gst_pad_push (self->srcpad, buf);
+}
+
+/* The words of @seg with text, trimmed and valid UTF-8, and their spans */
+typedef struct
+{
+  gchar *text;
+  GstClockTime start, end;
+  gdouble probability;
+} TimedWord;
+
+static GArray *
+gst_whisper_dec_words (GstWhisperDec * self, const whisper_segment * seg,
+    GstClockTime pts, guint64 offset, guint64 offset_end)
+{
+  GArray *words = g_array_new (FALSE, FALSE, sizeof (TimedWord));
+  GstClockTime last = self->last_end;
+  gint i;
+
+  for (i = 0; i < seg->n_words; i++) {
+    TimedWord w;
+    w.text = g_strstrip (g_utf8_make_valid (seg->words[i].text, -1));
+    if (*w.text == '\0') {
+      g_free (w.text);
+      continue;
+    }
+    gst_whisper_dec_span (self, seg->words[i].t0_frame,
+        seg->words[i].t1_frame, pts, offset, offset_end, &w.start, &w.end);
+    /* words do not overlap either */
+    self->last_end = w.end;
+    w.probability = seg->words[i].probability;
+    g_array_append_val (words, w);
+  }
+  self->last_end = last;
+  return words;
+}
+
+static void
+timed_words_free (GArray * words)
+{
+  guint i;
+  for (i = 0; i < words->len; i++)
+    g_free (g_array_index (words, TimedWord, i).text);
+  g_array_free (words, TRUE);
+}
+
+static void
+add_word_lists (GstStructure * s, GArray * words)
+{
+  GValue texts = G_VALUE_INIT, starts = G_VALUE_INIT, ends = G_VALUE_INIT;
+  GValue probs = G_VALUE_INIT, v = G_VALUE_INIT;
+  guint i;
+
+  g_value_init (&texts, GST_TYPE_LIST);
+  g_value_init (&starts, GST_TYPE_LIST);
+  g_value_init (&ends, GST_TYPE_LIST);
+  g_value_init (&probs, GST_TYPE_LIST);
+  for (i = 0; i < words->len; i++) {
+    const TimedWord *w = &g_array_index (words, TimedWord, i);
+    g_value_init (&v, G_TYPE_STRING);
+    g_value_set_string (&v, w->text);
+    gst_value_list_append_and_take_value (&texts, &v);
+    g_value_init (&v, G_TYPE_UINT64);
+    g_value_set_uint64 (&v, w->start);
+    gst_value_list_append_and_take_value (&starts, &v);
+    g_value_init (&v, G_TYPE_UINT64);
+    g_value_set_uint64 (&v, w->end);
+    gst_value_list_append_and_take_value (&ends, &v);
+    g_value_init (&v, G_TYPE_DOUBLE);
+    g_value_set_double (&v, w->probability);
+    gst_value_list_append_and_take_value (&probs, &v);
+  }
+  gst_structure_take_value (s, "words", &texts);
+  gst_structure_take_value (s, "word-starts", &starts);
+  gst_structure_take_value (s, "word-ends", &ends);
+  gst_structure_take_value (s, "word-probabilities", &probs);
+}
+
+/* The whisper-segment message and event, then the segment's text buffer,
+ * or one buffer per word with output=words */
 static GstFlowReturn
 gst_whisper_dec_push_segment (GstWhisperDec * self,
     const whisper_segment * seg, const gchar * text, GstClockTime start,
-    GstClockTime end, GstClockTime window_start)
+    GstClockTime end, GstClockTime window_start, GArray * words,
+    gboolean per_word)
 {
   GstStructure *s;
-  GstBuffer *buf;
-  gsize len = strlen (text);
+  GstFlowReturn ret;
+  guint i;
+
+  /* the GAP up to the text comes before the segment's event */
+  per_word = per_word && words && words->len > 0;
+  ret = gst_whisper_dec_push_gap (self, per_word ?
+      g_array_index (words, TimedWord, 0).start : start);
+  if (ret != GST_FLOW_OK)
+    return ret;
 
   s = gst_structure_new (WHISPER_SEGMENT_EVENT,
       "start", G_TYPE_UINT64, start,
@@ -788,6 +988,8 @@ gst_whisper_dec_push_segment (GstWhisperDec * self,
       "temperature", G_TYPE_DOUBLE, (gdouble) seg->temperature,
       "compression-ratio", G_TYPE_DOUBLE, (gdouble) seg->compression_ratio,
       "window-start", G_TYPE_UINT64, window_start, NULL);
+  if (words)
+    add_word_lists (s, words);
 
   GST_DEBUG_OBJECT (self, "segment %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT
       ": \"%s\"", GST_TIME_ARGS (start), GST_TIME_ARGS (end), text);
@@ -798,16 +1000,15 @@ gst_whisper_dec_push_segment (GstWhisperDec * self,
           gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s)))
     GST_LOG_OBJECT (self, "segment event not handled downstream");
 
-  buf = gst_buffer_new_memdup (text, len);
-  GST_BUFFER_PTS (buf) = start;
-  GST_BUFFER_DURATION (buf) = end - start;
-  if (self->discont) {
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-    self->discont = FALSE;
+  /* a segment without timed words (too little audio to align) keeps its
+   * text as one buffer */
+  if (!per_word)
+    return gst_whisper_dec_push_text (self, text, start, end);
+  for (i = 0; i < words->len && ret == GST_FLOW_OK; i++) {
+    const TimedWord *w = &g_array_index (words, TimedWord, i);
+    ret = gst_whisper_dec_push_text (self, w->text, w->start, w->end);
   }
-  self->last_end = end;
-
-  return gst_pad_push (self->srcpad, buf);
+  return ret;
 }
 
 /* Push the window's segments, in order, and GAPs over what they leave
@@ -818,14 +1019,19 @@ gst_whisper_dec_push_window (GstWhisperDec * self,
     guint64 offset_end, GstClockTime commit_end)
 {
   GstFlowReturn ret = GST_FLOW_OK;
+  gboolean per_word;
   gint i;
+
+  GST_OBJECT_LOCK (self);
+  per_word = self->output == GST_WHISPER_DEC_OUTPUT_WORDS;
+  GST_OBJECT_UNLOCK (self);
 
   gst_whisper_dec_push_language (self, res->language);
 
   for (i = 0; i < res->n_segments && ret == GST_FLOW_OK; i++) {
     const whisper_segment *seg = &res->segments[i];
-    gint64 t0, t1;
     GstClockTime start, end;
+    GArray *words = NULL;
     gchar *text;
 
     /* the caps promise UTF-8: replace any invalid byte sequence */
@@ -836,26 +1042,16 @@ gst_whisper_dec_push_window (GstWhisperDec * self,
       continue;
     }
 
-    /* frames -> input timeline, inside the window's real audio */
-    t0 = CLAMP (seg->t0_frame, (gint64) offset, (gint64) offset_end);
-    t1 = CLAMP (seg->t1_frame, t0, (gint64) offset_end);
-    start = pts + (t0 - offset) * WHISPER_FRAME_DURATION;
-    end = pts + (t1 - offset) * WHISPER_FRAME_DURATION;
-
-    /* never overlap, never go back in time */
-    if (GST_CLOCK_TIME_IS_VALID (self->last_end)) {
-      if (start < self->last_end) {
-        GST_DEBUG_OBJECT (self, "segment starts %" GST_TIME_FORMAT
-            " before the previous end %" GST_TIME_FORMAT ": clamped",
-            GST_TIME_ARGS (start), GST_TIME_ARGS (self->last_end));
-        start = self->last_end;
-      }
-      if (end < start)
-        end = start;
-      ret = gst_whisper_dec_push_gap (self, start);
-    }
-    if (ret == GST_FLOW_OK)
-      ret = gst_whisper_dec_push_segment (self, seg, text, start, end, pts);
+    /* frames -> input timeline, inside the window's real audio; never
+     * overlapping, never going back in time */
+    gst_whisper_dec_span (self, seg->t0_frame, seg->t1_frame, pts, offset,
+        offset_end, &start, &end);
+    if (seg->words)
+      words = gst_whisper_dec_words (self, seg, pts, offset, offset_end);
+    ret = gst_whisper_dec_push_segment (self, seg, text, start, end, pts,
+        words, per_word);
+    if (words)
+      timed_words_free (words);
     g_free (text);
   }
 

@@ -34,6 +34,21 @@ typedef enum
 #define GST_TYPE_WHISPER_DEC_TASK (gst_whisper_dec_task_get_type ())
 GType gst_whisper_dec_task_get_type (void);
 
+/**
+ * GstWhisperDecOutput:
+ * @GST_WHISPER_DEC_OUTPUT_SEGMENTS: one text buffer per Whisper segment
+ * @GST_WHISPER_DEC_OUTPUT_WORDS: one text buffer per word, timed by the
+ *   word timestamps
+ */
+typedef enum
+{
+  GST_WHISPER_DEC_OUTPUT_SEGMENTS = 0,
+  GST_WHISPER_DEC_OUTPUT_WORDS = 1,
+} GstWhisperDecOutput;
+
+#define GST_TYPE_WHISPER_DEC_OUTPUT (gst_whisper_dec_output_get_type ())
+GType gst_whisper_dec_output_get_type (void);
+
 struct _GstWhisperDec
 {
   GstElement parent;
@@ -49,6 +64,8 @@ struct _GstWhisperDec
   gchar *initial_prompt;
   gchar *suppress_tokens;       /* the property's text */
   GArray *suppress_ids;         /* parsed suppress_tokens (gint) */
+  GstWhisperDecOutput output;
+  gboolean word_timestamps;     /* the property; output=words implies them */
 
   /* streaming state (streaming thread only) */
   whisper_model *model;         /* shared, from the model registry */

@@ -375,11 +375,28 @@ typedef struct {
                                        (a running one stops, the best
                                        attempt is kept); the first pass
                                        always runs to its end; <= 0: none */
+  int word_timestamps;              /* 0; 1: each segment gets its words,
+                                       timed by the cross-attention of the
+                                       alignment heads (openai's
+                                       word_timestamps=True, including how
+                                       it moves segment ends and the next
+                                       window's start) */
+  const char *prepend_punctuations; /* NULL: openai's "'“¿([{- merged into
+                                       the next word */
+  const char *append_punctuations;  /* NULL: openai's "'.。,，!！?？:：”)]}、
+                                       merged into the previous word */
   whisper_abort_callback abort_callback;  /* NULL; polled per token */
   void *abort_callback_user_data;
 } whisper_decode_params;
 
 whisper_decode_params whisper_decode_params_default (void);
+
+typedef struct {
+  int64_t t0_frame, t1_frame;       /* absolute stream frames (10 ms each) */
+  char *text;                       /* UTF-8 with its leading space and
+                                       the punctuation merged into it */
+  float probability;                /* mean probability of its tokens */
+} whisper_word;
 
 typedef struct {
   int64_t t0_frame, t1_frame;       /* absolute stream frames (10 ms each) */
@@ -391,6 +408,8 @@ typedef struct {
   float no_speech_prob;
   float temperature;
   float compression_ratio;
+  whisper_word *words;              /* with params.word_timestamps, else NULL */
+  int n_words;
 } whisper_segment;
 
 typedef struct {

@@ -12,6 +12,7 @@
 #include "decoder.h"
 #include "kernels.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,11 @@ struct whisper_text_decoder {
   whisper_abort_callback abort_cb;    /* polled by set_audio, or NULL */
   void *abort_data;
   void *qscratch;              /* matmul_s8_forward's, with INT8 */
+  /* set only during whisper_text_decoder_cross_qk: the heads whose
+   * cross-attention scores are kept, into qk_out [n][R][qk_frames] */
+  const int (*qk_heads)[2];
+  int n_qk_heads, qk_frames;
+  float *qk_out;
 };
 
 /* The int8 weights of every projection and of the logits, and the scratch
@@ -119,6 +125,24 @@ project (whisper_text_decoder * d, float *out, const float *inp,
         d->pool);
   else
     linear_forward (out, inp, w, w16, bias, R, IC, OC, d->pool);
+}
+
+/* The scaled scores q_h K_h^T / sqrt(hs) of the kept heads of layer l
+ * over the first qk_frames audio positions (before the softmax, as
+ * openai's find_alignment takes them); d->q holds the cross queries */
+static void
+keep_cross_qk (whisper_text_decoder * d, int l, const float *K, int R)
+{
+  const int D = d->D, hs = D / d->H, F = d->qk_frames;
+  const float scale = 1.0f / sqrtf ((float) hs);
+  for (int i = 0; i < d->n_qk_heads; i++) {
+    if (d->qk_heads[i][0] != l)
+      continue;
+    const int h = d->qk_heads[i][1];
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, R, F, hs, scale,
+        d->q + h * hs, D, K + h * hs, D, 0.0f,
+        d->qk_out + (size_t) i * R * F, F);
+  }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -394,6 +418,8 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
         R, D, D);
     attention_cross_forward (d->att, d->scores, d->q, l_cross_k, l_cross_v,
         R, A, D, H);
+    if (d->qk_out)
+      keep_cross_qk (d, l, l_cross_k, R);
     project (d, d->proj, d->att, lw->cross.o_w, L16 (co), L8 (co),
         lw->cross.o_b, R, D, D);
     residual_forward (d->x, d->x, d->proj, (size_t) R * D);
@@ -416,6 +442,27 @@ whisper_text_decoder_forward (whisper_text_decoder * d, const int *tokens,
   d->B_last = B;
   d->N_last = N;
   return 0;
+}
+
+int
+whisper_text_decoder_cross_qk (whisper_text_decoder * d, const int *tokens,
+    int N, const int (*heads)[2], int n_heads, int n_frames, float *qk)
+{
+  if (n_frames < 1 || n_frames > d->A || n_heads < 1)
+    return -1;
+  for (int i = 0; i < n_heads; i++)
+    if (heads[i][0] < 0 || heads[i][0] >= d->L || heads[i][1] < 0
+        || heads[i][1] >= d->H)
+      return -1;
+  whisper_text_decoder_clear_cache (d);
+  d->qk_heads = heads;
+  d->n_qk_heads = n_heads;
+  d->qk_frames = n_frames;
+  d->qk_out = qk;
+  const int r = whisper_text_decoder_forward (d, tokens, 1, N);
+  d->qk_out = NULL;
+  d->qk_heads = NULL;
+  return r;
 }
 
 void

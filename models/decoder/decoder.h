@@ -79,6 +79,17 @@ int whisper_text_decoder_n_past (const whisper_text_decoder * dec);
 int whisper_text_decoder_forward (whisper_text_decoder * dec,
     const int *tokens, int B, int N);
 
+/* The forward pass of one sequence of N tokens from position 0 (the cache
+ * is emptied first) that also keeps, for each of the n_heads (layer, head)
+ * pairs, its cross-attention scores q_h K_h^T / sqrt(hs) before the
+ * softmax over the first n_frames audio positions: qk [n_heads][N][n_frames]
+ * (openai's find_alignment hooks).  The hidden states are kept as by
+ * whisper_text_decoder_forward.  Returns 0, or -1 for arguments out of
+ * range. */
+int whisper_text_decoder_cross_qk (whisper_text_decoder * dec,
+    const int *tokens, int N, const int (*heads)[2], int n_heads,
+    int n_frames, float *qk);
+
 /* logits [n_rows][V] for rows (indices into the [B*N] hidden states of the
  * last forward call, row = b*N + i). */
 void whisper_text_decoder_logits (whisper_text_decoder * dec,

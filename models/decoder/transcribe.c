@@ -14,6 +14,7 @@
 
 #include "decoder.h"
 #include "search.h"
+#include "timing.h"
 #include "tokenizer.h"
 
 /* openai-whisper constants */
@@ -45,6 +46,8 @@ struct whisper_decoder {
   int n_non_speech;
   int *blank;                   /* tokenizer.encode(" ") */
   int n_blank;
+  double last_speech;           /* word timestamps: end of the last word
+                                   (s), 0 after a reset */
 };
 
 
@@ -77,6 +80,9 @@ whisper_decode_params_default (void)
     .beam_style = WHISPER_BEAM_CTRANSLATE2,
     .n_threads = 0,
     .compute_type = WHISPER_COMPUTE_AUTO,
+    .word_timestamps = 0,
+    .prepend_punctuations = NULL,
+    .append_punctuations = NULL,
   };
   return p;
 }
@@ -139,6 +145,7 @@ whisper_decoder_reset (whisper_decoder * d)
   g_array_set_size (d->prev_tokens, 0);
   d->started = FALSE;
   d->detected_lang = -1;
+  d->last_speech = 0.0;
 }
 
 /* The longest prompt whisper_decoder_decode_window() can build with @p:
@@ -189,13 +196,21 @@ whisper_decoder_check_params (const whisper_decoder * d,
   return TRUE;
 }
 
+static void
+segment_clear (whisper_segment * s)
+{
+  g_free (s->text);
+  g_free (s->tokens);
+  for (int w = 0; w < s->n_words; w++)
+    g_free (s->words[w].text);
+  g_free (s->words);
+}
+
 void
 whisper_window_result_clear (whisper_window_result * r)
 {
-  for (int i = 0; i < r->n_segments; i++) {
-    g_free (r->segments[i].text);
-    g_free (r->segments[i].tokens);
-  }
+  for (int i = 0; i < r->n_segments; i++)
+    segment_clear (&r->segments[i]);
   g_free (r->segments);
   g_free (r->language);
   memset (r, 0, sizeof (*r));
@@ -264,6 +279,8 @@ has_word (const char *text)
   return found;
 }
 
+static char *strip_dup (const char *s);
+
 /* skip_non_words: segments of only punctuation, symbols or music signs
  * ("- - -", "...") are no text to show.  Their tokens have already gone
  * into the next prompt. */
@@ -273,12 +290,30 @@ drop_non_word_segments (GArray * segs)
   guint kept = 0;
   for (guint i = 0; i < segs->len; i++) {
     whisper_segment *s = &g_array_index (segs, whisper_segment, i);
-    if (has_word (s->text)) {
+    if (has_word (s->text))
       g_array_index (segs, whisper_segment, kept++) = *s;
-    } else {
-      g_free (s->text);
-      g_free (s->tokens);
-    }
+    else
+      segment_clear (s);
+  }
+  g_array_set_size (segs, kept);
+}
+
+/* transcribe.py: a segment that is instantaneous or has no text is
+ * dropped (and its tokens do not go into the prompt); with word
+ * timestamps only after they are computed, as openai does */
+static void
+drop_empty_segments (GArray * segs)
+{
+  guint kept = 0;
+  for (guint i = 0; i < segs->len; i++) {
+    whisper_segment *s = &g_array_index (segs, whisper_segment, i);
+    char *stripped = strip_dup (s->text);
+    const gboolean empty = stripped[0] == '\0';
+    g_free (stripped);
+    if (s->t0_frame != s->t1_frame && !empty)
+      g_array_index (segs, whisper_segment, kept++) = *s;
+    else
+      segment_clear (s);
   }
   g_array_set_size (segs, kept);
 }
@@ -316,15 +351,6 @@ add_segment (whisper_decoder * d, GArray * segs, const int *tokens, int n,
     float cr)
 {
   char *text = whisper_tokenizer_decode (d->tok, tokens, n);
-  char *stripped = strip_dup (text);
-  gboolean empty = stripped[0] == '\0';
-  g_free (stripped);
-  /* transcribe.py: a segment that is instantaneous or has no text is
-   * dropped (and its tokens do not go into the prompt) */
-  if (t0 == t1 || empty) {
-    g_free (text);
-    return;
-  }
   whisper_segment s = {
     .t0_frame = t0,
     .t1_frame = t1,
@@ -635,6 +661,27 @@ whisper_decoder_decode_window (whisper_decoder * d,
     add_segment (d, segs, tk, n, window_start, window_start + dur, &best, temp,
         cr);
   }
+  /* ---- word timestamps (transcribe.py): the next window starts after
+   * the last word unless the text ended on a single timestamp ---- */
+  if (p->word_timestamps && segs->len > 0) {
+    const int n_sot_align = p->without_timestamps
+        && st->no_timestamps >= 0 ? n_sot - 1 : n_sot;
+    if (!whisper_add_word_timestamps (d->text, m, d->tok, sot_seq,
+            n_sot_align, result->language, p->prepend_punctuations,
+            p->append_punctuations, window_start, segment_size,
+            (whisper_segment *) segs->data, segs->len, &d->last_speech,
+            error))
+      goto out;
+    const double end = whisper_segments_end ((whisper_segment *) segs->data,
+        segs->len);
+    if (!single_ts_ending
+        && end > window_start / (double) WHISPER_FRAMES_PER_SECOND)
+      result->next_frame = llround (end * WHISPER_FRAMES_PER_SECOND);
+    if (end >= 0.0)
+      d->last_speech = end;
+  }
+  drop_empty_segments (segs);
+
   /* never stall: a window always moves on */
   if (result->next_frame <= window_start)
     result->next_frame = window_start + segment_size;
@@ -658,10 +705,8 @@ whisper_decoder_decode_window (whisper_decoder * d,
 
 out:
   if (segs) {
-    for (guint i = 0; i < segs->len; i++) {
-      g_free (g_array_index (segs, whisper_segment, i).text);
-      g_free (g_array_index (segs, whisper_segment, i).tokens);
-    }
+    for (guint i = 0; i < segs->len; i++)
+      segment_clear (&g_array_index (segs, whisper_segment, i));
     g_array_free (segs, TRUE);
   }
   whisper_search_result_clear (&r);

@@ -166,6 +166,9 @@ JsonNode *whisper_json_item (JsonNode * array, int i);
  * lang_ids (checked).  Missing fields are fine. */
 gboolean whisper_model_read_alignment_heads (whisper_model * model,
     JsonNode * heads, const char *file, GError ** error);
+/* Gives a model loaded without alignment heads openai's published set for
+ * its dimensions, or openai's fallback (alignment-heads.c). */
+void whisper_model_default_alignment_heads (whisper_model * model);
 
 /* ------------------------------------------------------------------------ */
 /* loaders (path: the directory or file; model->path already set) */

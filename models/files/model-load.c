@@ -150,6 +150,7 @@ whisper_model_load (const char *path, GError ** error)
     whisper_model_free (m);
     return NULL;
   }
+  whisper_model_default_alignment_heads (m);
   return m;
 }
 

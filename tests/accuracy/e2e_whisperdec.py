@@ -11,6 +11,10 @@ Cases:
   subtitles        one transcription teed into srtenc and webvttenc; both
                    files parse back with subparse with the same cue count,
                    equal to the number of whisper-segment messages
+  words            jfk with output=words (beam 5): one SRT cue per word,
+                   the words and their times those of faster-whisper's
+                   word_timestamps=True with the same model (within 0.1 s),
+                   and the whisper-segment messages list the same words
   queue            jfk with a queue between whisperencnpu and whisperdec (the
                    encoder waits for the seek event across the queue): no
                    stall, the same cues as linked directly
@@ -57,6 +61,18 @@ REFERENCE = {
          "can do for you"),
         (8.00, 11.00, "ask what you can do for your country.")],
 }
+# faster-whisper 1.x word_timestamps=True, beam 5, tiny.en float32, on jfk
+# decoded to 16 kHz by GStreamer (the bare 11 s)
+REFERENCE_WORDS = [
+    ("And", 0.00, 0.76), ("so,", 0.76, 1.06), ("my", 1.38, 1.44),
+    ("fellow", 1.44, 1.76), ("Americans", 1.76, 2.26), ("ask", 2.26, 3.88),
+    ("not", 3.88, 4.54), ("what", 4.54, 5.70), ("your", 5.70, 6.02),
+    ("country", 6.02, 6.36), ("can", 6.36, 6.76), ("do", 6.76, 7.02),
+    ("for", 7.02, 7.26), ("you", 7.26, 8.02), ("ask", 8.02, 8.66),
+    ("what", 8.66, 8.94), ("you", 8.94, 9.28), ("can", 9.28, 9.50),
+    ("do", 9.50, 9.72), ("for", 9.72, 9.92), ("your", 9.92, 10.24),
+    ("country.", 10.24, 10.50)]
+WORD_TOLERANCE = 0.1          # seconds, word times vs faster-whisper
 JFK_WORDS = ("and so my fellow americans ask not what your country can do "
              "for you ask what you can do for your country")
 JFK_DURATION = 11.0
@@ -188,6 +204,33 @@ def case_jfk_srt(tmp, beam, queue=False):
               "cue %.2f-%.2f vs faster-whisper %.2f-%.2f" % (s, e, rs, re_))
 
 
+def case_words(tmp):
+    require_elements(DECODE_TEST_AUDIO + ["srtenc", "filesink"])
+    jfk = os.path.join(shared_dir(), "testdata/speech/audio/jfk.flac")
+    srt = os.path.join(tmp, "jfk-words.srt")
+    out = launch(transcriber(jfk, ["output=words"]) +
+                 ["!", "srtenc", "!", "filesink", "location=" + srt],
+                 timeout=600, messages=True)
+    cues = parse_cues(srt)
+    for c in cues:
+        print("  %7.3f %7.3f %s" % c)
+    check_cues_timing(cues, JFK_DURATION)
+    check([c[2] for c in cues] == [w[0] for w in REFERENCE_WORDS],
+          "words %r differ from faster-whisper's" % [c[2] for c in cues])
+    for (s, e, t), (_, rs, re_) in zip(cues, REFERENCE_WORDS):
+        check(abs(s - rs) <= WORD_TOLERANCE and abs(e - re_) <= WORD_TOLERANCE,
+              "%r at %.2f-%.2f, faster-whisper %.2f-%.2f" % (t, s, e, rs, re_))
+    listed = []
+    for line in out.splitlines():
+        if "whisper-segment" in line and "(element)" in line:
+            m = re.search(r"words=\(string\)\{([^}]*)\}", line)
+            check(m, "segment message without words: " + line)
+            listed += [w.strip().strip('"').replace("\\", "")
+                       for w in m.group(1).split(", ")]
+    check(listed == [c[2] for c in cues],
+          "message words %r != text buffers" % listed)
+
+
 def case_subtitles(tmp):
     require_elements(DECODE_TEST_AUDIO + ["tee", "queue", "srtenc",
                                           "webvttenc", "filesink", "subparse",
@@ -261,6 +304,7 @@ def case_no_text(tmp, wave, extra):
 
 
 CASES = {
+    "words": case_words,
     "jfk-srt-greedy": lambda tmp: case_jfk_srt(tmp, 1),
     "jfk-srt-beam5": lambda tmp: case_jfk_srt(tmp, 5),
     "queue": lambda tmp: case_jfk_srt(tmp, 1, queue=True),

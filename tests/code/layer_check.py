@@ -25,6 +25,7 @@ LAYERS = [
     ("tokenizer", 2, ["models/decoder/tokenizer."]),
     ("text-decoder", 3, ["models/decoder/decoder."]),
     ("search", 4, ["models/decoder/search."]),
+    ("timing", 4, ["models/decoder/timing."]),
     ("transcribe", 5, ["models/decoder/transcribe."]),
     ("tools", 6, ["models/tools/"]),
 ]

@@ -230,6 +230,11 @@ print_segments (const whisper_window_result * res)
       printf ("%s%d", j ? " " : "", s->tokens[j]);
     printf ("|%.6f %.6f %.2f %.4f\n", s->avg_logprob, s->no_speech_prob,
         s->temperature, s->compression_ratio);
+    /* word timestamps: one line per word, indented */
+    for (int w = 0; w < s->n_words; w++)
+      printf ("  word %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %.4f|%s|\n",
+          s->words[w].t0_frame, s->words[w].t1_frame,
+          s->words[w].probability, s->words[w].text);
   }
 }
 
@@ -363,6 +368,11 @@ cmd_window_list (whisper_model * model, const char *list,
 int
 main (int argc, char **argv)
 {
+  if (argc < 3) {
+    fprintf (stderr, "usage: %s window|windows|transcribe MODEL FILE "
+        "[options], or tokenize|specials|logits MODEL ...\n", argv[0]);
+    return 2;
+  }
   if (argc >= 6 && strcmp (argv[1], "logits") == 0)
     return cmd_logits (argc, argv);
   if (argc >= 3 && strcmp (argv[1], "window") != 0
@@ -376,7 +386,7 @@ main (int argc, char **argv)
   if (argc < 3) {
     fprintf (stderr, "usage: %s MODEL ENC.f32 [--beam N] [--frames N] "
         "[--no-timestamps] [--language XX] [--translate] [--temperature T] "
-        "[--prompt TEXT] [--repeat N] [--threads N]\n", argv[0]);
+        "[--prompt TEXT] [--repeat N] [--threads N] [--word-timestamps]\n", argv[0]);
     return 2;
   }
   whisper_decode_params p = whisper_decode_params_default ();
@@ -409,6 +419,8 @@ main (int argc, char **argv)
     } else if (!strcmp (a, "--frames") && v) {
       frames = atoi (v);
       i++;
+    } else if (!strcmp (a, "--word-timestamps")) {
+      p.word_timestamps = 1;
     } else if (!strcmp (a, "--no-timestamps")) {
       p.without_timestamps = 1;
     } else if (!strcmp (a, "--language") && v) {

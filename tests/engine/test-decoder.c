@@ -4,7 +4,8 @@
  *     naive re-implementation on a small random model,
  *   - openai-whisper's logit filters on hand-made cases,
  *   - greedy search against a step-by-step argmax,
- *   - the UTF-8 stream and BPE encoding on a hand-made vocabulary.
+ *   - the UTF-8 stream and BPE encoding on a hand-made vocabulary,
+ *   - the word timestamps' DTW and median filter on hand-made cases.
  * Exit status non-zero on failure; prints the max differences.
  */
 #include <math.h>
@@ -14,6 +15,7 @@
 
 #include "decoder.h"
 #include "search.h"
+#include "timing.h"
 #include "tokenizer.h"
 #include "model-write.h"
 
@@ -671,9 +673,51 @@ test_bpe (void)
   g_free (m.vocab.token_len);
 }
 
+/* DTW: the cheapest path collects the high cells (off them each cell
+ * costs 1); a tie between up and left goes left (openai's dtw_cpu);
+ * median filter with reflection at the ends */
+static void
+test_timing (void)
+{
+  const float x[3 * 4] = {
+    5, -1, -1, -1,
+    -1, 5, 5, -1,
+    -1, -1, -1, 5,
+  };
+  int pi[7], pj[7];
+  int n = whisper_dtw (x, 3, 4, pi, pj);
+  const int want_i[] = { 0, 1, 1, 2 }, want_j[] = { 0, 1, 2, 3 };
+  CHECK (n == 4, "dtw path length %d, expected 4", n);
+  for (int k = 0; k < n && k < 4; k++)
+    CHECK (pi[k] == want_i[k] && pj[k] == want_j[k],
+        "dtw step %d: (%d, %d), expected (%d, %d)", k, pi[k], pj[k],
+        want_i[k], want_j[k]);
+  /* all equal: every move ties, so the path goes left along row 0 first
+   * (trace 2), then down the last column */
+  const float flat[2 * 3] = { 0, 0, 0, 0, 0, 0 };
+  n = whisper_dtw (flat, 2, 3, pi, pj);
+  CHECK (n == 4 && pi[0] == 0 && pj[0] == 0 && pi[3] == 1 && pj[3] == 2,
+      "dtw on a flat matrix: %d steps, ends (%d, %d)", n, pi[n - 1],
+      pj[n - 1]);
+
+  float row[2 * 5] = { 1, 9, 2, 8, 3, 4, 4, 4, 4, 4 };
+  whisper_median_filter (row, 2, 5, 3);
+  const float want[5] = { 9, 2, 8, 3, 8 };
+  for (int k = 0; k < 5; k++) {
+    CHECK (row[k] == want[k], "median[%d] = %g, expected %g", k, row[k],
+        want[k]);
+    CHECK (row[5 + k] == 4, "median of a constant row changed");
+  }
+  float shortrow[3] = { 3, 1, 2 };
+  whisper_median_filter (shortrow, 1, 3, 7);
+  CHECK (shortrow[0] == 3 && shortrow[1] == 1 && shortrow[2] == 2,
+      "a row not longer than width / 2 must stay as it is");
+}
+
 int
 main (void)
 {
+  test_timing ();
   test_forward ();
   test_filters ();
   test_greedy ();

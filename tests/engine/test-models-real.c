@@ -243,6 +243,13 @@ roundtrip (const whisper_model * m, const char *tmp, const char *name,
       g_free (what);
       if (encoder && i == 0)
         check_encoder (m, b);
+      /* a ggml file lists no alignment heads: openai's published set for
+       * the dimensions must be the one config.json lists */
+      CHECK (b->n_alignment_heads == m->n_alignment_heads
+          && memcmp (b->alignment_heads, m->alignment_heads,
+              sizeof (int) * 2 * m->n_alignment_heads) == 0,
+          "%s -> %s: alignment heads differ (%d against %d)", name,
+          out[i].suffix, b->n_alignment_heads, m->n_alignment_heads);
       whisper_model_free (b);
     }
     /* remove right away: the copies are big */
