@@ -63,12 +63,17 @@
  * highlighting want; the `whisper-segment` message and event still come
  * once per segment, before its first word.
  *
- * Latency: the element holds no data back; in a non-live pipeline it adds
- * nothing to the latency the encoder reports (its 30 s window).  With a
- * live upstream it adds the time it takes to decode one window, measured
- * while running (the worst case seen so far, rounded up to 100 ms); when
- * that grows the element posts a LATENCY message so the pipeline can
- * reconfigure.
+ * Latency: in a non-live pipeline without #GstWhisperDec:latency the
+ * element holds no data back and adds nothing to the latency the encoder
+ * reports (its 30 s window).  With a live upstream, or with
+ * #GstWhisperDec:latency set, it streams (docs/streaming.md): the audio
+ * is decoded again every #GstWhisperDec:step, words are pushed once they
+ * are final, the rest goes out as `whisper-partial` messages and events
+ * (`text`, `start`, `end`, `stable` = FALSE; never a text buffer), and the
+ * LATENCY query answers the configured latency (5000 ms for 0) from the
+ * start, never more.  In streaming the `whisper-segment` message and
+ * event come once per push of final words, with `start`, `end`, `text`,
+ * `stable` = TRUE, `window-start` and the word lists.
  *
  * ## Example launch line
  * |[
@@ -102,8 +107,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_whisper_dec_debug);
 #define DEFAULT_SUPPRESS_TOKENS "-1"
 #define DEFAULT_INITIAL_PROMPT NULL
 
-/* Decode-time latency is reported in steps of this size. */
-#define LATENCY_STEP (100 * GST_MSECOND)
 
 enum
 {
@@ -127,6 +130,9 @@ enum
   PROP_MAX_WINDOW_TIME,
   PROP_WORD_TIMESTAMPS,
   PROP_OUTPUT,
+  PROP_LATENCY,
+  PROP_STEP,
+  PROP_MAX_OBSERVED_DELAY,
 };
 
 /* Properties are copied into the decoding parameters at every window, so
@@ -478,6 +484,44 @@ gst_whisper_dec_class_init (GstWhisperDecClass * klass)
           GST_TYPE_WHISPER_DEC_OUTPUT, GST_WHISPER_DEC_OUTPUT_SEGMENTS,
           PROP_FLAGS));
 
+  /**
+   * GstWhisperDec:latency:
+   *
+   * Streaming (docs/streaming.md): the bound, in ms, from the end of a
+   * spoken word to its final text.  The audio is decoded again every
+   * #GstWhisperDec:step; a word is final when two consecutive decodes
+   * agree on it, or when waiting longer would break this bound.  The
+   * LATENCY query answers this value from the start.  0: stream only
+   * with a live upstream, with 5000 ms; otherwise 30 s windows.
+   */
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency",
+          "Streaming: ms from a spoken word to its final text (0 = stream "
+          "only when live, with 5000 ms)", 0, 30000, 0, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:step:
+   *
+   * Streaming: how much new audio (ms) triggers the next decode.
+   */
+  g_object_class_install_property (gobject_class, PROP_STEP,
+      g_param_spec_uint ("step", "Step",
+          "Streaming: ms of new audio between two decodes", 100, 30000,
+          WHISPER_DEFAULT_STEP_MS, PROP_FLAGS));
+
+  /**
+   * GstWhisperDec:max-observed-delay:
+   *
+   * Streaming with a live upstream: the largest delay seen (ms) from the
+   * end of a word (running time) to the moment its text went out.  Above
+   * #GstWhisperDec:latency the element posts a warning.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_OBSERVED_DELAY,
+      g_param_spec_uint ("max-observed-delay", "Maximum observed delay",
+          "Streaming, live: the largest delay from a word's end to its text "
+          "(ms)", 0, G_MAXUINT, 0, G_PARAM_READABLE |
+          G_PARAM_STATIC_STRINGS));
+
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_whisper_dec_change_state);
 
@@ -502,13 +546,19 @@ gst_whisper_dec_reset (GstWhisperDec * self)
   self->last_end = GST_CLOCK_TIME_NONE;
   self->input_end = GST_CLOCK_TIME_NONE;
   self->discont = TRUE;
-  if (self->decoder)
+  self->last_step_cost = 0;
+  self->partial_shown = FALSE;
+  self->degraded = FALSE;
+  if (self->stream)
+    whisper_stream_reset (self->stream);
+  else if (self->decoder)
     whisper_decoder_reset (self->decoder);
 }
 
 static void
 gst_whisper_dec_release_model (GstWhisperDec * self)
 {
+  g_clear_pointer (&self->stream, whisper_stream_free);
   g_clear_pointer (&self->decoder, whisper_decoder_free);
   if (self->model) {
     whisper_model_registry_release (self->model);
@@ -542,7 +592,7 @@ gst_whisper_dec_init (GstWhisperDec * self)
   self->suppress_ids = parse_suppress_tokens (DEFAULT_SUPPRESS_TOKENS);
   gst_whisper_dec_point_params (self);
 
-  self->decode_latency = 0;
+  self->step_ms = WHISPER_DEFAULT_STEP_MS;
   gst_whisper_dec_reset (self);
 }
 
@@ -645,6 +695,12 @@ gst_whisper_dec_set_property (GObject * object, guint prop_id,
     case PROP_OUTPUT:
       self->output = g_value_get_enum (value);
       break;
+    case PROP_LATENCY:
+      self->latency_ms = g_value_get_uint (value);
+      break;
+    case PROP_STEP:
+      self->step_ms = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -717,6 +773,15 @@ gst_whisper_dec_get_property (GObject * object, guint prop_id,
       break;
     case PROP_OUTPUT:
       g_value_set_enum (value, self->output);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint (value, self->latency_ms);
+      break;
+    case PROP_STEP:
+      g_value_set_uint (value, self->step_ms);
+      break;
+    case PROP_MAX_OBSERVED_DELAY:
+      g_value_set_uint (value, self->max_delay_ms);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -960,6 +1025,19 @@ add_word_lists (GstStructure * s, GArray * words)
   gst_structure_take_value (s, "word-probabilities", &probs);
 }
 
+/* Post @s (taken) as an element message and send it downstream as a
+ * serialized custom event. */
+static void
+gst_whisper_dec_announce (GstWhisperDec * self, GstStructure * s)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), gst_structure_copy (s)));
+  if (!gst_pad_push_event (self->srcpad,
+          gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s)))
+    GST_LOG_OBJECT (self, "%s event not handled downstream",
+        gst_structure_get_name (s));
+}
+
 /* The whisper-segment message and event, then the segment's text buffer,
  * or one buffer per word with output=words */
 static GstFlowReturn
@@ -994,11 +1072,7 @@ gst_whisper_dec_push_segment (GstWhisperDec * self,
   GST_DEBUG_OBJECT (self, "segment %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT
       ": \"%s\"", GST_TIME_ARGS (start), GST_TIME_ARGS (end), text);
 
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), gst_structure_copy (s)));
-  if (!gst_pad_push_event (self->srcpad,
-          gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s)))
-    GST_LOG_OBJECT (self, "segment event not handled downstream");
+  gst_whisper_dec_announce (self, s);
 
   /* a segment without timed words (too little audio to align) keeps its
    * text as one buffer */
@@ -1064,14 +1138,248 @@ gst_whisper_dec_push_window (GstWhisperDec * self,
 /* ------------------------------------------------------------------------ */
 /* Input */
 
-/* Tell the encoder where the next window starts (stream frame @frame). */
+/* Tell the encoder where the next window starts (stream frame @frame)
+ * and, streaming, up to which frame it must wait for audio (@until;
+ * G_MAXUINT64: a full window). */
+static void
+gst_whisper_dec_send_seek_until (GstWhisperDec * self, guint64 frame,
+    guint64 until)
+{
+  GstStructure *s = gst_structure_new (WHISPER_SEEK_EVENT,
+      "frame", G_TYPE_UINT64, frame, NULL);
+
+  if (until != G_MAXUINT64)
+    gst_structure_set (s, "until", G_TYPE_UINT64, until, NULL);
+  gst_pad_push_event (self->sinkpad,
+      gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
+}
+
 static void
 gst_whisper_dec_send_seek (GstWhisperDec * self, guint64 frame)
 {
-  gst_pad_push_event (self->sinkpad,
-      gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
-          gst_structure_new (WHISPER_SEEK_EVENT,
-              "frame", G_TYPE_UINT64, frame, NULL)));
+  gst_whisper_dec_send_seek_until (self, frame, G_MAXUINT64);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streaming (docs/streaming.md) */
+
+/* The largest delay from a committed word's end to now, for
+ * max-observed-delay (live upstreams with a clock only); a warning when it
+ * first passes the bound. */
+static void
+gst_whisper_dec_observe_delay (GstWhisperDec * self, GstClockTime word_end,
+    guint latency_ms)
+{
+  GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT (self));
+  GstClockTime end_rt = gst_segment_to_running_time (&self->segment,
+      GST_FORMAT_TIME, word_end);
+  guint delay_ms;
+  gboolean first_late = FALSE;
+
+  if (!GST_CLOCK_TIME_IS_VALID (now) || !GST_CLOCK_TIME_IS_VALID (end_rt)
+      || now <= end_rt)
+    return;
+  delay_ms = (guint) ((now - end_rt) / GST_MSECOND);
+  GST_OBJECT_LOCK (self);
+  if (self->upstream_live && delay_ms > self->max_delay_ms) {
+    first_late = delay_ms > latency_ms && self->max_delay_ms <= latency_ms;
+    self->max_delay_ms = delay_ms;
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (first_late)
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        (_("Transcription is falling behind the configured latency.")),
+        ("a word's text went out %u ms after its end, latency is %u ms; a "
+            "smaller model, more threads or a larger latency would keep up",
+            delay_ms, latency_ms));
+}
+
+/* Live: how far the running time is past @t (a buffer time), else 0. */
+static GstClockTime
+gst_whisper_dec_live_lag (GstWhisperDec * self, GstClockTime t)
+{
+  GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT (self));
+  GstClockTime t_rt = gst_segment_to_running_time (&self->segment,
+      GST_FORMAT_TIME, t);
+  gboolean live;
+
+  GST_OBJECT_LOCK (self);
+  live = self->upstream_live;
+  GST_OBJECT_UNLOCK (self);
+  if (!live || !GST_CLOCK_TIME_IS_VALID (now)
+      || !GST_CLOCK_TIME_IS_VALID (t_rt) || now <= t_rt)
+    return 0;
+  return now - t_rt;
+}
+
+/* The words a step committed: one buffer per word (output=words) or one
+ * for all of them, announced by a whisper-segment message and event. */
+static GstFlowReturn
+gst_whisper_dec_push_committed (GstWhisperDec * self,
+    const whisper_stream_step * st, GstClockTime pts, guint64 offset,
+    guint64 offset_end, gboolean per_word, guint latency_ms)
+{
+  whisper_segment seg = {.words = st->words,.n_words = st->n_words };
+  GArray *words;
+  GString *text;
+  GstStructure *s;
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstClockTime start, end;
+  guint i;
+
+  words = gst_whisper_dec_words (self, &seg, pts, offset, offset_end);
+  if (words->len == 0) {
+    timed_words_free (words);
+    return GST_FLOW_OK;
+  }
+  text = g_string_new (NULL);
+  for (i = 0; i < words->len; i++)
+    g_string_append_printf (text, "%s%s", i ? " " : "",
+        g_array_index (words, TimedWord, i).text);
+  start = g_array_index (words, TimedWord, 0).start;
+  end = g_array_index (words, TimedWord, words->len - 1).end;
+
+  ret = gst_whisper_dec_push_gap (self, start);
+  if (ret == GST_FLOW_OK) {
+    s = gst_structure_new (WHISPER_SEGMENT_EVENT,
+        "start", G_TYPE_UINT64, start, "end", G_TYPE_UINT64, end,
+        "text", G_TYPE_STRING, text->str, "stable", G_TYPE_BOOLEAN, TRUE,
+        "window-start", G_TYPE_UINT64, pts, NULL);
+    add_word_lists (s, words);
+    gst_whisper_dec_announce (self, s);
+  }
+  for (i = 0; ret == GST_FLOW_OK && i < (per_word ? words->len : 1); i++) {
+    const TimedWord *w = &g_array_index (words, TimedWord, i);
+    ret = per_word ? gst_whisper_dec_push_text (self, w->text, w->start,
+        w->end) : gst_whisper_dec_push_text (self, text->str, start, end);
+  }
+  gst_whisper_dec_observe_delay (self, end, latency_ms);
+  g_string_free (text, TRUE);
+  timed_words_free (words);
+  return ret;
+}
+
+/* The tentative words as a whisper-partial message and event (stable
+ * FALSE): never a text buffer, which a later step could contradict; an
+ * empty one once after a non-empty one clears it. */
+static void
+gst_whisper_dec_post_partial (GstWhisperDec * self,
+    const whisper_stream_step * st, GstClockTime pts, guint64 offset,
+    guint64 offset_end)
+{
+  GString *text = g_string_new (NULL);
+  GstClockTime start = GST_CLOCK_TIME_NONE, end = GST_CLOCK_TIME_NONE;
+  GstStructure *s;
+  int i;
+
+  for (i = 0; i < st->n_tentative; i++) {
+    gchar *w = g_strstrip (g_utf8_make_valid (st->tentative[i].text, -1));
+    if (*w)
+      g_string_append_printf (text, "%s%s", text->len ? " " : "", w);
+    g_free (w);
+  }
+  if (text->len == 0 && !self->partial_shown) {
+    g_string_free (text, TRUE);
+    return;
+  }
+  if (st->n_tentative > 0) {
+    gint64 t0 = CLAMP (st->tentative[0].t0_frame, (gint64) offset,
+        (gint64) offset_end);
+    gint64 t1 = CLAMP (st->tentative[st->n_tentative - 1].t1_frame, t0,
+        (gint64) offset_end);
+    start = pts + (t0 - offset) * WHISPER_FRAME_DURATION;
+    end = pts + (t1 - offset) * WHISPER_FRAME_DURATION;
+  }
+  self->partial_shown = text->len > 0;
+  s = gst_structure_new (WHISPER_PARTIAL_EVENT, "text", G_TYPE_STRING,
+      text->str, "stable", G_TYPE_BOOLEAN, FALSE, "start", G_TYPE_UINT64,
+      start, "end", G_TYPE_UINT64, end, NULL);
+  g_string_free (text, TRUE);
+  gst_whisper_dec_announce (self, s);
+}
+
+/* One window of the streaming policy: decode, tell the encoder where the
+ * next window starts and how much audio it waits for, push what became
+ * final, post the rest as partial, cover what is settled with a GAP. */
+static gboolean
+gst_whisper_dec_stream_window (GstWhisperDec * self, GstBuffer * buf,
+    const gfloat * enc, GstClockTime pts, guint64 offset, guint64 offset_end,
+    GstFlowReturn * flow, GError ** err)
+{
+  const gboolean final = GST_BUFFER_FLAG_IS_SET (buf,
+      WHISPER_BUFFER_FLAG_FINAL);
+  const gint n_real = (gint) (offset_end - offset);
+  DecodeParams dp;
+  whisper_stream_step st;
+  guint latency_ms, step_ms;
+  gboolean per_word, degrade = FALSE, ok;
+  gint64 step_f, force, settled;
+  guint64 next;
+  GstClockTime t_begin;
+
+  decode_params_snapshot (self, &dp);
+  GST_OBJECT_LOCK (self);
+  latency_ms = self->latency_ms > 0 ? self->latency_ms :
+      WHISPER_LIVE_LATENCY_MS;
+  step_ms = self->step_ms;
+  per_word = self->output == GST_WHISPER_DEC_OUTPUT_WORDS;
+  GST_OBJECT_UNLOCK (self);
+  step_f = step_ms / 10;
+  /* words that would be late at the next step are final now */
+  force = whisper_stream_force_frame ((gint64) offset_end, step_f,
+      latency_ms / 10, (gint64) (self->last_step_cost /
+          WHISPER_FRAME_DURATION));
+  /* falling behind (a decode takes longer than a step): greedy search */
+  if (self->last_step_cost > step_ms * GST_MSECOND && dp.p.beam_size > 1) {
+    dp.p.beam_size = 1;
+    degrade = !self->degraded;
+    self->degraded = TRUE;
+  }
+  if (degrade)
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        (_("Transcription cannot keep up: decoding with greedy search.")),
+        ("a decode took %" GST_TIME_FORMAT ", longer than the %u ms step",
+            GST_TIME_ARGS (self->last_step_cost), step_ms));
+
+  t_begin = g_get_monotonic_time ();
+  ok = whisper_stream_decode (self->stream, &dp.p, enc, (int64_t) offset,
+      n_real, force, final, &st, err);
+  /* what a step costs: its decode, or live, the time from the end of its
+   * audio to now (the encoder's part and any wait included) */
+  self->last_step_cost = MAX ((g_get_monotonic_time () - t_begin) *
+      GST_USECOND, gst_whisper_dec_live_lag (self, pts + n_real *
+          WHISPER_FRAME_DURATION));
+  decode_params_clear (&dp);
+  if (!ok)
+    return FALSE;
+  GST_DEBUG_OBJECT (self, "streaming window at frame %" G_GUINT64_FORMAT
+      ", %d frames%s: %d words final, %d tentative, next at %" G_GINT64_FORMAT
+      " (%" GST_TIME_FORMAT ")", offset, n_real, final ? " (final)" : "",
+      st.n_words, st.n_tentative, st.next_start,
+      GST_TIME_ARGS (self->last_step_cost));
+
+  next = (guint64) CLAMP (st.next_start, (gint64) offset, (gint64) offset_end);
+  if (final && next <= offset)
+    next = offset_end;
+  gst_whisper_dec_send_seek_until (self, next, final ? G_MAXUINT64 :
+      offset_end + (guint64) step_f);
+
+  gst_whisper_dec_push_language (self, st.language);
+  *flow = gst_whisper_dec_push_committed (self, &st, pts, offset, offset_end,
+      per_word, latency_ms);
+  gst_whisper_dec_post_partial (self, &st, pts, offset, offset_end);
+  /* settled: before the first tentative word, else before the next
+   * window, or (a window without words) older than the bound */
+  settled = st.n_tentative > 0 ? st.tentative[0].t0_frame : MAX ((gint64) next,
+      (gint64) offset_end - latency_ms / 10);
+  if (final)
+    settled = next;
+  settled = CLAMP (settled, (gint64) offset, (gint64) offset_end);
+  if (*flow == GST_FLOW_OK)
+    *flow = gst_whisper_dec_push_gap (self, pts + (settled - offset) *
+        WHISPER_FRAME_DURATION);
+  whisper_stream_step_clear (&st);
+  return TRUE;
 }
 
 static GstFlowReturn
@@ -1111,7 +1419,7 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
      * cut-off text before the discontinuity as prompt */
     GST_DEBUG_OBJECT (self, "DISCONT window at frame %" G_GUINT64_FORMAT
         ": decoder state reset", offset);
-    whisper_decoder_reset (self->decoder);
+    whisper_stream_reset (self->stream);
     if (GST_CLOCK_TIME_IS_VALID (self->last_end) && pts > self->last_end)
       self->discont = TRUE;
   }
@@ -1130,7 +1438,21 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     GST_DEBUG_OBJECT (self, "GAP window at frame %" G_GUINT64_FORMAT
         ", %d frames: not decoded", offset, n_real);
     next = offset_end;
-    gst_whisper_dec_send_seek (self, next);
+    if (GST_BUFFER_FLAG_IS_SET (buf, WHISPER_BUFFER_FLAG_STREAMING)
+        && !GST_BUFFER_FLAG_IS_SET (buf, WHISPER_BUFFER_FLAG_FINAL)) {
+      /* streaming: keep the end, where a word may be starting */
+      guint step_ms;
+
+      GST_OBJECT_LOCK (self);
+      step_ms = self->step_ms;
+      GST_OBJECT_UNLOCK (self);
+      next = MAX (offset, offset_end > WHISPER_STREAM_KEEP_FRAMES ?
+          offset_end - WHISPER_STREAM_KEEP_FRAMES : 0);
+      gst_whisper_dec_send_seek_until (self, next, offset_end + step_ms / 10);
+      window_end = pts + (next - offset) * WHISPER_FRAME_DURATION;
+    } else {
+      gst_whisper_dec_send_seek (self, next);
+    }
     ret = gst_whisper_dec_push_gap (self, window_end);
     if (!GST_CLOCK_TIME_IS_VALID (self->input_end)
         || window_end > self->input_end)
@@ -1148,8 +1470,23 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     goto bad_size;
   }
 
-  decode_params_snapshot (self, &dp);
   memset (&res, 0, sizeof (res));
+  if (GST_BUFFER_FLAG_IS_SET (buf, WHISPER_BUFFER_FLAG_STREAMING)) {
+    t_begin = g_get_monotonic_time ();
+    ok = gst_whisper_dec_stream_window (self, buf, (const gfloat *) map.data,
+        pts, offset, offset_end, &ret, &err);
+    took = (g_get_monotonic_time () - t_begin) * GST_USECOND;
+    gst_buffer_unmap (buf, &map);
+    if (!ok)
+      goto decode_failed;
+    if (!GST_CLOCK_TIME_IS_VALID (self->input_end)
+        || window_end > self->input_end)
+      self->input_end = window_end;
+    gst_buffer_unref (buf);
+    return ret;
+  }
+
+  decode_params_snapshot (self, &dp);
   GST_DEBUG_OBJECT (self, "decoding window at frame %" G_GUINT64_FORMAT
       " (%" GST_TIME_FORMAT "), %d real frames", offset, GST_TIME_ARGS (pts),
       n_real);
@@ -1165,23 +1502,6 @@ gst_whisper_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GST_DEBUG_OBJECT (self, "window decoded in %" GST_TIME_FORMAT
       ": %d segments, next frame %" G_GINT64_FORMAT "%s", GST_TIME_ARGS (took),
       res.n_segments, res.next_frame, res.no_speech ? " (no speech)" : "");
-
-  /* worst decode time, in LATENCY_STEP steps, for live latency */
-  {
-    GstClockTime lat = gst_util_uint64_scale_ceil (took, 1, LATENCY_STEP) *
-        LATENCY_STEP;
-    gboolean grew = FALSE;
-
-    GST_OBJECT_LOCK (self);
-    if (lat > self->decode_latency) {
-      self->decode_latency = lat;
-      grew = self->upstream_live;
-    }
-    GST_OBJECT_UNLOCK (self);
-    if (grew)
-      gst_element_post_message (GST_ELEMENT (self),
-          gst_message_new_latency (GST_OBJECT (self)));
-  }
 
   /* the next window must start inside this one and move forward */
   if (res.next_frame <= (gint64) offset || res.next_frame > (gint64) offset_end) {
@@ -1345,6 +1665,7 @@ gst_whisper_dec_set_caps (GstWhisperDec * self, GstCaps * caps)
     self->model = model;
     self->model_key = g_strdup (key);
     self->decoder = decoder;
+    self->stream = whisper_stream_new (decoder);
     GST_INFO_OBJECT (self, "using model %s (%s, %s)", key, info.path,
         info.format);
   }
@@ -1512,7 +1833,17 @@ gst_whisper_dec_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
 
     /* we send WHISPER_SEEK_EVENT after every window */
     if (s && gst_structure_has_name (s, WHISPER_SEEK_QUERY)) {
-      GST_DEBUG_OBJECT (self, "answering %s: TRUE", WHISPER_SEEK_QUERY);
+      GstStructure *w = gst_query_writable_structure (query);
+      guint latency_ms, step_ms;
+
+      GST_OBJECT_LOCK (self);
+      latency_ms = self->latency_ms;
+      step_ms = self->step_ms;
+      GST_OBJECT_UNLOCK (self);
+      gst_structure_set (w, "latency", G_TYPE_UINT, latency_ms, "step",
+          G_TYPE_UINT, step_ms, NULL);
+      GST_DEBUG_OBJECT (self, "answering %s: TRUE (latency %u ms, step %u "
+          "ms)", WHISPER_SEEK_QUERY, latency_ms, step_ms);
       return TRUE;
     }
   }
@@ -1533,11 +1864,16 @@ gst_whisper_dec_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
         return FALSE;
       gst_query_parse_latency (query, &live, &min, &max);
 
-      /* Non-live: no data is held back, nothing added.  Live: the text of
-       * a window is late by the time it takes to decode it. */
+      /* Streaming: the configured bound, from the start, never more.
+       * Otherwise, non-live: no data is held back, nothing added; live:
+       * the text of a window is late by the time it takes to decode it. */
       GST_OBJECT_LOCK (self);
       self->upstream_live = live;
-      own = live ? self->decode_latency : 0;
+      if (self->latency_ms > 0 || live)
+        own = (self->latency_ms > 0 ? self->latency_ms :
+            WHISPER_LIVE_LATENCY_MS) * GST_MSECOND;
+      else
+        own = 0;
       GST_OBJECT_UNLOCK (self);
 
       min += own;

@@ -66,12 +66,19 @@ struct _GstWhisperDec
   GArray *suppress_ids;         /* parsed suppress_tokens (gint) */
   GstWhisperDecOutput output;
   gboolean word_timestamps;     /* the property; output=words implies them */
+  guint latency_ms;             /* streaming bound; 0: stream only when live */
+  guint step_ms;                /* streaming: new audio per re-decode */
+  guint max_delay_ms;           /* max-observed-delay */
 
   /* streaming state (streaming thread only) */
   whisper_model *model;         /* shared, from the model registry */
   gchar *model_key;
   whisper_compute_type caps_compute_type;  /* the encoder's, from the caps */
   whisper_decoder *decoder;
+  whisper_stream *stream;       /* the streaming policy over decoder */
+  GstClockTime last_step_cost;  /* streaming: the last window's decode */
+  gboolean partial_shown;       /* a non-empty partial result is out */
+  gboolean degraded;            /* streaming fell behind: greedy */
   GstSegment segment;
   GstClockTime last_end;        /* end of the last text buffer or GAP pushed */
   GstClockTime input_end;       /* end of the real audio of the last window */
@@ -84,7 +91,6 @@ struct _GstWhisperDec
 
   /* live latency, protected by the object lock */
   gboolean upstream_live;
-  GstClockTime decode_latency;  /* worst window decode time seen */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (whisperdec);

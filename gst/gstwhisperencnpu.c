@@ -29,6 +29,12 @@
  * by 3000 frames.  On EOS, windows are emitted (the last one padded) until
  * every received frame has been covered, then EOS is forwarded.
  *
+ * Streaming (docs/streaming.md): when whisperdec's #GstWhisperDec:latency
+ * is set, or is 0 with a live upstream, a window goes out every
+ * #GstWhisperDec:step of new audio, holding the audio from where the
+ * decoder's last seek event said up to now, and the element adds no
+ * latency of its own (whisperdec reports the configured one).
+ *
  * A window whose audio holds no speech (digital silence, steady hiss or
  * hum: no band rises #GstWhisperEncNpu:speech-gate dB above its floor, see
  * docs/speech-gate.md) is not encoded: it goes downstream as an empty
@@ -503,6 +509,7 @@ gst_whisper_enc_npu_reset (GstWhisperEncNpu * self)
   self->base_pts = GST_CLOCK_TIME_NONE;
   self->base_offset = 0;
   self->discont = TRUE;
+  self->until = G_MAXUINT64;
 
   g_mutex_lock (&self->seek_lock);
   self->seek_expected = FALSE;
@@ -773,21 +780,76 @@ gst_whisper_enc_npu_frame_time (GstWhisperEncNpu * self, guint64 frame)
   return self->base_pts > d ? self->base_pts - d : 0;
 }
 
-/* Ask downstream whether it will drive the windows with seek events. */
+/* Whether downstream drives the windows with seek events, and its
+ * streaming settings (ms; 0 latency: stream only with a live upstream). */
+static gboolean
+gst_whisper_enc_npu_ask_driver (GstWhisperEncNpu * self, guint * latency_ms,
+    guint * step_ms)
+{
+  GstQuery *query = gst_query_new_custom (GST_QUERY_CUSTOM,
+      gst_structure_new_empty (WHISPER_SEEK_QUERY));
+  gboolean driven = gst_pad_peer_query (self->srcpad, query);
+  const GstStructure *s = gst_query_get_structure (query);
+
+  *latency_ms = 0;
+  *step_ms = WHISPER_DEFAULT_STEP_MS;
+  if (driven && s) {
+    gst_structure_get_uint (s, "latency", latency_ms);
+    gst_structure_get_uint (s, "step", step_ms);
+  }
+  gst_query_unref (query);
+  return driven;
+}
+
+/* Is the upstream live (its LATENCY answer)? */
+static gboolean
+gst_whisper_enc_npu_upstream_live (GstWhisperEncNpu * self)
+{
+  GstQuery *query = gst_query_new_latency ();
+  gboolean live = FALSE;
+
+  if (gst_pad_peer_query (self->sinkpad, query))
+    gst_query_parse_latency (query, &live, NULL, NULL);
+  gst_query_unref (query);
+  return live;
+}
+
+/* Ask downstream whether it will drive the windows, and how. */
 static void
 gst_whisper_enc_npu_query_seek_driver (GstWhisperEncNpu * self)
 {
-  GstQuery *query;
+  guint latency_ms, step_ms;
 
-  query = gst_query_new_custom (GST_QUERY_CUSTOM,
-      gst_structure_new_empty (WHISPER_SEEK_QUERY));
-  self->seek_driven = gst_pad_peer_query (self->srcpad, query);
-  gst_query_unref (query);
+  self->seek_driven = gst_whisper_enc_npu_ask_driver (self, &latency_ms,
+      &step_ms);
   self->seek_queried = TRUE;
+  self->streaming = self->seek_driven && (latency_ms > 0
+      || gst_whisper_enc_npu_upstream_live (self));
+  self->step_frames = MAX (1, step_ms / 10);
+  self->until = G_MAXUINT64;
 
-  GST_INFO_OBJECT (self, "%s", self->seek_driven ?
-      "downstream drives the windows with seek events" :
-      "no seek driver downstream: windows advance by 3000 frames");
+  GST_INFO_OBJECT (self, "%s", !self->seek_driven ?
+      "no seek driver downstream: windows advance by 3000 frames" :
+      self->streaming ? "streaming: a window per step of new audio" :
+      "downstream drives the windows with seek events");
+}
+
+/* Can a window go out: a full one, the held frames on drain, or
+ * (streaming) the audio up to the frame the decoder asked for. */
+static gboolean
+gst_whisper_enc_npu_window_ready (GstWhisperEncNpu * self, gboolean drain)
+{
+  guint64 until;
+
+  if (self->n_frames == 0)
+    return FALSE;
+  if (drain || self->n_frames >= WHISPER_WINDOW_FRAMES)
+    return TRUE;
+  if (!self->streaming)
+    return FALSE;
+  until = self->until == G_MAXUINT64 ?
+      self->window_start + self->step_frames : self->until;
+  return self->window_start + self->n_frames >= until;
 }
 
 /* Window timing: PTS of its first frame, OFFSET..OFFSET_END its real
@@ -801,6 +863,8 @@ gst_whisper_enc_npu_stamp_window (GstWhisperEncNpu * self, GstBuffer * buf,
   GST_BUFFER_DURATION (buf) = n_real * WHISPER_FRAME_DURATION;
   GST_BUFFER_OFFSET (buf) = self->window_start;
   GST_BUFFER_OFFSET_END (buf) = self->window_start + n_real;
+  if (self->streaming)
+    GST_BUFFER_FLAG_SET (buf, WHISPER_BUFFER_FLAG_STREAMING);
   if (self->discont) {
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     self->discont = FALSE;
@@ -924,15 +988,17 @@ gst_whisper_enc_npu_process (GstWhisperEncNpu * self, gboolean drain)
 {
   GstFlowReturn ret = GST_FLOW_OK;
 
-  while (self->n_frames > 0
-      && (drain || self->n_frames >= WHISPER_WINDOW_FRAMES)) {
+  if (!self->seek_queried && self->n_frames > 0)
+    gst_whisper_enc_npu_query_seek_driver (self);
+
+  while (gst_whisper_enc_npu_window_ready (self, drain)) {
     guint64 n_real = MIN (self->n_frames, WHISPER_WINDOW_FRAMES);
     guint64 start = self->window_start;
-    guint64 next;
+    /* streaming: more audio will come for this window's start */
+    gboolean provisional = self->streaming && !drain
+        && n_real < WHISPER_WINDOW_FRAMES;
+    guint64 next, until = G_MAXUINT64;
     GstBuffer *outbuf = NULL;
-
-    if (!self->seek_queried)
-      gst_whisper_enc_npu_query_seek_driver (self);
 
     const gfloat *frames = gst_adapter_map (self->frames,
         n_real * self->n_mels * sizeof (gfloat));
@@ -948,6 +1014,8 @@ gst_whisper_enc_npu_process (GstWhisperEncNpu * self, gboolean drain)
       GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_GAP);
       gst_whisper_enc_npu_stamp_window (self, outbuf, n_real);
     }
+    if (self->streaming && drain)
+      GST_BUFFER_FLAG_SET (outbuf, WHISPER_BUFFER_FLAG_FINAL);
 
     GST_DEBUG_OBJECT (self, "window at frame %" G_GUINT64_FORMAT ", %"
         G_GUINT64_FORMAT " real frames, pts %" GST_TIME_FORMAT, start, n_real,
@@ -978,14 +1046,17 @@ gst_whisper_enc_npu_process (GstWhisperEncNpu * self, gboolean drain)
           ret = GST_FLOW_FLUSHING;
       }
       next = self->seek_frame;
+      until = self->seek_until;
       self->seek_expected = FALSE;
       self->seek_received = FALSE;
       g_mutex_unlock (&self->seek_lock);
       if (ret != GST_FLOW_OK)
         break;
 
-      /* never go back (no endless loop), never past the window's frames */
-      if (next <= start || next > start + n_real) {
+      /* never go back (no endless loop), never past the window's frames;
+       * a provisional window may stay where it is */
+      if (next < start || next > start + n_real
+          || (next == start && !provisional)) {
         GST_WARNING_OBJECT (self, "seek to frame %" G_GUINT64_FORMAT
             " outside (%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "], "
             "using the window end", next, start, start + n_real);
@@ -994,6 +1065,11 @@ gst_whisper_enc_npu_process (GstWhisperEncNpu * self, gboolean drain)
     }
     GST_DEBUG_OBJECT (self, "next window at frame %" G_GUINT64_FORMAT, next);
     gst_whisper_enc_npu_advance (self, next);
+    /* streaming: the next window waits for new audio beyond this one (a
+     * step of it when the decoder did not say how much) */
+    if (self->streaming)
+      self->until = MAX (until == G_MAXUINT64 ? start + n_real +
+          self->step_frames : until, start + n_real + 1);
   }
 
   return ret;
@@ -1266,7 +1342,7 @@ gst_whisper_enc_npu_src_event (GstPad * pad, GstObject * parent,
   if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM
       && gst_event_has_name (event, WHISPER_SEEK_EVENT)) {
     const GstStructure *s = gst_event_get_structure (event);
-    guint64 frame;
+    guint64 frame, until;
     gboolean res = FALSE;
 
     if (!gst_structure_get_uint64 (s, "frame", &frame)) {
@@ -1276,10 +1352,13 @@ gst_whisper_enc_npu_src_event (GstPad * pad, GstObject * parent,
       frame = G_MAXUINT64;
     }
 
+    if (!gst_structure_get_uint64 (s, "until", &until))
+      until = G_MAXUINT64;
     g_mutex_lock (&self->seek_lock);
     if (self->seek_expected && !self->seek_received) {
       GST_DEBUG_OBJECT (self, "seek to frame %" G_GUINT64_FORMAT, frame);
       self->seek_frame = frame;
+      self->seek_until = until;
       self->seek_received = TRUE;
       g_cond_broadcast (&self->seek_cond);
       res = TRUE;
@@ -1302,12 +1381,29 @@ gst_whisper_enc_npu_src_query (GstPad * pad, GstObject * parent,
   GstWhisperEncNpu *self = GST_WHISPER_ENC_NPU (parent);
 
   switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_LATENCY:
+    case GST_QUERY_LATENCY:{
       /* a window is pushed once its 30 s of frames are in (the
        * decoder-driven seek only moves the start earlier, so a window never
-       * waits for more); the policy for live sources is still to come */
-      return whisper_element_answer_latency_query (GST_ELEMENT (self),
-          self->sinkpad, query, WHISPER_WINDOW_LATENCY);
+       * waits for more); streaming, every step: then whisperdec reports
+       * the configured latency, which covers this element's part */
+      guint latency_ms, step_ms;
+      gboolean live, streaming;
+      GstClockTime min, max, own;
+
+      if (!gst_pad_peer_query (self->sinkpad, query))
+        return FALSE;
+      gst_query_parse_latency (query, &live, &min, &max);
+      streaming = gst_whisper_enc_npu_ask_driver (self, &latency_ms, &step_ms)
+          && (latency_ms > 0 || live);
+      own = streaming ? 0 : WHISPER_WINDOW_LATENCY;
+      min += own;
+      if (GST_CLOCK_TIME_IS_VALID (max))
+        max += own;
+      GST_DEBUG_OBJECT (self, "latency: live %d, streaming %d, min %"
+          GST_TIME_FORMAT, live, streaming, GST_TIME_ARGS (min));
+      gst_query_set_latency (query, live, min, max);
+      return TRUE;
+    }
     default:
       return gst_pad_query_default (pad, parent, query);
   }

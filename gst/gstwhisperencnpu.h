@@ -64,6 +64,11 @@ struct _GstWhisperEncNpu
   gboolean discont;             /* mark next output DISCONT */
   gboolean seek_queried;        /* WHISPER_SEEK_QUERY sent */
   gboolean seek_driven;         /* ... and answered TRUE */
+  gboolean streaming;           /* the streaming policy (docs/streaming.md) */
+  guint64 step_frames;          /* streaming: new audio per window */
+  guint64 until;                /* streaming: emit the next window once the
+                                   audio reaches this frame; G_MAXUINT64:
+                                   window_start + step_frames */
 
   /* pending seek, under seek_lock */
   GMutex seek_lock;
@@ -74,6 +79,7 @@ struct _GstWhisperEncNpu
   gboolean seek_expected;       /* a window was pushed, no seek yet */
   gboolean seek_received;       /* seek_frame is valid */
   guint64 seek_frame;
+  guint64 seek_until;           /* the event's "until", G_MAXUINT64 without */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (whisperencnpu);

@@ -24,14 +24,26 @@
  *    (resolving "auto" for the decoder) unless its own compute-type
  *    property is set.
  *
+ *    Streaming (docs/streaming.md): every window is flagged
+ *    WHISPER_BUFFER_FLAG_STREAMING; a window is emitted as soon as the
+ *    audio reaches the frame the last seek event asked for ("until"), so
+ *    it may hold fewer than 3000 real frames without being the last; the
+ *    windows of the end of the stream (EOS) are flagged
+ *    WHISPER_BUFFER_FLAG_FINAL.
+ *
  *  whisperdec -> whisperencnpu (upstream): WHISPER_SEEK_EVENT
  *    Custom upstream event, structure WHISPER_SEEK_EVENT with field
- *    "frame" (guint64): the stream frame index where the next window starts.
+ *    "frame" (guint64): the stream frame index where the next window starts;
+ *    streaming: also "until" (guint64), the frame the audio must reach
+ *    before that window is emitted (a window is never longer than 3000
+ *    frames); "frame" may then equal the window's own start.
  *
  *  whisperencnpu -> downstream: WHISPER_SEEK_QUERY
  *    Custom query, answered TRUE by an element that will send
- *    WHISPER_SEEK_EVENT after every window (whisperdec).  Without such an
- *    element the encoder advances by whole windows.
+ *    WHISPER_SEEK_EVENT after every window (whisperdec), which also sets
+ *    the fields "latency" (guint, ms: 0 = stream only when the upstream is
+ *    live, with WHISPER_LIVE_LATENCY_MS) and "step" (guint, ms).  Without
+ *    such an element the encoder advances by whole windows.
  */
 #ifndef __WHISPER_CAPS_H__
 #define __WHISPER_CAPS_H__
@@ -52,6 +64,17 @@
 #define WHISPER_SEEK_EVENT "whisper-seek"
 #define WHISPER_SEEK_QUERY "whisper-seek-driver"
 #define WHISPER_SEGMENT_EVENT "whisper-segment"
+#define WHISPER_PARTIAL_EVENT "whisper-partial"
+
+/* window buffer flags, whisperencnpu -> whisperdec */
+#define WHISPER_BUFFER_FLAG_STREAMING GST_BUFFER_FLAG_LAST
+#define WHISPER_BUFFER_FLAG_FINAL (GST_BUFFER_FLAG_LAST << 1)
+
+/* streaming: the latency of latency=0 with a live upstream */
+#define WHISPER_LIVE_LATENCY_MS 5000
+#define WHISPER_DEFAULT_STEP_MS 1000
+/* a streaming window without speech keeps this much of its end */
+#define WHISPER_STREAM_KEEP_FRAMES 200
 
 /* 10 ms per mel frame */
 #define WHISPER_FRAME_DURATION (GST_SECOND / WHISPER_FRAMES_PER_SECOND)

@@ -385,6 +385,10 @@ typedef struct {
                                        the next word */
   const char *append_punctuations;  /* NULL: openai's "'.。,，!！?？:：”)]}、
                                        merged into the previous word */
+  int hold_text;                    /* 0; 1: the window's text does not
+                                       prompt the next window (streaming:
+                                       the caller adds what it keeps with
+                                       whisper_decoder_add_prompt_text) */
   whisper_abort_callback abort_callback;  /* NULL; polled per token */
   void *abort_callback_user_data;
 } whisper_decode_params;
@@ -454,6 +458,103 @@ void whisper_decoder_reset (whisper_decoder * dec);
  * after changing the params); a caller treats a FALSE as a bad model. */
 gboolean whisper_decoder_check_params (const whisper_decoder * dec,
     const whisper_decode_params * params, GError ** error);
+
+/* Streaming (params.hold_text): add @text, the part of a window's text
+ * the caller kept (its words with their leading spaces), to the previous
+ * text that prompts the next window.  FALSE + error for text that is not
+ * UTF-8. */
+gboolean whisper_decoder_add_prompt_text (whisper_decoder * dec,
+    const char *text, GError ** error);
+
+/* ------------------------------------------------------------------------ */
+/* Streaming: which words of repeated hypotheses are final
+ *
+ * Each step decodes the audio from the commit point to now again (with
+ * word timestamps); a word becomes final when two consecutive hypotheses
+ * agree on it and on every word before it (LocalAgreement-2, Machacek et
+ * al., "Turning Whisper into Real-Time Transcription System", 2023), or
+ * when it ends before a given frame (the latency bound), or at the end of
+ * the stream.  docs/streaming.md. */
+
+typedef struct whisper_agreement whisper_agreement;
+
+whisper_agreement *whisper_agreement_new (void);
+void whisper_agreement_free (whisper_agreement * a);
+/* Forget everything (a new stream, a flush, a gap). */
+void whisper_agreement_reset (whisper_agreement * a);
+
+/* One hypothesis, its words in order (absolute frames).  Words that
+ * repeat what is already committed are dropped first: those up to the
+ * last committed word (found by its text near the commit point, else the
+ * words that end by it) and a repeat of the last committed words.  Then the
+ * words are committed that agree (same letters and digits, case folded)
+ * with the previous hypothesis up to the first difference, and after them
+ * every word that ends at or before @force_frame, and with @final all of
+ * them.  Copies of the committed words are appended to @committed (a
+ * GArray of whisper_word; the caller frees their text); returns their
+ * number.  The words not committed become the previous hypothesis. */
+int whisper_agreement_update (whisper_agreement * a, const whisper_word * words,
+    int n_words, int64_t force_frame, gboolean final, GArray * committed);
+
+/* The words of the last hypothesis not committed yet (the partial
+ * result), valid until the next call. */
+const whisper_word *whisper_agreement_tentative (const whisper_agreement * a,
+    int *n_words);
+
+/* Where the last committed word ends (absolute frame), -1 before any. */
+int64_t whisper_agreement_commit_frame (const whisper_agreement * a);
+
+/* The streaming policy over a decoder (docs/streaming.md): each call
+ * decodes one window that starts where the previous call said, with word
+ * timestamps and the text committed before the window as prompt, and
+ * commits words with a whisper_agreement.  The window start stays put
+ * while its audio is short (Whisper is more accurate on whole sentences
+ * than on audio cut after each committed word); once it is longer it
+ * moves to a segment end where the committed words stop, and those words
+ * become the prompt. */
+typedef struct whisper_stream whisper_stream;
+
+typedef struct {
+  whisper_word *words;              /* committed by this call, in order */
+  int n_words;
+  const whisper_word *tentative;    /* the rest of the hypothesis (valid
+                                       until the next call) */
+  int n_tentative;
+  int64_t next_start;               /* absolute frame of the next window */
+  int n_passes;                     /* decoder passes of this call */
+  char *language;                   /* the window's language code */
+} whisper_stream_step;
+
+/* @dec is borrowed: one stream per decoder. */
+whisper_stream *whisper_stream_new (whisper_decoder * dec);
+void whisper_stream_free (whisper_stream * s);
+/* A new stream, a flush, a gap: forgets the hypotheses and resets the
+ * decoder. */
+void whisper_stream_reset (whisper_stream * s);
+
+/* Decode the window of encoder output @enc starting at @window_start
+ * (the previous step's next_start) whose first n_real_frames are real:
+ * the audio up to now.  Words ending at or before @force_frame are
+ * committed even without agreement (the latency bound); with @final (the
+ * stream ends after this audio) or a full window (3000 frames) every word
+ * is.  @params as for whisper_decoder_decode_window (word_timestamps and
+ * hold_text are set here; a provisional window runs at temperature 0
+ * only).  FALSE + error as whisper_decoder_decode_window. */
+gboolean whisper_stream_decode (whisper_stream * s,
+    const whisper_decode_params * params, const float *enc,
+    int64_t window_start, int n_real_frames, int64_t force_frame,
+    gboolean final, whisper_stream_step * step, GError ** error);
+void whisper_stream_step_clear (whisper_stream_step * step);
+
+/* The force frame of a step for a latency bound: the words that end by it
+ * would be late if they waited for the next step, which starts after
+ * another @step_frames of audio or when this step's work is done if that
+ * is later, and takes about as long as @last_cost_frames (the last step's
+ * time, in frames), with a quarter more for its variation; never later
+ * than 0.5 s before @now, the end of the window's audio (a word there may
+ * be cut). */
+int64_t whisper_stream_force_frame (int64_t now, int64_t step_frames,
+    int64_t latency_frames, int64_t last_cost_frames);
 
 G_END_DECLS
 #endif /* WHISPER_H */

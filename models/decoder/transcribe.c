@@ -83,6 +83,7 @@ whisper_decode_params_default (void)
     .word_timestamps = 0,
     .prepend_punctuations = NULL,
     .append_punctuations = NULL,
+    .hold_text = 0,
   };
   return p;
 }
@@ -137,6 +138,23 @@ whisper_decoder_free (whisper_decoder * d)
   g_free (d->non_speech);
   g_free (d->blank);
   g_free (d);
+}
+
+gboolean
+whisper_decoder_add_prompt_text (whisper_decoder * d, const char *text,
+    GError ** error)
+{
+  int n;
+  int *ids = whisper_tokenizer_encode (d->tok, text ? text : "", &n, error);
+  if (!ids)
+    return FALSE;
+  g_array_append_vals (d->prev_tokens, ids, n);
+  g_free (ids);
+  /* only the last n_text_ctx / 2 - 1 prompt a window: keep no more */
+  const guint keep = MAX (d->model->hp.n_text_ctx / 2, 1);
+  if (d->prev_tokens->len > keep)
+    g_array_remove_range (d->prev_tokens, 0, d->prev_tokens->len - keep);
+  return TRUE;
 }
 
 void
@@ -686,13 +704,13 @@ whisper_decoder_decode_window (whisper_decoder * d,
   if (result->next_frame <= window_start)
     result->next_frame = window_start + segment_size;
 
-  /* ---- previous text for the next prompt ---- */
-  for (guint i = 0; i < segs->len; i++) {
+  /* ---- previous text for the next prompt (streaming: the caller's) ---- */
+  for (guint i = 0; !p->hold_text && i < segs->len; i++) {
     whisper_segment *s = &g_array_index (segs, whisper_segment, i);
     g_array_append_vals (d->prev_tokens, s->tokens, s->n_tokens);
   }
   if (!p->condition_on_previous_text
-      || prompt_temp > PROMPT_RESET_ON_TEMPERATURE)
+      || (!p->hold_text && prompt_temp > PROMPT_RESET_ON_TEMPERATURE))
     g_array_set_size (d->prev_tokens, 0);
 
   if (p->skip_non_words)

@@ -27,6 +27,8 @@ LAYERS = [
     ("search", 4, ["models/decoder/search."]),
     ("timing", 4, ["models/decoder/timing."]),
     ("transcribe", 5, ["models/decoder/transcribe."]),
+    ("agreement", 5, ["models/decoder/agreement."]),
+    ("stream", 5, ["models/decoder/stream."]),
     ("tools", 6, ["models/tools/"]),
 ]
 API = "models/whisper.h"

@@ -5,7 +5,8 @@
  *   - openai-whisper's logit filters on hand-made cases,
  *   - greedy search against a step-by-step argmax,
  *   - the UTF-8 stream and BPE encoding on a hand-made vocabulary,
- *   - the word timestamps' DTW and median filter on hand-made cases.
+ *   - the word timestamps' DTW and median filter on hand-made cases,
+ *   - the streaming agreement (LocalAgreement-2) on hand-made hypotheses.
  * Exit status non-zero on failure; prints the max differences.
  */
 #include <math.h>
@@ -714,10 +715,95 @@ test_timing (void)
       "a row not longer than width / 2 must stay as it is");
 }
 
+/* a hypothesis from "w0:t0:t1 w1:t0:t1 ..." */
+static whisper_word *
+hyp (const char *spec, int *n)
+{
+  gchar **parts = g_strsplit (spec, " ", -1);
+  *n = g_strv_length (parts);
+  whisper_word *w = g_new0 (whisper_word, *n);
+  for (int i = 0; i < *n; i++) {
+    gchar **f = g_strsplit (parts[i], ":", 3);
+    w[i].text = g_strconcat (" ", f[0], NULL);
+    w[i].t0_frame = g_ascii_strtoll (f[1], NULL, 10);
+    w[i].t1_frame = g_ascii_strtoll (f[2], NULL, 10);
+    g_strfreev (f);
+  }
+  g_strfreev (parts);
+  return w;
+}
+
+static void
+hyp_free (whisper_word * w, int n)
+{
+  for (int i = 0; i < n; i++)
+    g_free (w[i].text);
+  g_free (w);
+}
+
+/* feed one hypothesis; the committed words joined, "" for none */
+static char *
+feed (whisper_agreement * a, const char *spec, int64_t force, gboolean final)
+{
+  int n;
+  whisper_word *w = hyp (spec, &n);
+  GArray *c = g_array_new (FALSE, FALSE, sizeof (whisper_word));
+  int k = whisper_agreement_update (a, w, n, force, final, c);
+  GString *out = g_string_new (NULL);
+  CHECK (k == (int) c->len, "update returned %d for %u words", k, c->len);
+  for (guint i = 0; i < c->len; i++) {
+    g_string_append (out, g_array_index (c, whisper_word, i).text);
+    g_free (g_array_index (c, whisper_word, i).text);
+  }
+  g_array_free (c, TRUE);
+  hyp_free (w, n);
+  return g_string_free (out, FALSE);
+}
+
+#define EXPECT_COMMIT(got, want) do { char *g_ = (got); \
+    CHECK (strcmp (g_, want) == 0, "committed \"%s\", expected \"%s\"", \
+        g_, want); g_free (g_); } while (0)
+
+static void
+test_agreement (void)
+{
+  whisper_agreement *a = whisper_agreement_new ();
+  /* the first hypothesis has nothing to agree with */
+  EXPECT_COMMIT (feed (a, "and:0:50 so:50:90 much:90:100", -1, FALSE), "");
+  /* agreement up to the first difference (case and punctuation folded) */
+  EXPECT_COMMIT (feed (a, "And:0:48 so,:48:92 my:120:140 fellow:140:200",
+          -1, FALSE), " And so,");
+  CHECK (whisper_agreement_commit_frame (a) == 92, "commit frame %d",
+      (int) whisper_agreement_commit_frame (a));
+  int n_tent;
+  const whisper_word *t = whisper_agreement_tentative (a, &n_tent);
+  CHECK (n_tent == 2 && strcmp (t[0].text, " my") == 0, "tentative %d", n_tent);
+  /* the window repeats the committed words (timestamps moved): found by
+   * text, not committed twice; "my" agrees now */
+  EXPECT_COMMIT (feed (a, "and:0:52 so:52:96 my:120:142 fellow:142:205 "
+          "americans:205:260", -1, FALSE), " my fellow");
+  /* the latency bound: words ending by the force frame are final even
+   * without agreement, and only in order */
+  EXPECT_COMMIT (feed (a, "Americans:205:262 ask:262:300 not:300:380", 300,
+          FALSE), " Americans ask");
+  /* a repeat of the last committed word at the start is dropped */
+  EXPECT_COMMIT (feed (a, "ask:290:310 not:310:380 what:380:420", -1, FALSE),
+      " not");
+  /* the end of the stream: all the rest */
+  EXPECT_COMMIT (feed (a, "what:380:420 your:420:460 country.:460:520", -1,
+          TRUE), " what your country.");
+  t = whisper_agreement_tentative (a, &n_tent);
+  CHECK (n_tent == 0, "%d tentative words after the final update", n_tent);
+  whisper_agreement_reset (a);
+  CHECK (whisper_agreement_commit_frame (a) == -1, "reset keeps a commit");
+  whisper_agreement_free (a);
+}
+
 int
 main (void)
 {
   test_timing ();
+  test_agreement ();
   test_forward ();
   test_filters ();
   test_greedy ();

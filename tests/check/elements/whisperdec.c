@@ -454,31 +454,111 @@ GST_START_TEST (test_latency_non_live)
 
 GST_END_TEST;
 
-GST_START_TEST (test_latency_live_adds_decode_time)
+/* A window flagged STREAMING (the encoder's streaming policy) */
+static GstBuffer *
+streaming_window (guint64 offset, gint n_real, GstClockTime pts, guint seed,
+    gboolean final)
+{
+  GstBuffer *buf = window_buffer (offset, n_real, pts, seed);
+
+  GST_BUFFER_FLAG_SET (buf, WHISPER_BUFFER_FLAG_STREAMING);
+  if (final)
+    GST_BUFFER_FLAG_SET (buf, WHISPER_BUFFER_FLAG_FINAL);
+  return buf;
+}
+
+/* Live: the configured latency (5000 ms for 0) from the start, the same
+ * after a window was decoded, and no LATENCY message ever; latency= set
+ * makes a non-live pipeline stream with that bound. */
+GST_START_TEST (test_latency_streaming)
 {
   GstHarness *h = harness_new (NULL);
-  GstClockTime upstream = 30 * GST_SECOND;
-  GstClockTime lat, lat2;
+  GstClockTime upstream = 20 * GST_MSECOND;
   GstBus *bus = harness_bus (h);
-  GstMessage *msg;
+  GstQuery *q;
+  gboolean live;
+  GstClockTime min, max;
 
-  /* a live upstream with the encoder's 30 s window */
   gst_harness_set_upstream_latency (h, upstream);
   harness_set_greedy_model (h);
-  lat = gst_harness_query_latency (h);
-  /* nothing decoded yet: nothing measured */
-  fail_unless_equals_uint64 (lat, upstream);
-
-  fail_unless_equals_int (gst_harness_push (h, window_buffer (0, 3000, 0, 7)),
-      GST_FLOW_OK);
-  /* decoding took > 0: the latency grew, a LATENCY message says so */
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_LATENCY);
-  fail_unless (msg != NULL);
-  gst_message_unref (msg);
-  lat2 = gst_harness_query_latency (h);
-  fail_unless (lat2 > upstream);
-  fail_unless ((lat2 - upstream) % (100 * GST_MSECOND) == 0);
+  fail_unless_equals_uint64 (gst_harness_query_latency (h),
+      upstream + 5 * GST_SECOND);
+  fail_unless_equals_int (gst_harness_push (h, streaming_window (0, 200, 0, 7,
+              FALSE)), GST_FLOW_OK);
+  fail_unless_equals_uint64 (gst_harness_query_latency (h),
+      upstream + 5 * GST_SECOND);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_LATENCY) == NULL);
   harness_teardown_bus (h, bus);
+
+  h = harness_new (NULL);
+  g_object_set (h->element, "latency", 5000, NULL);
+  harness_set_greedy_model (h);
+  gst_pad_set_query_function (h->srcpad, non_live_src_query);
+  q = gst_query_new_latency ();
+  fail_unless (gst_pad_peer_query (h->sinkpad, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  fail_if (live);
+  fail_unless_equals_uint64 (min, 7 * GST_SECOND);
+  gst_query_unref (q);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A streaming window: the seek event keeps the start inside the window
+ * and asks for a step more audio ("until"); whatever is pushed or posted
+ * is final (whisper-segment, stable) or partial (whisper-partial, not
+ * stable, never a buffer); the final window of the drain commits the rest
+ * and moves past its start. */
+GST_START_TEST (test_streaming_window)
+{
+  Recorder r;
+  GstHarness *h = harness_new (&r);
+  GstEvent *ev;
+  guint64 frame = G_MAXUINT64, until = 0;
+  GList *l;
+  gint n_text = 0;
+
+  g_object_set (h->element, "latency", 3000, "step", 1000, NULL);
+  harness_set_greedy_model (h);
+  fail_unless_equals_int (gst_harness_push (h, streaming_window (100, 300,
+              GST_SECOND, 7, FALSE)), GST_FLOW_OK);
+  while ((ev = gst_harness_try_pull_upstream_event (h))) {
+    if (gst_event_has_name (ev, WHISPER_SEEK_EVENT)) {
+      const GstStructure *s = gst_event_get_structure (ev);
+      fail_unless (gst_structure_get_uint64 (s, "frame", &frame));
+      fail_unless (gst_structure_get_uint64 (s, "until", &until));
+    }
+    gst_event_unref (ev);
+  }
+  fail_unless (frame >= 100 && frame <= 400);
+  fail_unless_equals_uint64 (until, 400 + 100);
+
+  fail_unless_equals_int (gst_harness_push (h, streaming_window (frame,
+              (gint) (500 - frame), GST_SECOND + (frame - 100) * 10 *
+              GST_MSECOND, 8, TRUE)), GST_FLOW_OK);
+  frame = pull_seek_frame (h);
+  fail_unless (frame > 100 && frame <= 500);
+
+  g_mutex_lock (&r.lock);
+  for (l = r.items; l; l = l->next) {
+    if (GST_IS_BUFFER (l->data)) {
+      n_text++;
+    } else if (GST_EVENT_TYPE (l->data) == GST_EVENT_CUSTOM_DOWNSTREAM) {
+      const GstStructure *s = gst_event_get_structure (l->data);
+      gboolean stable = FALSE;
+      fail_unless (gst_structure_get_boolean (s, "stable", &stable));
+      if (gst_structure_has_name (s, WHISPER_SEGMENT_EVENT))
+        fail_unless (stable);
+      else
+        fail_unless (gst_structure_has_name (s, WHISPER_PARTIAL_EVENT)
+            && !stable);
+    }
+  }
+  g_mutex_unlock (&r.lock);
+  GST_INFO ("%d text buffers", n_text);
+  recorder_clear (&r);
+  gst_harness_teardown (h);
 }
 
 GST_END_TEST;
@@ -1282,7 +1362,8 @@ whisperdec_suite (void)
   tcase_add_test (tc, test_caps_n_mels_mismatch);
   tcase_add_test (tc, test_seek_query_answered);
   tcase_add_test (tc, test_latency_non_live);
-  tcase_add_test (tc, test_latency_live_adds_decode_time);
+  tcase_add_test (tc, test_latency_streaming);
+  tcase_add_test (tc, test_streaming_window);
   tcase_add_test (tc, test_window_output_and_seek);
   tcase_add_test (tc, test_windows_follow_seek_until_eos);
   tcase_add_test (tc, test_skip_non_words);

@@ -196,6 +196,9 @@ push_frames (GstHarness * h, const Timeline * tl, guint64 i_frame, guint n,
 typedef struct
 {
   gboolean answer_query;
+  gboolean live;                /* the upstream's LATENCY answer */
+  guint latency_ms;             /* the driver's streaming settings */
+  guint step_ms;
   gboolean send_seeks;
   guint64 seeks[16];
   gint n_seeks;
@@ -217,8 +220,27 @@ driver_query_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     return GST_PAD_PROBE_OK;
 
   g_atomic_int_inc (&d->n_queries);
+  if (d->answer_query)
+    gst_structure_set (gst_query_writable_structure (query), "latency",
+        G_TYPE_UINT, d->latency_ms, "step", G_TYPE_UINT,
+        d->step_ms ? d->step_ms : 1000, NULL);
   /* HANDLED: the query returns TRUE; DROP: FALSE */
   return d->answer_query ? GST_PAD_PROBE_HANDLED : GST_PAD_PROBE_DROP;
+}
+
+/* the upstream (the harness) answers LATENCY live or not, as d->live */
+static GstPadProbeReturn
+upstream_latency_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  Driver *d = user_data;
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return GST_PAD_PROBE_OK;
+  gst_query_set_latency (query, d->live, 20 * GST_MSECOND,
+      GST_CLOCK_TIME_NONE);
+  return GST_PAD_PROBE_HANDLED;
 }
 
 static GstPadProbeReturn
@@ -250,6 +272,8 @@ driver_attach (GstHarness * h, Driver * d)
       driver_query_probe, d, NULL);
   gst_pad_add_probe (h->sinkpad, GST_PAD_PROBE_TYPE_BUFFER,
       driver_buffer_probe, d, NULL);
+  gst_pad_add_probe (h->srcpad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM,
+      upstream_latency_probe, d, NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -828,6 +852,56 @@ GST_START_TEST (test_seek_driven)
 
 GST_END_TEST;
 
+/* Streaming (a live upstream, the driver's latency 0 = auto): a window
+ * per step of new audio, from where the seek event said (it may stay
+ * put), flagged STREAMING; the windows of the drain flagged FINAL; the
+ * encoder adds no latency. */
+GST_START_TEST (test_streaming_windows)
+{
+  GstHarness *h = harness_new ();
+  Driver d = { .answer_query = TRUE, .live = TRUE, .step_ms = 1000,
+    .send_seeks = TRUE, .seeks = {0, 50, 250}, .n_seeks = 3 };
+  Timeline tl = { 5 * GST_SECOND, 0 };
+  GstBuffer *buf;
+
+  driver_attach (h, &d);
+  push_start (h);
+  push_frames (h, &tl, 0, 90, 10);
+  fail_unless_equals_int (gst_harness_buffers_received (h), 0);
+  /* a step (100 frames) of audio: the first window */
+  push_frames (h, &tl, 90, 10, 10);
+  fail_unless_equals_int (gst_harness_buffers_received (h), 1);
+  buf = gst_harness_pull (h);
+  check_window (buf, &tl, 0, 100, FALSE);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, WHISPER_BUFFER_FLAG_STREAMING));
+  fail_if (GST_BUFFER_FLAG_IS_SET (buf, WHISPER_BUFFER_FLAG_FINAL));
+  gst_buffer_unref (buf);
+  /* the seek kept the start at 0: the next window at 200 frames */
+  push_frames (h, &tl, 100, 99, 1);
+  fail_unless_equals_int (gst_harness_buffers_received (h), 1);
+  push_frames (h, &tl, 199, 1, 1);
+  fail_unless_equals_int (gst_harness_buffers_received (h), 2);
+  buf = gst_harness_pull (h);
+  check_window (buf, &tl, 0, 200, FALSE);
+  gst_buffer_unref (buf);
+  /* start 50 now; EOS drains the rest as a final window */
+  push_frames (h, &tl, 200, 50, 10);
+  fail_unless_equals_int (gst_harness_buffers_received (h), 2);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless_equals_int (gst_harness_buffers_received (h), 3);
+  buf = gst_harness_pull (h);
+  check_window (buf, &tl, 50, 200, FALSE);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, WHISPER_BUFFER_FLAG_STREAMING));
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, WHISPER_BUFFER_FLAG_FINAL));
+  gst_buffer_unref (buf);
+  check_eos (h);
+  /* streaming: the upstream's 20 ms, nothing of a 30 s window */
+  fail_unless_equals_uint64 (gst_harness_query_latency (h), 20 * GST_MSECOND);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Seeks back or beyond the window, or malformed, go to the window end. */
 GST_START_TEST (test_seek_clamped)
 {
@@ -941,7 +1015,8 @@ GST_START_TEST (test_eos_tail)
   push_start (h);
   push_frames (h, &tl, 0, 700, 100);
   fail_unless_equals_int (gst_harness_buffers_received (h), 0);
-  fail_unless_equals_int (d.n_queries, 0);
+  /* asked once, with the first frames (streaming needs the answer) */
+  fail_unless_equals_int (d.n_queries, 1);
 
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   fail_unless_equals_int (gst_harness_buffers_received (h), 2);
@@ -1207,6 +1282,7 @@ whisperencnpu_suite (void)
   tcase_add_test (tc, test_npu_backend);
   tcase_add_test (tc, test_npu_fallback);
   tcase_add_test (tc, test_seek_driven);
+  tcase_add_test (tc, test_streaming_windows);
   tcase_add_test (tc, test_seek_clamped);
   tcase_add_test (tc, test_no_driver);
   tcase_add_test (tc, test_eos_tail);
