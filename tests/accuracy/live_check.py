@@ -79,10 +79,13 @@ def joined_audio(tmp, n_clips):
     return path, " ".join(refs), len(samples) / speech_ref.SAMPLE_RATE
 
 
-def offline_words(model, audio):
-    tool = os.path.join(wer.default_build_dir(), "tests", "decoder-tool")
+def offline_words(model, audio, tool=None, beam=5):
+    """(word, end in seconds) of our offline run with word timestamps"""
+    tool = tool or os.path.join(wer.default_build_dir(), "tests",
+                                "decoder-tool")
     r = subprocess.run([tool, "transcribe", model, audio, "--word-timestamps",
-                        "--threads", "2"], capture_output=True, text=True)
+                        "--beam", str(beam), "--threads", "2"],
+                       capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit("offline run failed: " + r.stderr[-2000:])
     return [(m.group(4), int(m.group(2)) / 100.0)
@@ -109,6 +112,8 @@ def parse_feed(out):
 
 
 def pair(live, offline):
+    """(live index, offline index) of the matching words, and the counts
+    of words only the live run has (inserted) and only offline has (lost)"""
     a = [norm(w) for w, _ in live]
     b = [norm(w) for w, _ in offline]
     sm = difflib.SequenceMatcher(a=a, b=b, autojunk=False)

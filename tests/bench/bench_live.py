@@ -31,7 +31,6 @@ the wall clock.
 """
 
 import argparse
-import difflib
 import os
 import re
 import subprocess
@@ -42,18 +41,13 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "accuracy"))
-import live_check  # noqa: E402  (the joined audio)
+import live_check  # noqa: E402  (joined audio, offline words, pairing)
 import speech_ref  # noqa: E402
 import wer  # noqa: E402
 
 SKIP = 77
 N_CLIPS = 20
 COMMIT_RE = re.compile(r"^commit (\S+) (\d+) (\d+)\|(.*)\|$")
-WORD_RE = re.compile(r"^  word (\d+) (\d+) (\S+)\|(.*)\|$")
-
-
-def norm(word):
-    return re.sub(r"[^\w']", "", word.lower())
 
 
 def run(cmd):
@@ -61,13 +55,6 @@ def run(cmd):
     if r.returncode != 0:
         sys.exit("%s failed: %s" % (" ".join(cmd), r.stderr[-2000:]))
     return r.stdout
-
-
-def offline_words(tool, model, audio, beam):
-    out = run([tool, "transcribe", model, audio, "--word-timestamps",
-               "--beam", str(beam), "--threads", "2"])
-    return [(m.group(4), int(m.group(2)) / 100.0)
-            for m in map(WORD_RE.match, out.splitlines()) if m]
 
 
 def live_words(sim, model, audio, beam, latency, step):
@@ -79,19 +66,9 @@ def live_words(sim, model, audio, beam, latency, step):
 
 def compare(live, offline):
     """delays of the paired words, inserted and lost counts"""
-    a = [norm(w) for w, _ in live]
-    b = [norm(w) for w, _ in offline]
-    sm = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    delays, inserted, lost = [], 0, 0
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal":
-            delays += [live[i][1] - offline[j][1]
-                       for i, j in zip(range(i1, i2), range(j1, j2))]
-        if tag in ("insert", "replace"):
-            lost += j2 - j1
-        if tag in ("delete", "replace"):
-            inserted += i2 - i1
-    return np.array(delays), inserted, lost
+    pairs, inserted, lost = live_check.pair(live, offline)
+    return (np.array([live[i][1] - offline[j][1] for i, j in pairs]),
+            inserted, lost)
 
 
 def main():
@@ -122,7 +99,7 @@ def main():
             if not os.path.isdir(model):
                 print("SKIP %s: %s missing" % (name, model))
                 continue
-            off = offline_words(tool, model, audio, args.beam)
+            off = live_check.offline_words(model, audio, tool, args.beam)
             off_wer = wer.wer_stats([wer.normalize(ref)], [wer.normalize(
                 "".join(w for w, _ in off))])["wer"]
             for lat in latencies:
